@@ -1,0 +1,96 @@
+//! Alerts: what a person is told, through which sinks, until someone acknowledges it.
+//!
+//! The pipeline writes an alert row (the outbox, in the store) in the same transaction as the
+//! checkpoint; the outbox worker renders an [`AlertMessage`] and hands it to each sink, recording
+//! each sink's delivery state. Sinks only deliver; they never decide.
+
+pub mod console;
+pub mod desktop;
+pub mod telegram;
+
+use std::time::Duration;
+
+use crate::event::Severity;
+
+/// What an alert is about; decides wording and buttons.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AlertKind {
+    /// A genuine security notice nobody said to expect.
+    Unexpected,
+    /// A copy that claims a broker but is not authentic.
+    Phishing,
+    /// An expected notice seen (quiet confirmation).
+    Expected,
+    /// Several unexpected steps at one broker within the window.
+    Takeover,
+    /// brokerwatch cannot do its job (login failing, mailbox unreachable, mail unparseable).
+    Health,
+    /// `brokerwatch alert-test`.
+    Test,
+}
+
+/// A rendered alert, ready for any sink. Text is plain; sinks escape it for their format.
+/// It never holds a clickable URL from a mail (they are defanged before this) nor a secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlertMessage {
+    /// The alert row id; what `/ack ID` and the buttons refer to.
+    pub id: i64,
+    pub kind: AlertKind,
+    pub severity: Severity,
+    /// One line, e.g. "SBI証券: 出金指示 ¥1,200,000 — not expected".
+    pub title: String,
+    /// Several lines: what happened, the cues, and what to do.
+    pub body: String,
+    /// Offer "It was me" / "Not me" (and "Snooze 1h" on Telegram).
+    pub actionable: bool,
+}
+
+/// A sink's successful delivery.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Delivered {
+    /// The remote id (Telegram message_id, desktop notification id), if any.
+    pub remote_id: Option<String>,
+}
+
+/// Why a delivery did not happen. The outbox keeps the alert and decides when to retry.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DeliveryError {
+    /// The sink cannot work in this environment at all (no session bus): reported once, skipped.
+    #[error("sink unavailable: {0}")]
+    Unavailable(String),
+    /// Try again; `after` is the server's own wish (Telegram 429 retry_after).
+    #[error("temporary failure: {reason}")]
+    Retry {
+        reason: String,
+        after: Option<Duration>,
+    },
+    /// The configuration is wrong (Telegram 401/403, chat not found): retried slowly, reported.
+    #[error("configuration problem: {0}")]
+    Config(String),
+}
+
+/// An answer a person gave through a sink (Telegram command or button, desktop action).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Response {
+    /// "✅ It was me" or `/ack ID`.
+    Ack { alert_id: i64, by: String },
+    /// "🚨 Not me": keep it critical and send the broker's official contact and steps.
+    NotMe { alert_id: i64, by: String },
+    /// "Snooze 1h".
+    Snooze {
+        alert_id: i64,
+        by: String,
+        for_: Duration,
+    },
+    /// `/status`.
+    Status { by: String },
+    /// `/expect BROKER EVENT [DURATION]`.
+    Expect {
+        broker: String,
+        event: String,
+        for_: Option<Duration>,
+        by: String,
+    },
+    /// `/mute DURATION`.
+    Mute { for_: Duration, by: String },
+}

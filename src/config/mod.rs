@@ -1,0 +1,209 @@
+//! Configuration: the checked, ready values the daemon runs on, and where the file is found.
+//!
+//! Loading is two-stage: `raw` holds serde structs (`deny_unknown_fields`) read from a spanned YAML
+//! tree (`yaml`), and `compile` turns them into the types below, collecting *every* error with its
+//! `file:line:col`. Nothing here touches the network.
+
+mod compile;
+mod raw;
+pub mod yaml;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::event::{EventKind, Severity};
+use crate::secret::SecretSource;
+
+pub use compile::{load, load_str};
+pub use yaml::{ConfigError, Problem};
+
+/// The whole, checked configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file this came from (None for a built-in default, e.g. `test` without a config).
+    pub path: Option<PathBuf>,
+    /// SQLite database and other state live here.
+    pub state_dir: PathBuf,
+    /// authserv-ids whose Authentication-Results we trust (our own receiving server).
+    pub authserv_ids: Vec<String>,
+    pub accounts: Vec<Account>,
+    /// Rule directories in load order: shipped first, the user's last (a later rule id overrides).
+    pub rules_dirs: Vec<PathBuf>,
+    /// Severity of each event when it is genuine and not expected.
+    pub severity: BTreeMap<EventKind, Severity>,
+    /// Severity of a phishing copy.
+    pub phishing_severity: Severity,
+    /// Standing allowances: genuine notices matching one are expected.
+    pub allowances: Vec<Allowance>,
+    /// Per severity: which sinks, and how often to repeat until acknowledged.
+    pub escalation: BTreeMap<Severity, Policy>,
+    pub sinks: Sinks,
+    /// On the first run on a mailbox, alert only on mail younger than this.
+    pub first_run_lookback: Duration,
+    /// Warnings found while loading (e.g. a config with secrets readable by others).
+    pub warnings: Vec<String>,
+}
+
+/// One mailbox owner: an IMAP login or a local Maildir.
+#[derive(Debug, Clone)]
+pub struct Account {
+    /// A short name, unique in the config; part of every message key.
+    pub name: String,
+    pub source: AccountSource,
+}
+
+#[derive(Debug, Clone)]
+pub enum AccountSource {
+    Imap(ImapAccount),
+    Maildir(MaildirAccount),
+}
+
+/// How the IMAP connection is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TlsMode {
+    /// TLS from the first byte (port 993).
+    Implicit,
+    /// Plain connect, then STARTTLS before anything else.
+    StartTls,
+    /// No TLS: only accepted for a loopback host (checked at compile time).
+    None,
+}
+
+#[derive(Debug, Clone)]
+pub struct ImapAccount {
+    pub host: String,
+    pub port: u16,
+    pub tls: TlsMode,
+    pub username: String,
+    pub password: SecretSource,
+    /// Mailboxes to watch, e.g. `INBOX`, `Junk`, `[Gmail]/All Mail`.
+    pub mailboxes: Vec<String>,
+    /// Extra CA certificates (PEM) to trust besides the system roots.
+    pub ca_file: Option<PathBuf>,
+    /// Interval between polls when the server has no IDLE.
+    pub poll_interval: Duration,
+    /// IDLE is re-issued after this long (RFC 2177: before 29 minutes).
+    pub idle_refresh: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct MaildirAccount {
+    /// The Maildir root (holding `new/` and `cur/`).
+    pub path: PathBuf,
+    pub poll_interval: Duration,
+}
+
+/// A standing "this is fine" for genuine notices, e.g. small withdrawals to the known account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Allowance {
+    pub broker: String,
+    pub event: EventKind,
+    /// The amount, in the currency's minor-free unit as the mail shows it (yen, dollars).
+    pub max_amount: Option<u64>,
+    /// The last digits of the destination account, as the mail masks it.
+    pub account_suffix: Option<String>,
+    pub note: Option<String>,
+}
+
+/// The sinks an alert can go to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum SinkKind {
+    Console,
+    Desktop,
+    Telegram,
+    Command,
+}
+
+impl SinkKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SinkKind::Console => "console",
+            SinkKind::Desktop => "desktop",
+            SinkKind::Telegram => "telegram",
+            SinkKind::Command => "command",
+        }
+    }
+}
+
+/// Escalation for one severity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Policy {
+    pub sinks: Vec<SinkKind>,
+    /// Re-send every this long until acknowledged; None = once.
+    pub repeat: Option<Duration>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Sinks {
+    pub console: bool,
+    pub desktop: Option<DesktopConfig>,
+    pub telegram: Option<TelegramConfig>,
+    pub command: Option<CommandConfig>,
+}
+
+#[derive(Debug, Clone)]
+pub struct DesktopConfig {
+    pub app_name: String,
+}
+
+/// How Telegram messages are formatted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TelegramFormat {
+    Plain,
+    MarkdownV2,
+    Html,
+}
+
+#[derive(Debug, Clone)]
+pub struct TelegramConfig {
+    pub token: SecretSource,
+    /// Alerts go to these chats, and commands are accepted only from them.
+    pub chat_ids: Vec<i64>,
+    /// Bot API base URL; tests point it at a fake server on 127.0.0.1.
+    pub api_url: Option<String>,
+    pub format: TelegramFormat,
+    /// Long-poll getUpdates for /ack, /status, /expect and the buttons.
+    pub commands: bool,
+}
+
+/// Runs a program per alert with the alert as JSON on stdin.
+#[derive(Debug, Clone)]
+pub struct CommandConfig {
+    pub program: String,
+    pub args: Vec<String>,
+}
+
+impl Config {
+    /// The SQLite database path.
+    pub fn db_path(&self) -> PathBuf {
+        self.state_dir.join("brokerwatch.sqlite")
+    }
+
+    /// The account with this name.
+    pub fn account(&self, name: &str) -> Option<&Account> {
+        self.accounts.iter().find(|a| a.name == name)
+    }
+}
+
+/// Which config file to use: `--config` > `$BROKERWATCH_CONFIG` > `$XDG_CONFIG_HOME/brokerwatch/config.yaml`.
+pub fn locate(explicit: Option<&Path>) -> Option<PathBuf> {
+    if let Some(p) = explicit {
+        return Some(p.to_path_buf());
+    }
+    if let Some(p) = std::env::var_os("BROKERWATCH_CONFIG").filter(|v| !v.is_empty()) {
+        return Some(PathBuf::from(p));
+    }
+    directories::ProjectDirs::from("", "", "brokerwatch")
+        .map(|d| d.config_dir().join("config.yaml"))
+}
+
+/// The default state directory: `$XDG_STATE_HOME/brokerwatch` (or `~/.local/state/brokerwatch`).
+pub fn default_state_dir() -> PathBuf {
+    if let Some(p) = std::env::var_os("XDG_STATE_HOME").filter(|v| !v.is_empty()) {
+        return PathBuf::from(p).join("brokerwatch");
+    }
+    directories::BaseDirs::new()
+        .and_then(|b| b.state_dir().map(|d| d.join("brokerwatch")))
+        .unwrap_or_else(|| PathBuf::from(".brokerwatch-state"))
+}

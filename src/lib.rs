@@ -1,0 +1,11 @@
+//! brokerwatch: watches a mailbox for broker notices about money or account control moving,
+//! tells genuine notices from phishing copies, and escalates the unexpected ones until acknowledged.
+//!
+//! The pipeline, one direction: `source` → `mail` (parse) → `rules` (classify) → `assess`
+//! (authentic, phishing, expected) → `store` (checkpoint + alert in one transaction) → `alert`.
+
+pub mod alert;
+pub mod config;
+pub mod event;
+pub mod secret;
+pub mod source;
