@@ -1,0 +1,9 @@
+//! The one integration test binary: each module tests one part against real components.
+
+mod util;
+
+mod cli;
+mod desktop;
+mod golden;
+mod imap;
+mod telegram;
