@@ -9,3 +9,5 @@ pub mod config;
 pub mod event;
 pub mod secret;
 pub mod source;
+pub mod units;
+pub mod yaml;

@@ -1,4 +1,613 @@
-//! (in progress)
+//! From the raw file to a checked [`Config`]: every problem is collected with its location, and
+//! values get their defaults here (one place to read them).
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::raw::{self, RawAccount, RawPolicy, RawSecret, RawSinks};
 use super::*;
-pub fn load(_p: &Path) -> Result<Config, ConfigError> { Err(ConfigError(vec![])) }
-pub fn load_str(_s: &str) -> Result<Config, ConfigError> { Err(ConfigError(vec![])) }
+use crate::units::parse_duration;
+use crate::yaml::{At, Collector, Loc, Node, Problems};
+
+const DEFAULT_LOOKBACK: Duration = Duration::from_secs(3 * 86_400);
+const DEFAULT_POLL: Duration = Duration::from_secs(300);
+const DEFAULT_IDLE_REFRESH: Duration = Duration::from_secs(25 * 60);
+const DEFAULT_MAILDIR_POLL: Duration = Duration::from_secs(5);
+/// RFC 2177: servers may drop an IDLE after 30 minutes; clients re-issue before 29.
+const MAX_IDLE_REFRESH: Duration = Duration::from_secs(29 * 60);
+
+/// Reads and checks a config file. Relative paths in it are relative to the file's folder.
+pub fn load(path: &Path) -> Result<Config, Problems> {
+    let label = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        let mut c = Collector::new(label.clone());
+        c.error(Loc { line: 1, col: 1 }, format!("cannot read config: {e}"));
+        c.finish(()).unwrap_err()
+    })?;
+    let base = path.parent().unwrap_or(Path::new("."));
+    let mut cfg = load_str(&text, &label, base)?;
+    cfg.path = Some(path.to_path_buf());
+    cfg.warnings.extend(permission_warnings(path, &cfg));
+    Ok(cfg)
+}
+
+/// Checks config text; `label` names it in problems, `base` anchors relative paths.
+pub fn load_str(text: &str, label: &str, base: &Path) -> Result<Config, Problems> {
+    let mut c = Collector::new(label);
+    let Some(root) = c.parse(text) else {
+        return c.finish(builtin());
+    };
+    let mut cfg = builtin();
+    for (key, node) in c.entries(&root, raw::TOP_LEVEL) {
+        apply(&mut c, &mut cfg, &key, node, base);
+    }
+    check_accounts(&mut c, &cfg.accounts, &root);
+    cfg.escalation = escalation(&mut c, &root, &cfg.sinks);
+    c.finish(cfg)
+}
+
+/// The configuration used when there is no file (e.g. `brokerwatch test` on a few mails).
+pub fn builtin() -> Config {
+    Config {
+        path: None,
+        state_dir: super::default_state_dir(),
+        authserv_ids: Vec::new(),
+        accounts: Vec::new(),
+        rules_dirs: Vec::new(),
+        shipped_rules: true,
+        severity: default_severity(),
+        phishing_severity: Severity::Warning,
+        allowances: Vec::new(),
+        escalation: BTreeMap::new(),
+        sinks: Sinks {
+            console: true,
+            desktop: Some(DesktopConfig {
+                app_name: "brokerwatch".into(),
+            }),
+            telegram: None,
+            command: None,
+        },
+        first_run_lookback: DEFAULT_LOOKBACK,
+        warnings: Vec::new(),
+    }
+}
+
+fn default_severity() -> BTreeMap<EventKind, Severity> {
+    EventKind::ALL
+        .into_iter()
+        .map(|e| {
+            let s = match e {
+                EventKind::Login => Severity::Warning,
+                e if e.is_security() => Severity::Critical,
+                _ => Severity::None,
+            };
+            (e, s)
+        })
+        .collect()
+}
+
+fn apply(c: &mut Collector, cfg: &mut Config, key: &str, node: &Node, base: &Path) {
+    match key {
+        "state_dir" => {
+            if let Some(p) = c.take::<String>(node) {
+                cfg.state_dir = resolve_path(base, &p);
+            }
+        }
+        "authserv_ids" => cfg.authserv_ids = c.take(node).unwrap_or_default(),
+        "first_run_lookback" => {
+            let v = c.take::<At<String>>(node);
+            if let Some(d) = duration(c, v.as_ref()) {
+                cfg.first_run_lookback = d;
+            }
+        }
+        "accounts" => {
+            let items: Vec<(Loc, RawAccount)> = c.take_each(node, "accounts");
+            cfg.accounts = items
+                .into_iter()
+                .filter_map(|(_, a)| account(c, a, base))
+                .collect();
+        }
+        "rules_dirs" => {
+            let dirs: Vec<String> = c.take(node).unwrap_or_default();
+            cfg.rules_dirs = dirs.iter().map(|d| resolve_path(base, d)).collect();
+        }
+        "shipped_rules" => cfg.shipped_rules = c.take(node).unwrap_or(true),
+        "severity" => severity(c, cfg, node),
+        "allowances" => {
+            let items: Vec<(Loc, raw::RawAllowance)> = c.take_each(node, "allowances");
+            cfg.allowances = items
+                .into_iter()
+                .filter_map(|(loc, a)| allowance(c, loc, a))
+                .collect();
+        }
+        "sinks" => {
+            if let Some(s) = c.take::<RawSinks>(node) {
+                cfg.sinks = sinks(c, s, base);
+            }
+        }
+        // Needs the sinks, which may come later in the file: done after the loop.
+        "escalation" => {}
+        _ => unreachable!("key list and match arms agree"),
+    }
+}
+
+fn duration(c: &mut Collector, v: Option<&At<String>>) -> Option<Duration> {
+    let v = v?;
+    match parse_duration(&v.value) {
+        Ok(d) => Some(d),
+        Err(e) => {
+            c.error(v.loc, e);
+            None
+        }
+    }
+}
+
+fn resolve_path(base: &Path, p: &str) -> PathBuf {
+    if let Some(rest) = p.strip_prefix("~/")
+        && let Some(home) = directories::BaseDirs::new()
+    {
+        return home.home_dir().join(rest);
+    }
+    let path = PathBuf::from(p);
+    if path.is_absolute() {
+        path
+    } else {
+        base.join(path)
+    }
+}
+
+fn account(c: &mut Collector, a: RawAccount, base: &Path) -> Option<Account> {
+    let name = a.name.value.trim().to_string();
+    if name.is_empty() || name.contains('/') {
+        c.error(a.name.loc, "an account name must be non-empty and contain no `/`");
+    }
+    let poll = duration(c, a.poll_interval.as_ref());
+    let source = match (a.imap, a.maildir) {
+        (Some(imap), None) => AccountSource::Imap(imap_account(c, imap, base)?),
+        (None, Some(dir)) => AccountSource::Maildir(MaildirAccount {
+            path: resolve_path(base, &dir.value),
+            poll_interval: poll.unwrap_or(DEFAULT_MAILDIR_POLL),
+        }),
+        _ => {
+            c.error(
+                a.name.loc,
+                format!("account `{name}` needs exactly one of `imap` or `maildir`"),
+            );
+            return None;
+        }
+    };
+    Some(Account { name, source })
+}
+
+fn imap_account(c: &mut Collector, r: raw::RawImap, base: &Path) -> Option<ImapAccount> {
+    let tls = match r.tls.as_ref().map(|t| t.value.as_str()) {
+        None | Some("implicit") => TlsMode::Implicit,
+        Some("starttls") => TlsMode::StartTls,
+        Some("none") => TlsMode::None,
+        Some(other) => {
+            let loc = r.tls.as_ref().map(|t| t.loc).unwrap_or_default();
+            c.error(
+                loc,
+                format!("unknown tls mode `{other}` (expected `implicit`, `starttls` or `none`)"),
+            );
+            return None;
+        }
+    };
+    if tls == TlsMode::None && !is_loopback(&r.host.value) {
+        c.error(
+            r.host.loc,
+            format!(
+                "`tls: none` is only allowed for a loopback host, not `{}`: the password would cross the network in clear text",
+                r.host.value
+            ),
+        );
+    }
+    let idle_refresh = duration(c, r.idle_refresh.as_ref()).unwrap_or(DEFAULT_IDLE_REFRESH);
+    if idle_refresh > MAX_IDLE_REFRESH || idle_refresh.is_zero() {
+        let loc = r.idle_refresh.as_ref().map(|v| v.loc).unwrap_or(r.host.loc);
+        c.error(loc, "`idle_refresh` must be between 1s and 29m (RFC 2177)");
+    }
+    let password = secret(c, &r.password, base)?;
+    let mailboxes = if r.mailboxes.is_empty() {
+        vec!["INBOX".to_string()]
+    } else {
+        r.mailboxes
+    };
+    Some(ImapAccount {
+        port: r.port.unwrap_or(match tls {
+            TlsMode::Implicit => 993,
+            _ => 143,
+        }),
+        host: r.host.value,
+        tls,
+        username: r.username,
+        password,
+        mailboxes,
+        ca_file: r.ca_file.map(|p| resolve_path(base, &p)),
+        poll_interval: duration(c, r.poll_interval.as_ref()).unwrap_or(DEFAULT_POLL),
+        idle_refresh,
+    })
+}
+
+/// True for `localhost`, 127.0.0.0/8 and ::1: the only hosts where plaintext IMAP is allowed.
+pub fn is_loopback(host: &str) -> bool {
+    if host.eq_ignore_ascii_case("localhost") {
+        return true;
+    }
+    host.trim_matches(|c| c == '[' || c == ']')
+        .parse::<IpAddr>()
+        .map(|ip| ip.is_loopback())
+        .unwrap_or(false)
+}
+
+fn secret(c: &mut Collector, s: &At<RawSecret>, base: &Path) -> Option<SecretSource> {
+    let v = &s.value;
+    match (&v.file, &v.env, &v.command) {
+        (Some(f), None, None) => Some(SecretSource::File(resolve_path(base, f))),
+        (None, Some(e), None) => Some(SecretSource::Env(e.clone())),
+        (None, None, Some(cmd)) => Some(SecretSource::Command(cmd.clone())),
+        _ => {
+            c.error(
+                s.loc,
+                "a secret needs exactly one of `file`, `env` or `command` (a literal value is not accepted: config files get shared)",
+            );
+            None
+        }
+    }
+}
+
+fn severity(c: &mut Collector, cfg: &mut Config, node: &Node) {
+    let Some(map) = c.take::<BTreeMap<String, At<String>>>(node) else {
+        return;
+    };
+    let entries = node.as_map().unwrap_or_default();
+    for (key, value) in map {
+        let sev = match value.value.parse::<Severity>() {
+            Ok(s) => s,
+            Err(e) => {
+                c.error(value.loc, e.to_string());
+                continue;
+            }
+        };
+        if key == "phishing" {
+            cfg.phishing_severity = sev;
+            continue;
+        }
+        match key.parse::<EventKind>() {
+            Ok(ev) => {
+                cfg.severity.insert(ev, sev);
+            }
+            Err(e) => {
+                let loc = entries
+                    .iter()
+                    .find(|(k, _)| k.scalar_text().as_deref() == Some(key.as_str()))
+                    .map(|(k, _)| k.loc)
+                    .unwrap_or(node.loc);
+                c.error(loc, format!("{e}, or `phishing`"));
+            }
+        }
+    }
+}
+
+fn allowance(c: &mut Collector, loc: Loc, a: raw::RawAllowance) -> Option<Allowance> {
+    let event = match a.event.value.parse::<EventKind>() {
+        Ok(e) => e,
+        Err(e) => {
+            c.error(a.event.loc, e.to_string());
+            return None;
+        }
+    };
+    if a.max_amount.is_none() && a.account_suffix.is_none() {
+        c.error(
+            loc,
+            "an allowance needs `max_amount` or `account_suffix` (or both): an unconditional allowance would silence every notice of that kind",
+        );
+        return None;
+    }
+    Some(Allowance {
+        broker: a.broker.value,
+        event,
+        max_amount: a.max_amount,
+        account_suffix: a.account_suffix,
+        note: a.note,
+        loc: a.broker.loc,
+    })
+}
+
+fn sinks(c: &mut Collector, s: RawSinks, base: &Path) -> Sinks {
+    let desktop = match s.desktop {
+        Some(d) if d.enabled == Some(false) => None,
+        d => Some(DesktopConfig {
+            app_name: d
+                .and_then(|d| d.app_name)
+                .unwrap_or_else(|| "brokerwatch".into()),
+        }),
+    };
+    let telegram = s.telegram.and_then(|t| telegram(c, t, base));
+    Sinks {
+        console: s.console.unwrap_or(true),
+        desktop,
+        telegram,
+        command: s.command.map(|cmd| CommandConfig {
+            program: cmd.program,
+            args: cmd.args,
+        }),
+    }
+}
+
+fn telegram(c: &mut Collector, t: raw::RawTelegram, base: &Path) -> Option<TelegramConfig> {
+    if t.chat_ids.value.is_empty() {
+        c.error(
+            t.chat_ids.loc,
+            "`chat_ids` must list at least one chat: alerts go there and commands are accepted only from there",
+        );
+    }
+    let format = match t.format.as_ref().map(|f| f.value.to_ascii_lowercase()) {
+        None => TelegramFormat::Plain,
+        Some(f) if f == "plain" => TelegramFormat::Plain,
+        Some(f) if f == "markdownv2" => TelegramFormat::MarkdownV2,
+        Some(f) if f == "html" => TelegramFormat::Html,
+        Some(f) => {
+            let loc = t.format.as_ref().map(|v| v.loc).unwrap_or_default();
+            c.error(
+                loc,
+                format!("unknown format `{f}` (expected `plain`, `markdownv2` or `html`)"),
+            );
+            TelegramFormat::Plain
+        }
+    };
+    if let Some(url) = &t.api_url
+        && !(url.value.starts_with("https://") || url.value.starts_with("http://"))
+    {
+        c.error(url.loc, format!("`api_url` must be an http(s) URL, not `{}`", url.value));
+    }
+    Some(TelegramConfig {
+        token: secret(c, &t.token, base)?,
+        chat_ids: t.chat_ids.value,
+        api_url: t.api_url.map(|u| u.value),
+        format,
+        commands: t.commands.unwrap_or(true),
+    })
+}
+
+fn check_accounts(c: &mut Collector, accounts: &[Account], root: &Node) {
+    let mut seen = std::collections::BTreeSet::new();
+    for a in accounts {
+        if !seen.insert(a.name.as_str()) {
+            let loc = find_key(root, "accounts").unwrap_or(root.loc);
+            c.error(loc, format!("account name `{}` is used twice", a.name));
+        }
+    }
+}
+
+fn find_key(root: &Node, key: &str) -> Option<Loc> {
+    root.as_map()?
+        .iter()
+        .find(|(k, _)| k.scalar_text().as_deref() == Some(key))
+        .map(|(k, _)| k.loc)
+}
+
+fn escalation(c: &mut Collector, root: &Node, sinks: &Sinks) -> BTreeMap<Severity, Policy> {
+    let configured = configured_sinks(sinks);
+    let mut out = default_escalation(&configured);
+    let Some(node) = root.as_map().and_then(|m| {
+        m.iter()
+            .find(|(k, _)| k.scalar_text().as_deref() == Some("escalation"))
+            .map(|(_, v)| v)
+    }) else {
+        return out;
+    };
+    let Some(map) = c.take::<BTreeMap<String, RawPolicy>>(node) else {
+        return out;
+    };
+    for (sev_name, p) in map {
+        let Ok(sev) = sev_name.parse::<Severity>() else {
+            c.error(
+                find_key(node, &sev_name).unwrap_or(node.loc),
+                format!("unknown severity `{sev_name}` (expected `info`, `warning` or `critical`)"),
+            );
+            continue;
+        };
+        let mut kinds = Vec::new();
+        for s in &p.sinks {
+            match configured.iter().find(|k| k.as_str() == s.value) {
+                Some(k) => kinds.push(*k),
+                None => c.error(
+                    s.loc,
+                    format!(
+                        "sink `{}` is not configured (configured: {})",
+                        s.value,
+                        configured.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ")
+                    ),
+                ),
+            }
+        }
+        let repeat = duration(c, p.repeat.as_ref());
+        if let (Some(r), Some(at)) = (repeat, p.repeat.as_ref())
+            && r < Duration::from_secs(60)
+        {
+            c.error(at.loc, "`repeat` must be at least 1m");
+        }
+        out.insert(sev, Policy { sinks: kinds, repeat });
+    }
+    out
+}
+
+fn configured_sinks(s: &Sinks) -> Vec<SinkKind> {
+    let mut v = Vec::new();
+    if s.console {
+        v.push(SinkKind::Console);
+    }
+    if s.desktop.is_some() {
+        v.push(SinkKind::Desktop);
+    }
+    if s.telegram.is_some() {
+        v.push(SinkKind::Telegram);
+    }
+    if s.command.is_some() {
+        v.push(SinkKind::Command);
+    }
+    v
+}
+
+/// Critical: everywhere, every 30 minutes until acknowledged. Warning: everywhere, once.
+/// Info: the console (and the command sink) only.
+fn default_escalation(configured: &[SinkKind]) -> BTreeMap<Severity, Policy> {
+    let all = configured.to_vec();
+    let quiet: Vec<SinkKind> = configured
+        .iter()
+        .copied()
+        .filter(|k| matches!(k, SinkKind::Console | SinkKind::Command))
+        .collect();
+    BTreeMap::from([
+        (
+            Severity::Critical,
+            Policy {
+                sinks: all.clone(),
+                repeat: Some(Duration::from_secs(30 * 60)),
+            },
+        ),
+        (
+            Severity::Warning,
+            Policy {
+                sinks: all,
+                repeat: None,
+            },
+        ),
+        (
+            Severity::Info,
+            Policy {
+                sinks: quiet,
+                repeat: None,
+            },
+        ),
+    ])
+}
+
+/// Secret files (and a config that embeds a secret command) readable by others get a warning.
+fn permission_warnings(path: &Path, cfg: &Config) -> Vec<String> {
+    use std::os::unix::fs::PermissionsExt;
+    let readable_by_others =
+        |p: &Path| std::fs::metadata(p).map(|m| m.permissions().mode() & 0o044 != 0).unwrap_or(false);
+    let mut sources: Vec<&SecretSource> = cfg
+        .accounts
+        .iter()
+        .filter_map(|a| match &a.source {
+            AccountSource::Imap(i) => Some(&i.password),
+            AccountSource::Maildir(_) => None,
+        })
+        .collect();
+    if let Some(t) = &cfg.sinks.telegram {
+        sources.push(&t.token);
+    }
+    let mut out = Vec::new();
+    for s in &sources {
+        if let SecretSource::File(f) = s
+            && readable_by_others(f)
+        {
+            out.push(format!(
+                "secret file {} is readable by other users: chmod 600 it",
+                f.display()
+            ));
+        }
+    }
+    let embeds = sources.iter().any(|s| matches!(s, SecretSource::Command(_)));
+    if embeds && readable_by_others(path) {
+        out.push(format!(
+            "config {} names a secret command and is readable by other users: chmod 600 it",
+            path.display()
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str) -> Result<Config, Problems> {
+        load_str(text, "c.yaml", Path::new("/etc/bw"))
+    }
+
+    #[test]
+    fn a_full_config_compiles() {
+        let cfg = load(
+            "authserv_ids: [mx.google.com]\n\
+             accounts:\n\
+             \x20 - name: gmail\n\
+             \x20   imap:\n\
+             \x20     host: imap.gmail.com\n\
+             \x20     username: me@gmail.com\n\
+             \x20     password: {command: 'pass show gmail'}\n\
+             \x20     mailboxes: [INBOX, '[Gmail]/Spam']\n\
+             \x20 - name: local\n\
+             \x20   maildir: mail\n\
+             severity: {login: critical, phishing: critical}\n\
+             allowances:\n\
+             \x20 - {broker: sbi, event: withdrawal, max_amount: 100000, account_suffix: 1234}\n\
+             sinks:\n\
+             \x20 telegram: {token: {env: BOT}, chat_ids: [42]}\n\
+             escalation:\n\
+             \x20 critical: {sinks: [telegram], repeat: 10m}\n",
+        )
+        .unwrap();
+        assert_eq!(cfg.accounts.len(), 2);
+        let AccountSource::Imap(i) = &cfg.accounts[0].source else {
+            panic!("imap expected")
+        };
+        assert_eq!((i.port, i.tls), (993, TlsMode::Implicit));
+        let AccountSource::Maildir(m) = &cfg.accounts[1].source else {
+            panic!("maildir expected")
+        };
+        assert_eq!(m.path, PathBuf::from("/etc/bw/mail"));
+        assert_eq!(cfg.severity[&EventKind::Login], Severity::Critical);
+        assert_eq!(cfg.phishing_severity, Severity::Critical);
+        assert_eq!(cfg.allowances[0].account_suffix.as_deref(), Some("1234"));
+        let p = &cfg.escalation[&Severity::Critical];
+        assert_eq!(p.sinks, vec![SinkKind::Telegram]);
+        assert_eq!(p.repeat, Some(Duration::from_secs(600)));
+    }
+
+    #[test]
+    fn all_mistakes_are_reported_at_once_with_locations() {
+        let err = load(
+            "accounts:\n\
+             \x20 - name: a\n\
+             \x20   imap: {host: mail.example.com, tls: none, username: u, password: {env: P}}\n\
+             severity:\n\
+             \x20 withdrawl: critical\n\
+             first_run_lookback: 3 days\n\
+             colour: blue\n",
+        )
+        .unwrap_err();
+        let lines: Vec<String> = err.0.iter().map(|p| p.to_string()).collect();
+        assert_eq!(lines.len(), 4, "{lines:#?}");
+        assert!(lines[0].starts_with("c.yaml:3:18: `tls: none`"), "{lines:#?}");
+        assert!(lines[1].starts_with("c.yaml:5:3: unknown event `withdrawl`"), "{lines:#?}");
+        assert!(lines[2].starts_with("c.yaml:6:21: invalid duration"), "{lines:#?}");
+        assert!(lines[3].starts_with("c.yaml:7:1: unknown field `colour`"), "{lines:#?}");
+    }
+
+    #[test]
+    fn literal_passwords_and_unknown_sinks_are_refused() {
+        let err = load(
+            "accounts:\n\
+             \x20 - name: a\n\
+             \x20   imap: {host: h, username: u, password: {value: x}}\n\
+             escalation:\n\
+             \x20 critical: {sinks: [pager]}\n",
+        )
+        .unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("unknown field `value`"), "{text}");
+        assert!(text.contains("sink `pager` is not configured"), "{text}");
+    }
+
+    #[test]
+    fn loopback_detection() {
+        assert!(is_loopback("127.0.0.1") && is_loopback("localhost") && is_loopback("::1"));
+        assert!(!is_loopback("192.168.1.2") && !is_loopback("imap.example.com"));
+    }
+}

@@ -6,7 +6,7 @@
 
 mod compile;
 mod raw;
-pub mod yaml;
+
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -15,8 +15,8 @@ use std::time::Duration;
 use crate::event::{EventKind, Severity};
 use crate::secret::SecretSource;
 
-pub use compile::{load, load_str};
-pub use yaml::{ConfigError, Problem};
+pub use compile::{builtin, load, load_str};
+pub use crate::yaml::{Problem, Problems};
 
 /// The whole, checked configuration.
 #[derive(Debug, Clone)]
@@ -30,6 +30,8 @@ pub struct Config {
     pub accounts: Vec<Account>,
     /// Rule directories in load order: shipped first, the user's last (a later rule id overrides).
     pub rules_dirs: Vec<PathBuf>,
+    /// Load the rule packs built into the binary before `rules_dirs`.
+    pub shipped_rules: bool,
     /// Severity of each event when it is genuine and not expected.
     pub severity: BTreeMap<EventKind, Severity>,
     /// Severity of a phishing copy.
@@ -104,6 +106,8 @@ pub struct Allowance {
     /// The last digits of the destination account, as the mail masks it.
     pub account_suffix: Option<String>,
     pub note: Option<String>,
+    /// Where it was written, for cross-checks against the rule packs.
+    pub loc: crate::yaml::Loc,
 }
 
 /// The sinks an alert can go to.

@@ -1,1 +1,104 @@
-//! (in progress)
+//! The config file as written: serde structs that reject unknown fields and keep locations of
+//! values that are checked later. `compile` turns them into [`super::Config`].
+
+use serde::Deserialize;
+
+use crate::yaml::At;
+
+/// The top-level keys, in the order the README documents them.
+pub const TOP_LEVEL: &[&str] = &[
+    "state_dir",
+    "authserv_ids",
+    "first_run_lookback",
+    "accounts",
+    "rules_dirs",
+    "shipped_rules",
+    "severity",
+    "allowances",
+    "escalation",
+    "sinks",
+];
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAccount {
+    pub name: At<String>,
+    pub imap: Option<RawImap>,
+    pub maildir: Option<At<String>>,
+    pub poll_interval: Option<At<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawImap {
+    pub host: At<String>,
+    pub port: Option<u16>,
+    pub tls: Option<At<String>>,
+    pub username: String,
+    pub password: At<RawSecret>,
+    #[serde(default)]
+    pub mailboxes: Vec<String>,
+    pub ca_file: Option<String>,
+    pub poll_interval: Option<At<String>>,
+    pub idle_refresh: Option<At<String>>,
+}
+
+/// `{file: PATH}`, `{env: VAR}` or `{command: CMD}`; a literal value is refused on purpose.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSecret {
+    pub file: Option<String>,
+    pub env: Option<String>,
+    pub command: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAllowance {
+    pub broker: At<String>,
+    pub event: At<String>,
+    pub max_amount: Option<u64>,
+    pub account_suffix: Option<String>,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPolicy {
+    pub sinks: Vec<At<String>>,
+    pub repeat: Option<At<String>>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawSinks {
+    pub console: Option<bool>,
+    pub desktop: Option<RawDesktop>,
+    pub telegram: Option<RawTelegram>,
+    pub command: Option<RawCommand>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawDesktop {
+    pub app_name: Option<String>,
+    pub enabled: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTelegram {
+    pub token: At<RawSecret>,
+    pub chat_ids: At<Vec<i64>>,
+    pub api_url: Option<At<String>>,
+    pub format: Option<At<String>>,
+    pub commands: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCommand {
+    pub program: String,
+    #[serde(default)]
+    pub args: Vec<String>,
+}
