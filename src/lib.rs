@@ -7,7 +7,10 @@
 pub mod alert;
 pub mod config;
 pub mod event;
+pub mod mail;
+pub mod rules;
 pub mod secret;
 pub mod source;
+pub mod text;
 pub mod units;
 pub mod yaml;

@@ -1,0 +1,276 @@
+//! Rule packs → compiled [`RuleSet`]: regexes built (case-insensitive, on NFKC text), ids checked,
+//! the user's packs merged over the shipped ones. Every problem is reported with `file:line:col`.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use regex::{Regex, RegexBuilder};
+
+use super::model::{FIELD_NAMES, PACK_KEYS, RawContact, RawRule};
+use super::{Contact, Pack, Pattern, Rule, RuleSet};
+use crate::event::EventKind;
+use crate::text::normalize;
+use crate::yaml::{At, Collector, Loc, Node, Problems};
+
+mod shipped {
+    include!(concat!(env!("OUT_DIR"), "/shipped_rules.rs"));
+}
+
+/// The shipped packs (if enabled), then every `*.yaml` of each directory in order; a later rule
+/// with the same id replaces the earlier one.
+pub fn load(shipped: bool, dirs: &[std::path::PathBuf]) -> Result<RuleSet, Problems> {
+    let mut files: Vec<(String, String)> = Vec::new();
+    let mut c = Collector::new("rules");
+    if shipped {
+        files.extend(
+            shipped::SHIPPED
+                .iter()
+                .map(|(n, t)| (format!("rules/{n}"), t.to_string())),
+        );
+    }
+    for dir in dirs {
+        match read_dir_yaml(dir) {
+            Ok(found) => files.extend(found),
+            Err(e) => c.error(Loc { line: 1, col: 1 }, format!("{}: {e}", dir.display())),
+        }
+    }
+    let mut problems = c.problems;
+    let set = match load_texts(&files) {
+        Ok(set) => set,
+        Err(p) => {
+            problems.extend(p.0);
+            RuleSet::default()
+        }
+    };
+    if problems.is_empty() {
+        Ok(set)
+    } else {
+        Err(Problems(problems))
+    }
+}
+
+fn read_dir_yaml(dir: &Path) -> std::io::Result<Vec<(String, String)>> {
+    let mut paths: Vec<_> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
+        .collect();
+    paths.sort();
+    paths
+        .into_iter()
+        .map(|p| Ok((p.display().to_string(), std::fs::read_to_string(&p)?)))
+        .collect()
+}
+
+/// Compiles packs from (label, text) pairs, merging by broker id in order.
+pub fn load_texts(files: &[(String, String)]) -> Result<RuleSet, Problems> {
+    let mut problems = Vec::new();
+    let mut packs: Vec<Pack> = Vec::new();
+    for (label, text) in files {
+        let mut c = Collector::new(label.clone());
+        if let Some(part) = c.parse(text).and_then(|root| pack(&mut c, &root)) {
+            merge(&mut packs, part);
+        }
+        problems.extend(c.problems);
+    }
+    check_complete(&packs, &mut problems);
+    if problems.is_empty() {
+        Ok(RuleSet { packs })
+    } else {
+        problems.sort_by(|a, b| (&a.file, a.loc).cmp(&(&b.file, b.loc)));
+        Err(Problems(problems))
+    }
+}
+
+/// A pack as one file gives it; fields it leaves out stay as the earlier file had them.
+struct PackPart {
+    id: String,
+    file: String,
+    name: Option<String>,
+    domains: Vec<String>,
+    names: Vec<String>,
+    claims: Vec<Pattern>,
+    contact: Option<Contact>,
+    rules: Vec<Rule>,
+}
+
+fn pack(c: &mut Collector, root: &Node) -> Option<PackPart> {
+    let mut part = PackPart {
+        id: String::new(),
+        file: c.file.clone(),
+        name: None,
+        domains: Vec::new(),
+        names: Vec::new(),
+        claims: Vec::new(),
+        contact: None,
+        rules: Vec::new(),
+    };
+    for (key, node) in c.entries(root, PACK_KEYS) {
+        match key.as_str() {
+            "broker" => {
+                let id: At<String> = c.take(node)?;
+                if id.value.is_empty() || !id.value.chars().all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '_' || ch == '-') {
+                    c.error(id.loc, format!("broker id `{}` must be lowercase letters, digits, `_` or `-`", id.value));
+                }
+                part.id = id.value;
+            }
+            "name" => part.name = c.take(node),
+            "domains" => {
+                let d: Vec<String> = c.take(node).unwrap_or_default();
+                part.domains = d.iter().map(|d| d.trim().trim_start_matches('@').to_ascii_lowercase()).collect();
+            }
+            "names" => {
+                let n: Vec<String> = c.take(node).unwrap_or_default();
+                part.names = n.iter().map(|n| normalize(n).to_lowercase()).filter(|n| !n.is_empty()).collect();
+            }
+            "claims" => {
+                let v: Vec<At<String>> = c.take(node).unwrap_or_default();
+                part.claims = v.iter().filter_map(|p| pattern(c, p)).collect();
+            }
+            "contact" => part.contact = c.take::<RawContact>(node).map(contact),
+            "rules" => {
+                let raw: Vec<(Loc, RawRule)> = c.take_each(node, "rules");
+                part.rules = raw.into_iter().filter_map(|(loc, r)| rule(c, loc, r)).collect();
+            }
+            _ => unreachable!("key list and match arms agree"),
+        }
+    }
+    if part.id.is_empty() {
+        c.error(root.loc, "a rule pack needs `broker: <id>`");
+        return None;
+    }
+    Some(part)
+}
+
+fn contact(r: RawContact) -> Contact {
+    Contact {
+        phone: r.phone,
+        url: r.url,
+        steps: r.steps,
+    }
+}
+
+fn pattern(c: &mut Collector, p: &At<String>) -> Option<Pattern> {
+    // NOTE: patterns are normalised like the text they run on, so a full-width `：` written in a
+    // pack still matches the `:` the text turns into.
+    let src = normalize(&p.value);
+    match RegexBuilder::new(&src).case_insensitive(true).size_limit(1 << 22).build() {
+        Ok(re) => Some(Pattern { re, src: p.value.clone() }),
+        Err(e) => {
+            let msg = e.to_string();
+            let last = msg.lines().filter(|l| !l.trim().is_empty()).last().unwrap_or("").trim().to_string();
+            c.error(p.loc, format!("invalid regex `{}`: {}", p.value, last.trim_start_matches("error: ")));
+            None
+        }
+    }
+}
+
+fn patterns(c: &mut Collector, v: &Option<Vec<At<String>>>) -> Vec<Pattern> {
+    v.iter().flatten().filter_map(|p| pattern(c, p)).collect()
+}
+
+fn rule(c: &mut Collector, loc: Loc, r: RawRule) -> Option<Rule> {
+    let event = match r.event.value.parse::<EventKind>() {
+        Ok(e) => Some(e),
+        Err(e) => {
+            c.error(r.event.loc, e.to_string());
+            None
+        }
+    };
+    if r.subject.is_none() && r.body.is_none() && r.text.is_none() && r.all.is_none() {
+        c.error(loc, format!("rule `{}` needs at least one of `subject`, `body`, `text` or `all`", r.id.value));
+    }
+    let mut fields = Vec::new();
+    for (name, pats) in r.fields.iter().flatten() {
+        let first = pats.first().map_or(loc, |p| p.loc);
+        if !FIELD_NAMES.contains(&name.as_str()) {
+            c.error(first, format!("unknown field name `{name}` (expected one of: {})", FIELD_NAMES.join(", ")));
+            continue;
+        }
+        let compiled: Vec<Pattern> = pats.iter().filter_map(|p| pattern(c, p)).collect();
+        for (p, at) in compiled.iter().zip(pats) {
+            if !p.re.capture_names().any(|n| n == Some(name.as_str())) {
+                c.error(at.loc, format!("regex for field `{name}` has no named group `(?P<{name}>...)`"));
+            }
+        }
+        fields.push((name.clone(), compiled));
+    }
+    let rule = Rule {
+        id: r.id.value.clone(),
+        event: event?,
+        subject: patterns(c, &r.subject),
+        body: patterns(c, &r.body),
+        text: patterns(c, &r.text),
+        all: patterns(c, &r.all),
+        not: patterns(c, &r.not),
+        from: patterns(c, &r.from),
+        fields,
+        origin: format!("{}:{}", c.file, r.id.loc.line),
+    };
+    Some(rule)
+}
+
+fn merge(packs: &mut Vec<Pack>, part: PackPart) {
+    let idx = match packs.iter().position(|p| p.id == part.id) {
+        Some(i) => i,
+        None => {
+            packs.push(Pack {
+                id: part.id.clone(),
+                file: part.file.clone(),
+                ..Pack::default()
+            });
+            packs.len() - 1
+        }
+    };
+    let p = &mut packs[idx];
+    if let Some(n) = part.name {
+        p.name = n;
+    }
+    for d in part.domains {
+        if !p.domains.contains(&d) {
+            p.domains.push(d);
+        }
+    }
+    p.names.extend(part.names);
+    p.claims.extend(part.claims);
+    if let Some(c) = part.contact {
+        p.contact = c;
+    }
+    let mut new_rules = Vec::new();
+    for r in part.rules {
+        match p.rules.iter_mut().find(|x| x.id == r.id) {
+            Some(existing) => *existing = r,
+            None => new_rules.push(r),
+        }
+    }
+    // The user's additional rules are tried before the shipped ones: they are the more specific.
+    new_rules.append(&mut p.rules);
+    p.rules = new_rules;
+}
+
+fn check_complete(packs: &[Pack], problems: &mut Vec<crate::yaml::Problem>) {
+    let mut ids: BTreeMap<&str, &str> = BTreeMap::new();
+    for p in packs {
+        let mut c = Collector::new(p.file.clone());
+        let top = Loc { line: 1, col: 1 };
+        if p.name.is_empty() {
+            c.error(top, format!("broker `{}` has no `name`", p.id));
+        }
+        if p.domains.is_empty() {
+            c.error(top, format!("broker `{}` has no genuine sender `domains`", p.id));
+        }
+        for r in &p.rules {
+            if let Some(other) = ids.insert(&r.id, &p.id)
+                && other != p.id
+            {
+                let line = r.origin.rsplit(':').next().and_then(|l| l.parse().ok()).unwrap_or(1);
+                c.error(Loc { line, col: 1 }, format!("rule id `{}` is used by brokers `{other}` and `{}`", r.id, p.id));
+            }
+        }
+        problems.extend(c.problems);
+    }
+}
+
+/// Compiles one regex the way packs do (for tests and the look-alike checks).
+pub fn regex(src: &str) -> Result<Regex, regex::Error> {
+    RegexBuilder::new(&normalize(src)).case_insensitive(true).build()
+}

@@ -1,0 +1,48 @@
+//! Rule packs as written (rules/*.yaml): serde structs that reject unknown fields. See the README
+//! section "Writing a rule" for the meaning of each field.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use crate::yaml::At;
+
+/// The top-level keys of a pack file.
+pub const PACK_KEYS: &[&str] = &["broker", "name", "domains", "names", "claims", "contact", "rules"];
+
+/// The broker's official contact, typed in the pack, never taken from a mail.
+#[derive(Debug, Clone, Deserialize, Default, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct RawContact {
+    #[serde(default)]
+    pub phone: Vec<String>,
+    pub url: Option<String>,
+    #[serde(default)]
+    pub steps: Vec<String>,
+}
+
+/// One rule: an event kind, conditions, and fields to extract.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRule {
+    pub id: At<String>,
+    pub event: At<String>,
+    pub subject: Option<Vec<At<String>>>,
+    pub body: Option<Vec<At<String>>>,
+    pub text: Option<Vec<At<String>>>,
+    pub all: Option<Vec<At<String>>>,
+    pub not: Option<Vec<At<String>>>,
+    pub from: Option<Vec<At<String>>>,
+    pub fields: Option<BTreeMap<String, Vec<At<String>>>>,
+}
+
+/// The field names a rule may extract.
+pub const FIELD_NAMES: &[&str] = &[
+    "amount",
+    "currency",
+    "bank",
+    "account_last_digits",
+    "new_email_masked",
+    "ip",
+    "device",
+];

@@ -1,0 +1,161 @@
+//! Text helpers shared by the stages: NFKC normalisation for matching, URL defanging for alerts,
+//! and link extraction from HTML.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+use unicode_normalization::UnicodeNormalization;
+
+/// The form rules match on: NFKC (full-width digits, letters and spaces become ASCII, half-width
+/// katakana full-width), CRLF as LF, NUL and other control characters (but tab and newline) removed.
+pub fn normalize(s: &str) -> String {
+    s.replace("\r\n", "\n")
+        .nfkc()
+        .filter(|c| !c.is_control() || *c == '\n' || *c == '\t')
+        .collect()
+}
+
+static URL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?i)\b(?:https?|ftp)://[^\s<>"'「」【】（）()]+"#).expect("static regex")
+});
+
+/// The host of a URL (lowercase, no port, no userinfo), if it has one.
+pub fn url_host(url: &str) -> Option<String> {
+    let rest = url.split_once("://")?.1;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let host = authority.rsplit('@').next()?;
+    let host = host.split(':').next()?.trim_end_matches('.');
+    if host.is_empty() {
+        None
+    } else {
+        Some(host.to_ascii_lowercase())
+    }
+}
+
+/// `https://evil.example/login` → `hxxps://evil[.]example/login`: readable, not clickable.
+pub fn defang_url(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    let scheme = match scheme.to_ascii_lowercase().as_str() {
+        "http" => "hxxp".to_string(),
+        "https" => "hxxps".to_string(),
+        "ftp" => "fxp".to_string(),
+        "" => String::new(),
+        other => other.replace('t', "x"),
+    };
+    let (authority, path) = match rest.find(['/', '?', '#']) {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    let authority = authority.replace('.', "[.]");
+    let path = path.replace("://", "[:]//");
+    if scheme.is_empty() {
+        format!("{authority}{path}")
+    } else {
+        format!("{scheme}://{authority}{path}")
+    }
+}
+
+/// Replaces every URL in a text by its defanged form (for excerpts of a mail in an alert).
+pub fn defang_all(text: &str) -> String {
+    URL.replace_all(text, |c: &regex::Captures| defang_url(&c[0]))
+        .into_owned()
+}
+
+/// Every URL written in plain text.
+pub fn urls_in(text: &str) -> Vec<String> {
+    URL.find_iter(text)
+        .map(|m| m.as_str().trim_end_matches(['.', ',', ')', ';']).to_string())
+        .collect()
+}
+
+/// A link in a mail: the text a reader sees and where it really goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Link {
+    pub text: String,
+    pub href: String,
+}
+
+static ANCHOR: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?is)<a\b[^>]*?\bhref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))[^>]*>(.*?)</a\s*>"#)
+        .expect("static regex")
+});
+static TAG: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?s)<[^>]*>").expect("static regex"));
+
+/// Anchors of an HTML body, with their visible text (tags stripped, entities decoded).
+pub fn html_links(html: &str) -> Vec<Link> {
+    ANCHOR
+        .captures_iter(html)
+        .filter_map(|c| {
+            let href = c.get(1).or(c.get(2)).or(c.get(3))?.as_str();
+            let text = TAG.replace_all(c.get(4).map_or("", |m| m.as_str()), "");
+            Some(Link {
+                text: decode_entities(text.trim()),
+                href: decode_entities(href.trim()),
+            })
+        })
+        .collect()
+}
+
+/// The few entities that matter in link text and hrefs.
+fn decode_entities(s: &str) -> String {
+    s.replace("&amp;", "&")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&nbsp;", " ")
+}
+
+/// Cuts a text to at most `max` characters, marking the cut.
+pub fn truncate_chars(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nfkc_makes_full_width_ascii() {
+        assert_eq!(normalize("出金金額：１，２００，０００円"), "出金金額:1,200,000円");
+        assert_eq!(normalize("ｶﾀｶﾅ\u{3000}（税込）\r\n"), "カタカナ (税込)\n");
+        assert_eq!(normalize("【SBI証券】"), "【SBI証券】");
+        assert_eq!(normalize("a\u{0}b"), "ab");
+    }
+
+    #[test]
+    fn urls_are_defanged_and_hosts_found() {
+        assert_eq!(
+            defang_url("https://www.sbisec.co.jp/ETGate?x=1"),
+            "hxxps://www[.]sbisec[.]co[.]jp/ETGate?x=1"
+        );
+        assert_eq!(
+            defang_all("go to http://evil.example/a now"),
+            "go to hxxp://evil[.]example/a now"
+        );
+        assert_eq!(
+            url_host("https://user@Login.Example.COM:8443/x").as_deref(),
+            Some("login.example.com")
+        );
+        assert_eq!(url_host("mailto:x"), None);
+    }
+
+    #[test]
+    fn anchors_keep_text_and_target_apart() {
+        let links = html_links(
+            r#"<p><A class=x HREF="https://evil.example/l?a=1&amp;b=2"><b>https://www.sbisec.co.jp/</b></a></p>"#,
+        );
+        assert_eq!(
+            links,
+            vec![Link {
+                text: "https://www.sbisec.co.jp/".into(),
+                href: "https://evil.example/l?a=1&b=2".into()
+            }]
+        );
+    }
+}
