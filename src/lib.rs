@@ -5,12 +5,16 @@
 //! (authentic, phishing, expected) → `store` (checkpoint + alert in one transaction) → `alert`.
 
 pub mod alert;
+pub mod assess;
+pub mod cli;
 pub mod config;
 pub mod event;
 pub mod mail;
+pub mod pipeline;
 pub mod rules;
 pub mod secret;
 pub mod source;
+pub mod store;
 pub mod text;
 pub mod units;
 pub mod yaml;

@@ -1,0 +1,161 @@
+//! What to tell a person about a verdict: whether it deserves an alert at all, its kind, and
+//! its text. Plain text; every URL from a mail defanged; nothing secret ever reaches here.
+
+use crate::alert::AlertKind;
+use crate::assess::Verdict;
+use crate::config::{Config, SinkKind};
+use crate::event::{EventKind, Severity};
+use crate::rules::Pack;
+use crate::text::{defang_all, defang_url, truncate_chars, url_host};
+
+/// The alert a verdict calls for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Composed {
+    pub kind: AlertKind,
+    pub severity: Severity,
+    pub title: String,
+    pub body: String,
+    pub actionable: bool,
+}
+
+/// Decides whether a verdict alerts, and composes the text. None: nothing to tell.
+pub fn compose(v: &Verdict, pack: Option<&Pack>, links: &[crate::text::Link]) -> Option<Composed> {
+    let name = v.broker_name.clone().unwrap_or_else(|| "unknown sender".into());
+    if v.reasons.iter().any(|r| r.starts_with("unparseable")) {
+        return Some(Composed {
+            kind: AlertKind::Health,
+            severity: Severity::Info,
+            title: "brokerwatch: a mail could not be read".into(),
+            body: format!("{}\nIt was recorded; check it by hand in your mailbox.", v.reasons.join("\n")),
+            actionable: false,
+        });
+    }
+    if v.phishing {
+        return Some(Composed {
+            kind: AlertKind::Phishing,
+            severity: v.severity,
+            title: format!("{name}: looks like a phishing copy — do not click, do not reply"),
+            body: phishing_body(v, &name, links),
+            actionable: false,
+        });
+    }
+    let event = v.event.filter(|e| e.is_security())?;
+    if v.expected {
+        return Some(Composed {
+            kind: AlertKind::Expected,
+            severity: Severity::Info,
+            title: format!("{name}: expected {} seen", event.describe()),
+            body: details(v),
+            actionable: false,
+        });
+    }
+    if v.severity < Severity::Warning {
+        return None;
+    }
+    Some(Composed {
+        kind: AlertKind::Unexpected,
+        severity: v.severity,
+        title: format!("{name}: {}{} — not expected", label(event, &name), amount(v)),
+        body: unexpected_body(v, event, &name, pack),
+        actionable: true,
+    })
+}
+
+/// The event in the broker's customers' language.
+fn label(e: EventKind, broker_name: &str) -> &'static str {
+    if broker_name.is_ascii() {
+        return e.describe();
+    }
+    match e {
+        EventKind::Withdrawal => "出金",
+        EventKind::EmailChange => "メールアドレス変更",
+        EventKind::PayoutAccountChange => "出金先口座の変更",
+        EventKind::Login => "ログイン",
+        EventKind::PasswordChange => "パスワード変更",
+        EventKind::MfaChange => "認証設定の変更",
+        other => other.describe(),
+    }
+}
+
+fn amount(v: &Verdict) -> String {
+    match (v.fields.get("amount"), v.fields.get("currency")) {
+        (Some(a), Some(c)) => format!(" {a} {c}"),
+        (Some(a), None) => format!(" {a}"),
+        _ => String::new(),
+    }
+}
+
+fn details(v: &Verdict) -> String {
+    let mut lines = vec![format!("Subject: {}", truncate_chars(&defang_all(&v.subject), 200))];
+    if let Some(s) = &v.sender {
+        lines.push(format!("From: {}", defang_all(s)));
+    }
+    for (k, val) in &v.fields {
+        lines.push(format!("{}: {}", k.replace('_', " "), defang_all(val)));
+    }
+    lines.join("\n")
+}
+
+fn unexpected_body(v: &Verdict, e: EventKind, name: &str, pack: Option<&Pack>) -> String {
+    let mut out = format!("{name} reports a {} that nobody said to expect.\n{}", e.describe(), details(v));
+    let auth = match v.authentic {
+        Some(true) => "genuine: your mail server verified the sender",
+        Some(false) => "NOT verified by your mail server",
+        None => "authenticity unknown (no Authentication-Results from your server)",
+    };
+    out.push_str(&format!("\nSender check: {auth}"));
+    out.push_str("\n\nIf it was you: acknowledge it (\"It was me\", or brokerwatch ack <id>).");
+    out.push_str("\nIf it was NOT you: do not use any link in the mail.");
+    if let Some(p) = pack {
+        out.push_str(&playbook(p));
+    }
+    out
+}
+
+/// The broker's official contact and steps, from the pack (never from a mail).
+pub fn playbook(p: &Pack) -> String {
+    let mut out = String::new();
+    if !p.contact.phone.is_empty() {
+        out.push_str(&format!("\nCall {} now: {}", p.name, p.contact.phone.join(" / ")));
+    }
+    if let Some(u) = &p.contact.url {
+        out.push_str(&format!("\nOfficial site (type it yourself): {}", defang_url(u)));
+    }
+    for (i, s) in p.contact.steps.iter().enumerate() {
+        out.push_str(&format!("\n{}. {s}", i + 1));
+    }
+    out
+}
+
+fn phishing_body(v: &Verdict, name: &str, links: &[crate::text::Link]) -> String {
+    let mut out = format!(
+        "This mail claims to come from {name} but is not authentic. Do not click any link, do not reply, do not open attachments.\n{}",
+        details(v)
+    );
+    out.push_str("\nWhy:");
+    for r in v.reasons.iter().filter(|r| !r.starts_with("looks like a phishing")) {
+        out.push_str(&format!("\n- {}", defang_all(r)));
+    }
+    let hosts: Vec<String> = links
+        .iter()
+        .filter_map(|l| url_host(&l.href))
+        .fold(Vec::new(), |mut acc, h| {
+            if !acc.contains(&h) {
+                acc.push(h);
+            }
+            acc
+        });
+    if !hosts.is_empty() {
+        let shown: Vec<String> = hosts.iter().take(5).map(|h| h.replace('.', "[.]")).collect();
+        out.push_str(&format!("\nLinks in it go to: {}", shown.join(", ")));
+    }
+    out
+}
+
+/// Which sinks a severity goes to and how often it repeats, as the config says.
+pub fn route(config: &Config, severity: Severity) -> (Vec<SinkKind>, Option<std::time::Duration>) {
+    match config.escalation.get(&severity) {
+        Some(p) => (p.sinks.clone(), p.repeat),
+        None => (Vec::new(), None),
+    }
+}

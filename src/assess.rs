@@ -1,0 +1,334 @@
+//! Judgement: is a classified mail authentic, a phishing copy, expected? And so how loud is it?
+//!
+//! Authentic means our own receiving server (a trusted authserv-id from the config) vouched for
+//! it: only its topmost Authentication-Results, above its own Received line, counts. Anything
+//! written lower down came from the sender and proves nothing (or worse: it is a forgery).
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::config::{Allowance, Config};
+use crate::event::{EventKind, Severity};
+use crate::mail::{Mail, Trace};
+use crate::rules::{Classification, Pack};
+use crate::units::parse_amount;
+
+/// A declared window in which a notice is expected (`brokerwatch expect`, `/expect`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Expectation {
+    pub id: i64,
+    pub broker: String,
+    pub event: EventKind,
+    /// Epoch seconds.
+    pub from: i64,
+    pub until: i64,
+    pub note: Option<String>,
+}
+
+/// What brokerwatch concluded about one mail. Serialises to the DESIGN.md JSON shape (the
+/// caller adds `file` or `uid`/`mailbox`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Verdict {
+    pub message_id: Option<String>,
+    pub broker: Option<String>,
+    pub event: Option<EventKind>,
+    pub authentic: Option<bool>,
+    pub phishing: bool,
+    pub expected: bool,
+    pub severity: Severity,
+    pub rule: Option<String>,
+    pub fields: BTreeMap<String, String>,
+    /// Human-readable reasons, in the order they were found.
+    pub reasons: Vec<String>,
+    #[serde(skip)]
+    pub broker_name: Option<String>,
+    #[serde(skip)]
+    pub subject: String,
+    #[serde(skip)]
+    pub sender: Option<String>,
+}
+
+/// The facts assess needs besides the mail: config, active expectations, and the time.
+pub struct Context<'a> {
+    pub config: &'a Config,
+    pub expectations: &'a [Expectation],
+    /// Epoch seconds (expectations are checked against it).
+    pub now: i64,
+}
+
+/// Judges a classified mail.
+pub fn assess(mail: &Mail, class: &Classification, ctx: &Context) -> Verdict {
+    let mut reasons: Vec<String> = class.notes.clone();
+    let pack = class.pack;
+    if let Some(claim) = &class.claim {
+        reasons.push(claim.describe());
+    }
+    let authentic = pack.and_then(|p| authenticity(mail, p, &ctx.config.authserv_ids, &mut reasons));
+    let from_domain = mail.from.as_ref().map_or("", |f| f.domain());
+    let foreign_sender = pack.is_some_and(|p| !p.owns_domain(from_domain));
+    if let (Some(p), true) = (pack, foreign_sender) {
+        reasons.push(format!(
+            "the sender's domain `{from_domain}` is not one of {}'s domains ({})",
+            p.name,
+            p.domains.join(", ")
+        ));
+    }
+    let phishing = pack.is_some() && (authentic == Some(false) || foreign_sender);
+    let event = class.rule.map(|r| r.event);
+    let mut expected = false;
+    if let (Some(p), Some(ev), false) = (pack, event, phishing)
+        && ev.is_security()
+    {
+        expected = expectation_reason(p, ev, &class.fields, ctx)
+            .map(|r| reasons.push(r))
+            .is_some();
+    }
+    let severity = if phishing {
+        reasons.push("looks like a phishing copy: do not click, do not reply".into());
+        ctx.config.phishing_severity
+    } else if expected {
+        Severity::Info
+    } else {
+        event.map_or(Severity::None, |e| {
+            ctx.config.severity.get(&e).copied().unwrap_or_default()
+        })
+    };
+    Verdict {
+        message_id: mail.message_id.clone(),
+        broker: pack.map(|p| p.id.clone()),
+        event,
+        authentic,
+        phishing,
+        expected,
+        severity,
+        rule: class.rule.map(|r| r.id.clone()),
+        fields: class.fields.clone(),
+        reasons,
+        broker_name: pack.map(|p| p.name.clone()),
+        subject: mail.subject.clone(),
+        sender: mail.from.as_ref().map(|f| f.address.clone()),
+    }
+}
+
+/// One `method=result` of an Authentication-Results header with its properties.
+#[derive(Debug, PartialEq, Eq)]
+struct AuthResult {
+    method: String,
+    result: String,
+    props: Vec<(String, String)>,
+}
+
+/// Splits `id; dkim=pass header.d=x; dmarc=fail header.from=y` (comments removed).
+fn parse_auth_results(value: &str) -> (String, Vec<AuthResult>) {
+    let clean = strip_comments(value);
+    let mut parts = clean.split(';');
+    let id = parts
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let results = parts
+        .filter_map(|p| {
+            let mut words = p.split_whitespace();
+            let (method, result) = words.next()?.split_once('=')?;
+            let props = words
+                .filter_map(|w| w.split_once('='))
+                .map(|(k, v)| (k.to_ascii_lowercase(), v.trim_matches('"').to_ascii_lowercase()))
+                .collect();
+            Some(AuthResult {
+                method: method.to_ascii_lowercase(),
+                result: result.to_ascii_lowercase(),
+                props,
+            })
+        })
+        .collect();
+    (id, results)
+}
+
+fn strip_comments(s: &str) -> String {
+    let mut depth = 0usize;
+    s.chars()
+        .filter(|&c| match c {
+            '(' => {
+                depth += 1;
+                false
+            }
+            ')' => {
+                depth = depth.saturating_sub(1);
+                false
+            }
+            _ => depth == 0,
+        })
+        .collect()
+}
+
+/// The host after `by` in a Received header.
+fn received_by(value: &str) -> Option<String> {
+    let clean = strip_comments(value);
+    let mut words = clean.split_whitespace();
+    while let Some(w) = words.next() {
+        if w.eq_ignore_ascii_case("by") {
+            return words.next().map(|h| h.trim_end_matches(';').to_ascii_lowercase());
+        }
+    }
+    None
+}
+
+/// true/false when our server vouched either way (or a forgery was found); None if it said nothing.
+fn authenticity(mail: &Mail, pack: &Pack, ids: &[String], reasons: &mut Vec<String>) -> Option<bool> {
+    if ids.is_empty() {
+        reasons.push("authenticity unknown: no trusted `authserv_ids` configured".into());
+        return None;
+    }
+    let ours = |id: &str| ids.iter().any(|t| t.eq_ignore_ascii_case(id));
+    let boundary = mail.trace.iter().position(|t| match t {
+        Trace::Received(v) => received_by(v).is_some_and(|h| ours(&h)),
+        Trace::AuthResults(_) => false,
+    });
+    let mut trusted = None;
+    let mut forged = false;
+    for (i, t) in mail.trace.iter().enumerate() {
+        let Trace::AuthResults(v) = t else { continue };
+        let (id, results) = parse_auth_results(v);
+        if !ours(&id) {
+            continue;
+        }
+        if boundary.is_some_and(|b| i > b) {
+            forged = true;
+        } else if trusted.is_none() {
+            trusted = Some((id, results));
+        }
+    }
+    if forged {
+        reasons.push(format!(
+            "an Authentication-Results header naming our server stands below its own Received line: the sender wrote it (forgery)"
+        ));
+        return Some(false);
+    }
+    let Some((id, results)) = trusted else {
+        reasons.push("authenticity unknown: no Authentication-Results from our server".into());
+        return None;
+    };
+    let from_domain = mail.from.as_ref().map_or("", |f| f.domain());
+    let prop = |r: &AuthResult, k: &str| r.props.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
+    let vouched = results.iter().find_map(|r| match (r.method.as_str(), r.result.as_str()) {
+        ("dkim", "pass") => prop(r, "header.d").filter(|d| pack.owns_domain(d)).map(|d| format!("dkim=pass for `{d}`")),
+        ("dmarc", "pass") => prop(r, "header.from").filter(|d| pack.owns_domain(d)).map(|d| format!("dmarc=pass for `{d}`")),
+        _ => None,
+    });
+    match vouched {
+        Some(what) if pack.owns_domain(from_domain) => {
+            reasons.push(format!("authentic: {id} says {what}"));
+            Some(true)
+        }
+        _ => {
+            let said: Vec<String> = results.iter().map(|r| format!("{}={}", r.method, r.result)).collect();
+            reasons.push(format!(
+                "not authentic: {id} did not vouch for a {} domain ({})",
+                pack.name,
+                if said.is_empty() { "no results".to_string() } else { said.join(", ") }
+            ));
+            Some(false)
+        }
+    }
+}
+
+/// Why a genuine notice is expected (an allowance or a declared window), or None.
+fn expectation_reason(
+    pack: &Pack,
+    event: EventKind,
+    fields: &BTreeMap<String, String>,
+    ctx: &Context,
+) -> Option<String> {
+    if let Some(e) = ctx
+        .expectations
+        .iter()
+        .find(|e| e.broker == pack.id && e.event == event && e.from <= ctx.now && ctx.now < e.until)
+    {
+        return Some(format!(
+            "expected: declared {} at {} (expectation #{}{})",
+            event,
+            pack.name,
+            e.id,
+            e.note.as_ref().map(|n| format!(": {n}")).unwrap_or_default()
+        ));
+    }
+    ctx.config
+        .allowances
+        .iter()
+        .find(|a| a.broker == pack.id && a.event == event && allowance_fits(a, fields))
+        .map(|a| {
+            format!(
+                "expected: standing allowance for {event}{}{}",
+                a.max_amount.map(|m| format!(" up to {m}")).unwrap_or_default(),
+                a.account_suffix.as_ref().map(|s| format!(" to account ****{s}")).unwrap_or_default()
+            )
+        })
+}
+
+/// Every condition the allowance sets must be shown by the mail; a missing field never fits.
+fn allowance_fits(a: &Allowance, fields: &BTreeMap<String, String>) -> bool {
+    let amount_ok = a.max_amount.is_none_or(|max| {
+        fields.get("amount").and_then(|v| parse_amount(v)).is_some_and(|v| v <= max)
+    });
+    let account_ok = a.account_suffix.as_ref().is_none_or(|suffix| {
+        fields
+            .get("account_last_digits")
+            .is_some_and(|d| d.trim_start_matches(['*', '＊']).ends_with(suffix.as_str()))
+    });
+    amount_ok && account_ok
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auth_results_are_parsed_without_comments() {
+        let (id, r) = parse_auth_results(
+            "mx.google.com; dkim=pass (2048-bit) header.d=SBISEC.co.jp header.s=s1; dmarc=pass (p=REJECT sp=REJECT) header.from=sbisec.co.jp",
+        );
+        assert_eq!(id, "mx.google.com");
+        assert_eq!(r[0].method, "dkim");
+        assert_eq!(r[0].props[0], ("header.d".into(), "sbisec.co.jp".into()));
+        assert_eq!(r[1].result, "pass");
+    }
+
+    #[test]
+    fn received_by_host() {
+        assert_eq!(
+            received_by("from a.example (a.example [192.0.2.1]) by MX.Google.com with ESMTPS id x; Tue"),
+            Some("mx.google.com".into())
+        );
+        assert_eq!(received_by("from a (comment by evil) with x"), None);
+    }
+
+    #[test]
+    fn allowance_needs_every_condition_shown() {
+        let a = Allowance {
+            broker: "sbi".into(),
+            event: EventKind::Withdrawal,
+            max_amount: Some(100_000),
+            account_suffix: Some("1234".into()),
+            note: None,
+            loc: Default::default(),
+        };
+        let f = |amount: &str, acct: &str| {
+            let mut m = BTreeMap::new();
+            if !amount.is_empty() {
+                m.insert("amount".to_string(), amount.to_string());
+            }
+            if !acct.is_empty() {
+                m.insert("account_last_digits".to_string(), acct.to_string());
+            }
+            m
+        };
+        assert!(allowance_fits(&a, &f("50,000", "1234")));
+        assert!(!allowance_fits(&a, &f("150,000", "1234")));
+        assert!(!allowance_fits(&a, &f("50,000", "9999")));
+        assert!(!allowance_fits(&a, &f("", "1234")));
+    }
+}

@@ -1,0 +1,30 @@
+//! `brokerwatch check`: validate config and rule packs without touching the network.
+
+use std::path::Path;
+
+use super::Outcome;
+
+pub fn run(cfg_path: Option<&Path>) -> anyhow::Result<Outcome> {
+    let Some((cfg, rules)) = super::load(cfg_path) else {
+        return Ok(Outcome::Usage);
+    };
+    let source = cfg
+        .path
+        .as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|| "built-in defaults (no config file)".into());
+    println!(
+        "ok: {source}: {} account(s), {} broker pack(s), {} rule(s), {} allowance(s)",
+        cfg.accounts.len(),
+        rules.packs.len(),
+        rules.rule_count(),
+        cfg.allowances.len()
+    );
+    if cfg.authserv_ids.is_empty() {
+        println!(
+            "note: no `authserv_ids` configured: brokerwatch cannot tell genuine notices from spoofed ones \
+             (set it to your receiving server's authserv-id, e.g. mx.google.com for Gmail)"
+        );
+    }
+    Ok(Outcome::Ok)
+}

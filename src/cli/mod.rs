@@ -1,0 +1,137 @@
+//! The command line (DESIGN.md's contract): one file a subcommand; this file holds the parser,
+//! the shared loading of config + rules, and the exit codes.
+//!
+//! Exit codes: 0 ok, 1 runtime failure, 2 usage or configuration error.
+
+mod check;
+mod test;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+
+use crate::config::{self, Config};
+use crate::rules::{self, RuleSet};
+use crate::yaml::{Problem, Problems};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "brokerwatch",
+    version,
+    about = "Makes sure nobody overlooks the e-mail a broker sends when money or account control moves.",
+    after_help = "Examples:\n  brokerwatch check\n  brokerwatch test --json demo/maildir/cur/*\n  brokerwatch expect sbi withdrawal --for 48h --note 'moving savings'\n  brokerwatch run\n\nExit codes: 0 ok, 1 runtime failure, 2 usage or configuration error."
+)]
+pub struct Cli {
+    /// Config file (default: $BROKERWATCH_CONFIG, then $XDG_CONFIG_HOME/brokerwatch/config.yaml).
+    #[arg(long, short = 'c', global = true, env = "BROKERWATCH_CONFIG")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Validate the config and the rule packs; every error as file:line:col.
+    Check,
+    /// Dry run: what each mail file is, and what would happen.
+    Test {
+        /// One JSON object per mail (DESIGN.md shape).
+        #[arg(long)]
+        json: bool,
+        /// .eml files (or Maildir message files).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+}
+
+/// Outcome of a command: 0, or a runtime/config failure already printed.
+pub enum Outcome {
+    Ok,
+    /// Configuration or usage error (exit 2).
+    Usage,
+}
+
+/// Entry point used by `main.rs`.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
+        }
+    };
+    match dispatch(cli) {
+        Ok(Outcome::Ok) => ExitCode::SUCCESS,
+        Ok(Outcome::Usage) => ExitCode::from(2),
+        Err(e) => {
+            eprintln!("brokerwatch: error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn dispatch(cli: Cli) -> anyhow::Result<Outcome> {
+    let cfg_path = cli.config.as_deref();
+    match cli.command {
+        Command::Check => check::run(cfg_path),
+        Command::Test { json, files } => test::run(cfg_path, json, &files),
+    }
+}
+
+/// Loads config and rules; on problems prints all of them and returns None (exit 2).
+/// Without an explicit config, a missing default file means the built-in defaults.
+pub(crate) fn load(cfg_path: Option<&Path>) -> Option<(Config, RuleSet)> {
+    match load_checked(cfg_path) {
+        Ok(v) => {
+            for w in &v.0.warnings {
+                eprintln!("brokerwatch: warning: {w}");
+            }
+            Some(v)
+        }
+        Err(p) => {
+            eprintln!("{p}");
+            eprintln!("brokerwatch: {} problem(s) found", p.0.len());
+            None
+        }
+    }
+}
+
+/// Config + rules + the cross-checks between them, all problems collected.
+pub fn load_checked(cfg_path: Option<&Path>) -> Result<(Config, RuleSet), Problems> {
+    let cfg = match config::locate(cfg_path) {
+        Some(p) if p.exists() || cfg_path.is_some() => config::load(&p)?,
+        _ => config::builtin(),
+    };
+    let set = rules::load(cfg.shipped_rules, &cfg.rules_dirs)?;
+    let label = cfg
+        .path
+        .as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|| "config".into());
+    let mut problems = Vec::new();
+    for a in &cfg.allowances {
+        if set.pack(&a.broker).is_none() {
+            problems.push(Problem {
+                file: label.clone(),
+                loc: a.loc,
+                message: format!(
+                    "unknown broker `{}` (known: {})",
+                    a.broker,
+                    set.packs.iter().map(|p| p.id.as_str()).collect::<Vec<_>>().join(", ")
+                ),
+            });
+        }
+    }
+    if problems.is_empty() {
+        Ok((cfg, set))
+    } else {
+        Err(Problems(problems))
+    }
+}
+
+/// Reads a mail file with a readable error.
+pub(crate) fn read_mail(path: &Path) -> anyhow::Result<Vec<u8>> {
+    std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
+}

@@ -1,0 +1,353 @@
+//! State in SQLite: checkpoints, processed messages, alerts with their per-sink deliveries (the
+//! outbox), expectations and source health. The one rule: what a message produced and the
+//! advanced checkpoint are committed in the same transaction.
+
+mod outbox;
+mod schema;
+
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::assess::{Expectation, Verdict};
+use crate::event::EventKind;
+use crate::source::{Checkpoint, MailboxId, Position};
+
+pub use outbox::{AlertRow, DeliveryRow, DeliveryState, NewAlert, NewDelivery};
+
+/// Errors of the state database; they name the file.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot open state database {path}: {source}")]
+    Open {
+        path: String,
+        source: rusqlite::Error,
+    },
+    #[error("cannot create state directory {path}: {source}")]
+    Dir {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("state database {path} has schema version {found}, newer than this brokerwatch ({supported}): upgrade brokerwatch")]
+    TooNew {
+        path: String,
+        found: i64,
+        supported: i64,
+    },
+    #[error("state database error: {0}")]
+    Sql(#[from] rusqlite::Error),
+}
+
+/// A handle to the state database; cheap to clone, safe to share between tasks.
+#[derive(Clone)]
+pub struct Store {
+    conn: Arc<Mutex<Connection>>,
+}
+
+/// Epoch seconds now.
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// A processed message as recorded.
+#[derive(Debug, Clone)]
+pub struct Recorded<'a> {
+    pub mailbox: &'a MailboxId,
+    pub position: &'a Position,
+    pub verdict: &'a Verdict,
+    pub received_at: Option<i64>,
+}
+
+/// Health of one watched mailbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceHealth {
+    pub mailbox: MailboxId,
+    pub last_ok: Option<i64>,
+    pub last_error: Option<String>,
+    pub last_error_at: Option<i64>,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::Dir {
+                path: dir.display().to_string(),
+                source,
+            })?;
+        }
+        let label = path.display().to_string();
+        let conn = Connection::open(path).map_err(|source| StoreError::Open {
+            path: label.clone(),
+            source,
+        })?;
+        conn.busy_timeout(Duration::from_secs(10))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        schema::migrate(&conn, &label)?;
+        Ok(Store {
+            conn: Arc::new(Mutex::new(conn)),
+        })
+    }
+
+    /// Opens an existing database read-only-ish for commands (`test`, `status`); None if absent.
+    pub fn open_existing(path: &Path) -> Result<Option<Store>, StoreError> {
+        if path.exists() {
+            Store::open(path).map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock leaves SQLite consistent (transactions roll back).
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Where a mailbox was left; None on the first run.
+    pub fn checkpoint(&self, mb: &MailboxId) -> Result<Option<Checkpoint>, StoreError> {
+        let c = self.lock();
+        let row = c
+            .query_row(
+                "SELECT kind, uidvalidity, last_uid FROM checkpoints WHERE account=?1 AND mailbox=?2",
+                params![mb.account, mb.mailbox],
+                |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?)),
+            )
+            .optional()?;
+        Ok(row.map(|(kind, v, u)| match kind.as_str() {
+            "maildir" => Checkpoint::Maildir,
+            _ => Checkpoint::Imap {
+                uidvalidity: v as u32,
+                last_uid: u as u32,
+            },
+        }))
+    }
+
+    /// Sets a checkpoint outright (baseline, or after a UIDVALIDITY reset).
+    pub fn set_checkpoint(&self, mb: &MailboxId, cp: &Checkpoint) -> Result<(), StoreError> {
+        let c = self.lock();
+        write_checkpoint(&c, mb, cp, true)?;
+        Ok(())
+    }
+
+    /// Was this message (by position) already processed?
+    pub fn seen_position(&self, mb: &MailboxId, pos: &Position) -> Result<bool, StoreError> {
+        let c = self.lock();
+        let key = position_key(pos);
+        Ok(c.query_row(
+            "SELECT 1 FROM messages WHERE account=?1 AND mailbox=?2 AND pos=?3",
+            params![mb.account, mb.mailbox, key],
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some())
+    }
+
+    /// Was a message with this Message-ID already processed in this account?
+    pub fn seen_message_id(&self, account: &str, message_id: &str) -> Result<bool, StoreError> {
+        let c = self.lock();
+        Ok(c.query_row(
+            "SELECT 1 FROM messages WHERE account=?1 AND message_id=?2 LIMIT 1",
+            params![account, message_id],
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some())
+    }
+
+    /// Records a processed message, its alert (if any) with deliveries, and advances the
+    /// checkpoint, all in one transaction. Returns the alert id. A message already recorded at
+    /// this position is skipped (returns Ok(None)) so a replay never alerts twice.
+    pub fn record(
+        &self,
+        rec: &Recorded,
+        alert: Option<&NewAlert>,
+    ) -> Result<Option<i64>, StoreError> {
+        let mut c = self.lock();
+        let tx = c.transaction()?;
+        let key = position_key(rec.position);
+        let v = rec.verdict;
+        let inserted = tx.execute(
+            "INSERT OR IGNORE INTO messages (account, mailbox, pos, message_id, received_at, processed_at,
+                broker, event, severity, phishing, expected, rule, verdict)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+            params![
+                rec.mailbox.account,
+                rec.mailbox.mailbox,
+                key,
+                v.message_id,
+                rec.received_at,
+                now(),
+                v.broker,
+                v.event.map(|e| e.as_str()),
+                v.severity.as_str(),
+                v.phishing,
+                v.expected,
+                v.rule,
+                serde_json::to_string(v).unwrap_or_default(),
+            ],
+        )?;
+        let mut alert_id = None;
+        if inserted > 0
+            && let Some(a) = alert
+        {
+            let msg_row = tx.last_insert_rowid();
+            alert_id = Some(outbox::insert_alert(&tx, a, Some(msg_row))?);
+        }
+        if let Position::Imap { uidvalidity, uid } = rec.position {
+            let cp = Checkpoint::Imap {
+                uidvalidity: *uidvalidity,
+                last_uid: *uid,
+            };
+            write_checkpoint(&tx, rec.mailbox, &cp, false)?;
+        }
+        tx.commit()?;
+        Ok(alert_id)
+    }
+
+    /// Records the health of a source.
+    pub fn source_ok(&self, mb: &MailboxId) -> Result<(), StoreError> {
+        let c = self.lock();
+        c.execute(
+            "INSERT INTO sources (account, mailbox, last_ok) VALUES (?1, ?2, ?3)
+             ON CONFLICT(account, mailbox) DO UPDATE SET last_ok=excluded.last_ok",
+            params![mb.account, mb.mailbox, now()],
+        )?;
+        Ok(())
+    }
+
+    pub fn source_error(&self, mb: &MailboxId, error: &str) -> Result<(), StoreError> {
+        let c = self.lock();
+        c.execute(
+            "INSERT INTO sources (account, mailbox, last_error, last_error_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT(account, mailbox) DO UPDATE SET last_error=excluded.last_error, last_error_at=excluded.last_error_at",
+            params![mb.account, mb.mailbox, error, now()],
+        )?;
+        Ok(())
+    }
+
+    /// Health of every mailbox seen so far.
+    pub fn sources(&self) -> Result<Vec<SourceHealth>, StoreError> {
+        let c = self.lock();
+        let mut st = c.prepare(
+            "SELECT account, mailbox, last_ok, last_error, last_error_at FROM sources ORDER BY account, mailbox",
+        )?;
+        let rows = st.query_map([], |r| {
+            Ok(SourceHealth {
+                mailbox: MailboxId {
+                    account: r.get(0)?,
+                    mailbox: r.get(1)?,
+                },
+                last_ok: r.get(2)?,
+                last_error: r.get(3)?,
+                last_error_at: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Declares an expectation window; returns its id.
+    pub fn add_expectation(
+        &self,
+        broker: &str,
+        event: EventKind,
+        from: i64,
+        until: i64,
+        note: Option<&str>,
+    ) -> Result<i64, StoreError> {
+        let c = self.lock();
+        c.execute(
+            "INSERT INTO expectations (broker, event, from_ts, until_ts, note) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![broker, event.as_str(), from, until, note],
+        )?;
+        Ok(c.last_insert_rowid())
+    }
+
+    /// Expectations whose window contains `at`.
+    pub fn active_expectations(&self, at: i64) -> Result<Vec<Expectation>, StoreError> {
+        let c = self.lock();
+        let mut st = c.prepare(
+            "SELECT id, broker, event, from_ts, until_ts, note FROM expectations
+             WHERE from_ts <= ?1 AND until_ts > ?1 ORDER BY id",
+        )?;
+        let rows = st.query_map([at], |r| {
+            let ev: String = r.get(2)?;
+            Ok((r.get(0)?, r.get(1)?, ev, r.get(3)?, r.get(4)?, r.get(5)?))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, broker, ev, from, until, note) = row?;
+            if let Ok(event) = ev.parse() {
+                out.push(Expectation {
+                    id,
+                    broker,
+                    event,
+                    from,
+                    until,
+                    note,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Counts of recorded messages (for `status`).
+    pub fn message_count(&self) -> Result<i64, StoreError> {
+        let c = self.lock();
+        Ok(c.query_row("SELECT COUNT(*) FROM messages", [], |r| r.get(0))?)
+    }
+
+    /// Forgets the IMAP checkpoint after a UIDVALIDITY change (messages stay, for de-duplication).
+    pub fn reset_imap(&self, mb: &MailboxId, uidvalidity: u32) -> Result<(), StoreError> {
+        self.set_checkpoint(
+            mb,
+            &Checkpoint::Imap {
+                uidvalidity,
+                last_uid: 0,
+            },
+        )
+    }
+}
+
+fn position_key(p: &Position) -> String {
+    match p {
+        Position::Imap { uidvalidity, uid } => format!("imap:{uidvalidity}:{uid}"),
+        Position::Maildir { name } => format!("maildir:{name}"),
+    }
+}
+
+fn write_checkpoint(
+    c: &Connection,
+    mb: &MailboxId,
+    cp: &Checkpoint,
+    overwrite: bool,
+) -> Result<(), rusqlite::Error> {
+    let (kind, v, u) = match cp {
+        Checkpoint::Imap {
+            uidvalidity,
+            last_uid,
+        } => ("imap", *uidvalidity as i64, *last_uid as i64),
+        Checkpoint::Maildir => ("maildir", 0, 0),
+    };
+    // Processing in order only moves forward; an explicit set (baseline, reset) may move back.
+    let sql = if overwrite {
+        "INSERT INTO checkpoints (account, mailbox, kind, uidvalidity, last_uid, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT(account, mailbox) DO UPDATE SET kind=excluded.kind, uidvalidity=excluded.uidvalidity,
+            last_uid=excluded.last_uid, updated_at=excluded.updated_at"
+    } else {
+        "INSERT INTO checkpoints (account, mailbox, kind, uidvalidity, last_uid, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT(account, mailbox) DO UPDATE SET
+            last_uid = CASE WHEN checkpoints.uidvalidity = excluded.uidvalidity
+                            THEN MAX(checkpoints.last_uid, excluded.last_uid) ELSE excluded.last_uid END,
+            uidvalidity = excluded.uidvalidity, updated_at = excluded.updated_at"
+    };
+    c.execute(sql, params![mb.account, mb.mailbox, kind, v, u, now()])?;
+    Ok(())
+}

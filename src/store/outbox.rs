@@ -1,0 +1,359 @@
+//! The outbox: alert rows and their per-sink, per-target deliveries. Delivery state survives
+//! restarts; a sink that is down only delays its rows. Repeats are new delivery rounds.
+
+use rusqlite::{OptionalExtension, Transaction, params};
+
+use super::{Store, StoreError, now};
+
+/// A delivery to create with an alert: a sink and, for Telegram, the chat id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewDelivery {
+    pub sink: String,
+    pub target: String,
+}
+
+/// An alert to write in the same transaction as the message that caused it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAlert {
+    pub kind: String,
+    pub severity: String,
+    pub broker: Option<String>,
+    pub event: Option<String>,
+    pub title: String,
+    pub body: String,
+    pub actionable: bool,
+    /// Seconds between repeats until acknowledged; None = once.
+    pub repeat_secs: Option<i64>,
+    /// Deliveries of the first round.
+    pub deliveries: Vec<NewDelivery>,
+    /// Sinks (with targets) that repeat rounds go to.
+    pub repeat_to: Vec<NewDelivery>,
+}
+
+/// State of one delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryState {
+    Pending,
+    Sent,
+    /// The sink cannot work here (no session bus): not retried.
+    Unavailable,
+    /// The alert was acknowledged before this repeat went out.
+    Cancelled,
+}
+
+impl DeliveryState {
+    fn as_str(self) -> &'static str {
+        match self {
+            DeliveryState::Pending => "pending",
+            DeliveryState::Sent => "sent",
+            DeliveryState::Unavailable => "unavailable",
+            DeliveryState::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// An alert as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlertRow {
+    pub id: i64,
+    pub created_at: i64,
+    pub kind: String,
+    pub severity: String,
+    pub broker: Option<String>,
+    pub event: Option<String>,
+    pub title: String,
+    pub body: String,
+    pub actionable: bool,
+    pub round: i64,
+    pub acked_at: Option<i64>,
+    pub acked_by: Option<String>,
+    pub snoozed_until: Option<i64>,
+    pub not_me_at: Option<i64>,
+}
+
+/// A delivery that is due.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryRow {
+    pub alert: i64,
+    pub sink: String,
+    pub target: String,
+    pub round: i64,
+    pub attempts: i64,
+}
+
+pub(super) fn insert_alert(
+    tx: &Transaction,
+    a: &NewAlert,
+    message: Option<i64>,
+) -> Result<i64, rusqlite::Error> {
+    let t = now();
+    tx.execute(
+        "INSERT INTO alerts (created_at, message, kind, severity, broker, event, title, body,
+            actionable, repeat_secs, next_repeat_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        params![
+            t,
+            message,
+            a.kind,
+            a.severity,
+            a.broker,
+            a.event,
+            a.title,
+            a.body,
+            a.actionable,
+            a.repeat_secs,
+            a.repeat_secs.map(|r| t + r),
+        ],
+    )?;
+    let id = tx.last_insert_rowid();
+    for d in &a.deliveries {
+        insert_delivery(tx, id, d, 0, t)?;
+    }
+    for d in &a.repeat_to {
+        tx.execute(
+            "INSERT OR IGNORE INTO kv (key, value) VALUES (?1, '')",
+            params![format!("repeat:{id}:{}:{}", d.sink, d.target)],
+        )?;
+    }
+    Ok(id)
+}
+
+fn insert_delivery(
+    tx: &Transaction,
+    alert: i64,
+    d: &NewDelivery,
+    round: i64,
+    at: i64,
+) -> Result<(), rusqlite::Error> {
+    tx.execute(
+        "INSERT OR IGNORE INTO deliveries (alert, sink, target, round, state, next_attempt_at)
+         VALUES (?1, ?2, ?3, ?4, 'pending', ?5)",
+        params![alert, d.sink, d.target, round, at],
+    )?;
+    Ok(())
+}
+
+fn alert_from_row(r: &rusqlite::Row) -> rusqlite::Result<AlertRow> {
+    Ok(AlertRow {
+        id: r.get(0)?,
+        created_at: r.get(1)?,
+        kind: r.get(2)?,
+        severity: r.get(3)?,
+        broker: r.get(4)?,
+        event: r.get(5)?,
+        title: r.get(6)?,
+        body: r.get(7)?,
+        actionable: r.get(8)?,
+        round: r.get(9)?,
+        acked_at: r.get(10)?,
+        acked_by: r.get(11)?,
+        snoozed_until: r.get(12)?,
+        not_me_at: r.get(13)?,
+    })
+}
+
+const ALERT_COLS: &str = "id, created_at, kind, severity, broker, event, title, body, actionable,
+    round, acked_at, acked_by, snoozed_until, not_me_at";
+
+impl Store {
+    /// Writes an alert that has no message behind it (health, takeover, test).
+    pub fn insert_alert(&self, a: &NewAlert) -> Result<i64, StoreError> {
+        let mut c = self.lock();
+        let tx = c.transaction()?;
+        let id = insert_alert(&tx, a, None)?;
+        tx.commit()?;
+        Ok(id)
+    }
+
+    pub fn alert(&self, id: i64) -> Result<Option<AlertRow>, StoreError> {
+        let c = self.lock();
+        Ok(c.query_row(
+            &format!("SELECT {ALERT_COLS} FROM alerts WHERE id=?1"),
+            [id],
+            alert_from_row,
+        )
+        .optional()?)
+    }
+
+    /// Alerts not yet acknowledged that ask for an answer, newest first.
+    pub fn unacked_alerts(&self) -> Result<Vec<AlertRow>, StoreError> {
+        let c = self.lock();
+        let mut st = c.prepare(&format!(
+            "SELECT {ALERT_COLS} FROM alerts WHERE acked_at IS NULL AND actionable ORDER BY id DESC"
+        ))?;
+        let rows = st.query_map([], alert_from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Alerts created since `since`, newest first.
+    pub fn recent_alerts(&self, since: i64) -> Result<Vec<AlertRow>, StoreError> {
+        let c = self.lock();
+        let mut st = c.prepare(&format!(
+            "SELECT {ALERT_COLS} FROM alerts WHERE created_at >= ?1 ORDER BY id DESC"
+        ))?;
+        let rows = st.query_map([since], alert_from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Acknowledges an alert: its repeats stop. False if no such alert or already acknowledged.
+    pub fn ack(&self, id: i64, by: &str) -> Result<bool, StoreError> {
+        let mut c = self.lock();
+        let tx = c.transaction()?;
+        let n = tx.execute(
+            "UPDATE alerts SET acked_at=?2, acked_by=?3, next_repeat_at=NULL WHERE id=?1 AND acked_at IS NULL",
+            params![id, now(), by],
+        )?;
+        // Repeats not yet sent are pointless now; first-round deliveries still go out.
+        tx.execute(
+            "UPDATE deliveries SET state='cancelled' WHERE alert=?1 AND state='pending' AND round > 0",
+            [id],
+        )?;
+        tx.commit()?;
+        Ok(n > 0)
+    }
+
+    /// "Not me": the alert stays unacknowledged and critical; remembered for status.
+    pub fn not_me(&self, id: i64) -> Result<bool, StoreError> {
+        let c = self.lock();
+        let n = c.execute(
+            "UPDATE alerts SET not_me_at=?2, severity='critical' WHERE id=?1",
+            params![id, now()],
+        )?;
+        Ok(n > 0)
+    }
+
+    /// Postpones the repeats of one alert.
+    pub fn snooze(&self, id: i64, until: i64) -> Result<bool, StoreError> {
+        let c = self.lock();
+        let n = c.execute(
+            "UPDATE alerts SET snoozed_until=?2, next_repeat_at=MAX(COALESCE(next_repeat_at, 0), ?2)
+             WHERE id=?1 AND acked_at IS NULL",
+            params![id, until],
+        )?;
+        Ok(n > 0)
+    }
+
+    /// Deliveries whose time has come, oldest first.
+    pub fn due_deliveries(&self, at: i64, limit: usize) -> Result<Vec<DeliveryRow>, StoreError> {
+        let c = self.lock();
+        let mut st = c.prepare(
+            "SELECT alert, sink, target, round, attempts FROM deliveries
+             WHERE state='pending' AND next_attempt_at <= ?1 ORDER BY next_attempt_at, alert LIMIT ?2",
+        )?;
+        let rows = st.query_map(params![at, limit as i64], |r| {
+            Ok(DeliveryRow {
+                alert: r.get(0)?,
+                sink: r.get(1)?,
+                target: r.get(2)?,
+                round: r.get(3)?,
+                attempts: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The earliest time a pending delivery is due, if any.
+    pub fn next_delivery_at(&self) -> Result<Option<i64>, StoreError> {
+        let c = self.lock();
+        Ok(c.query_row(
+            "SELECT MIN(next_attempt_at) FROM deliveries WHERE state='pending'",
+            [],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// Records the outcome of one attempt.
+    pub fn delivery_done(
+        &self,
+        d: &DeliveryRow,
+        state: DeliveryState,
+        remote_id: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let c = self.lock();
+        c.execute(
+            "UPDATE deliveries SET state=?5, attempts=attempts+1, remote_id=?6, sent_at=?7, last_error=NULL
+             WHERE alert=?1 AND sink=?2 AND target=?3 AND round=?4",
+            params![d.alert, d.sink, d.target, d.round, state.as_str(), remote_id, now()],
+        )?;
+        Ok(())
+    }
+
+    /// Records a failed attempt and when to try again.
+    pub fn delivery_retry(&self, d: &DeliveryRow, error: &str, next_at: i64) -> Result<(), StoreError> {
+        let c = self.lock();
+        c.execute(
+            "UPDATE deliveries SET attempts=attempts+1, last_error=?5, next_attempt_at=?6
+             WHERE alert=?1 AND sink=?2 AND target=?3 AND round=?4",
+            params![d.alert, d.sink, d.target, d.round, error, next_at],
+        )?;
+        Ok(())
+    }
+
+    /// Starts the next round for unacknowledged alerts whose repeat is due; returns their ids.
+    pub fn start_due_repeats(&self, at: i64) -> Result<Vec<i64>, StoreError> {
+        let mut c = self.lock();
+        let tx = c.transaction()?;
+        let due: Vec<(i64, i64, i64)> = {
+            let mut st = tx.prepare(
+                "SELECT id, round, repeat_secs FROM alerts WHERE acked_at IS NULL AND next_repeat_at IS NOT NULL
+                 AND next_repeat_at <= ?1 AND COALESCE(snoozed_until, 0) <= ?1",
+            )?;
+            let rows = st.query_map([at], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+            rows.collect::<Result<_, _>>()?
+        };
+        for (id, round, every) in &due {
+            let targets: Vec<String> = {
+                let mut st = tx.prepare("SELECT key FROM kv WHERE key LIKE ?1")?;
+                let rows = st.query_map([format!("repeat:{id}:%")], |r| r.get::<_, String>(0))?;
+                rows.collect::<Result<_, _>>()?
+            };
+            for key in targets {
+                let mut parts = key.splitn(4, ':').skip(2);
+                let (Some(sink), Some(target)) = (parts.next(), parts.next()) else { continue };
+                let d = NewDelivery { sink: sink.into(), target: target.into() };
+                insert_delivery(&tx, *id, &d, round + 1, at)?;
+            }
+            tx.execute(
+                "UPDATE alerts SET round=round+1, next_repeat_at=?2 WHERE id=?1",
+                params![id, at + every.max(&60)],
+            )?;
+        }
+        tx.commit()?;
+        Ok(due.into_iter().map(|(id, _, _)| id).collect())
+    }
+
+    /// Pending deliveries per sink (for `status`).
+    pub fn pending_deliveries(&self) -> Result<Vec<(String, i64, Option<String>)>, StoreError> {
+        let c = self.lock();
+        let mut st = c.prepare(
+            "SELECT sink, COUNT(*), MAX(last_error) FROM deliveries WHERE state='pending' GROUP BY sink ORDER BY sink",
+        )?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Remote ids recorded for an alert's deliveries (e.g. Telegram message ids).
+    pub fn remote_ids(&self, alert: i64) -> Result<Vec<(String, String)>, StoreError> {
+        let c = self.lock();
+        let mut st = c.prepare(
+            "SELECT sink, remote_id FROM deliveries WHERE alert=?1 AND remote_id IS NOT NULL ORDER BY round",
+        )?;
+        let rows = st.query_map([alert], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// A small persistent key-value (e.g. the Telegram update offset).
+    pub fn kv_get(&self, key: &str) -> Result<Option<String>, StoreError> {
+        let c = self.lock();
+        Ok(c.query_row("SELECT value FROM kv WHERE key=?1", [key], |r| r.get(0)).optional()?)
+    }
+
+    pub fn kv_set(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        let c = self.lock();
+        c.execute(
+            "INSERT INTO kv (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+            params![key, value],
+        )?;
+        Ok(())
+    }
+}
