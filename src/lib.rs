@@ -11,6 +11,7 @@ pub mod config;
 pub mod event;
 pub mod mail;
 pub mod pipeline;
+pub mod process;
 pub mod rules;
 pub mod secret;
 pub mod source;

@@ -6,4 +6,5 @@ mod cli;
 mod desktop;
 mod golden;
 mod imap;
+mod robust;
 mod telegram;

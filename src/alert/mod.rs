@@ -4,6 +4,7 @@
 //! checkpoint; the outbox worker renders an [`AlertMessage`] and hands it to each sink, recording
 //! each sink's delivery state. Sinks only deliver; they never decide.
 
+pub mod command;
 pub mod compose;
 pub mod console;
 pub mod desktop;

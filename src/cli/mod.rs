@@ -4,7 +4,8 @@
 //! Exit codes: 0 ok, 1 runtime failure, 2 usage or configuration error.
 
 mod check;
-mod test;
+pub mod test;
+
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -135,3 +136,4 @@ pub fn load_checked(cfg_path: Option<&Path>) -> Result<(Config, RuleSet), Proble
 pub(crate) fn read_mail(path: &Path) -> anyhow::Result<Vec<u8>> {
     std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
 }
+pub use test::verdict_json;

@@ -1,0 +1,201 @@
+//! The daemon's [`MailHandler`]: judges what sources hand over and records, per message, the
+//! verdict, any alert with its deliveries, and the advanced checkpoint in one transaction.
+
+use std::sync::{Arc, LazyLock};
+
+use regex::Regex;
+use tokio::sync::Notify;
+
+use crate::alert::compose::{compose, route};
+use crate::assess::{Context, Verdict};
+use crate::config::{Config, SinkKind};
+use crate::mail;
+use crate::pipeline::judge;
+use crate::rules::{RuleSet, classify};
+use crate::source::{Checkpoint, HandlerError, MailHandler, MailboxId, RawMessage, SourceEvent};
+use crate::store::{self, NewAlert, NewDelivery, Recorded, Store};
+use crate::text::normalize;
+
+/// Security vocabulary that makes a mail worth a body fetch even when its sender names no broker:
+/// phishing copies often hide the broker's name in the body.
+static LURE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)証券|出金|入金|ログイン|パスワード|暗証|認証|本人確認|口座|セキュリティ|重要|緊急|停止|制限|更新|withdraw|transfer|login|log-in|sign.?in|password|verif|security|account|suspend|urgent|disbursement|w-8ben|brokerage|invest",
+    )
+    .expect("static regex")
+});
+
+/// Shared by all source tasks.
+pub struct Processor {
+    pub store: Store,
+    pub config: Arc<Config>,
+    pub rules: Arc<RuleSet>,
+    /// Woken after an alert is written, so the outbox delivers at once.
+    pub outbox_wake: Arc<Notify>,
+    /// `scan` without `--alert`: record verdicts, create no alert.
+    pub alerts_enabled: bool,
+    /// Called per processed message with its verdict (for `scan` output).
+    pub on_verdict: Option<Box<dyn Fn(&MailboxId, &RawMessage, &Verdict) + Send + Sync>>,
+}
+
+impl Processor {
+    fn deliveries(&self, sinks: &[SinkKind]) -> Vec<NewDelivery> {
+        let mut out = Vec::new();
+        for s in sinks {
+            match s {
+                SinkKind::Telegram => {
+                    if let Some(t) = &self.config.sinks.telegram {
+                        out.extend(t.chat_ids.iter().map(|c| NewDelivery {
+                            sink: "telegram".into(),
+                            target: c.to_string(),
+                        }));
+                    }
+                }
+                other => out.push(NewDelivery {
+                    sink: other.as_str().into(),
+                    target: "-".into(),
+                }),
+            }
+        }
+        out
+    }
+
+    /// The alert row a verdict calls for (None: nothing to tell).
+    pub fn plan_alert(&self, v: &Verdict, links: &[crate::text::Link]) -> Option<NewAlert> {
+        let pack = v.broker.as_deref().and_then(|b| self.rules.pack(b));
+        let c = compose(v, pack, links)?;
+        let (sinks, repeat) = route(&self.config, c.severity);
+        let repeat_to: Vec<NewDelivery> = if c.actionable && repeat.is_some() {
+            // Repeats go to the sinks that reach a person, not to the log.
+            self.deliveries(&sinks)
+                .into_iter()
+                .filter(|d| d.sink != "console")
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Some(NewAlert {
+            kind: format!("{:?}", c.kind).to_lowercase(),
+            severity: c.severity.as_str().into(),
+            broker: v.broker.clone(),
+            event: v.event.map(|e| e.as_str().to_string()),
+            title: c.title,
+            body: c.body,
+            actionable: c.actionable,
+            repeat_secs: repeat.filter(|_| c.actionable).map(|r| r.as_secs() as i64),
+            deliveries: self.deliveries(&sinks),
+            repeat_to,
+        })
+    }
+
+    fn process_one(
+        &self,
+        mb: &MailboxId,
+        m: &RawMessage,
+        first_run_since: Option<i64>,
+        ctx: &Context,
+    ) -> Result<bool, HandlerError> {
+        if self.store.seen_position(mb, &m.position)? {
+            return Ok(false);
+        }
+        let judged = judge(&m.bytes, m.complete, &self.rules, ctx);
+        let v = &judged.verdict;
+        if let Some(cb) = &self.on_verdict {
+            cb(mb, m, v);
+        }
+        // The same notice in two folders (Gmail's INBOX and All Mail), or again after a
+        // UIDVALIDITY change: recorded, alerted once.
+        let duplicate = match &v.message_id {
+            Some(id) => self.store.seen_message_id(&mb.account, id)?,
+            None => false,
+        };
+        let too_old = matches!((first_run_since, m.received_at), (Some(since), Some(at)) if at < since);
+        let alert = if self.alerts_enabled && !duplicate && !too_old {
+            let links = judged.mail.as_ref().map(|m| m.links.as_slice()).unwrap_or_default();
+            self.plan_alert(v, links)
+        } else {
+            None
+        };
+        let rec = Recorded {
+            mailbox: mb,
+            position: &m.position,
+            verdict: v,
+            received_at: m.received_at,
+        };
+        let id = self.store.record(&rec, alert.as_ref())?;
+        if let Some(id) = id {
+            tracing::info!(alert = id, mailbox = %mb, position = %m.position, severity = %v.severity, "alert recorded");
+        }
+        Ok(id.is_some())
+    }
+}
+
+impl MailHandler for Processor {
+    fn checkpoint(&self, mb: &MailboxId) -> Result<Option<Checkpoint>, HandlerError> {
+        Ok(self.store.checkpoint(mb)?)
+    }
+
+    fn set_baseline(&self, mb: &MailboxId, cp: Checkpoint) -> Result<(), HandlerError> {
+        Ok(self.store.set_checkpoint(mb, &cp)?)
+    }
+
+    fn is_candidate(&self, header: &[u8]) -> bool {
+        let Ok(m) = mail::parse(header, false) else {
+            // Unreadable headers: fetch the whole thing and let the pipeline record it.
+            return true;
+        };
+        if classify(&self.rules, &m).pack.is_some() {
+            return true;
+        }
+        let name = m.from.as_ref().and_then(|f| f.name.clone()).unwrap_or_default();
+        LURE.is_match(&normalize(&format!("{} {name}", m.subject)))
+    }
+
+    fn process(
+        &self,
+        mb: &MailboxId,
+        messages: Vec<RawMessage>,
+        first_run_since: Option<i64>,
+    ) -> Result<usize, HandlerError> {
+        let now = store::now();
+        let expectations = self.store.active_expectations(now)?;
+        let ctx = Context {
+            config: &self.config,
+            expectations: &expectations,
+            now,
+        };
+        let mut new = 0;
+        let mut alerted = false;
+        for m in &messages {
+            let before = self.store.seen_position(mb, &m.position)?;
+            alerted |= self.process_one(mb, m, first_run_since, &ctx)?;
+            new += usize::from(!before);
+        }
+        if alerted {
+            self.outbox_wake.notify_one();
+        }
+        Ok(new)
+    }
+
+    fn reset(&self, mb: &MailboxId, uidvalidity: u32) -> Result<(), HandlerError> {
+        tracing::warn!(mailbox = %mb, uidvalidity, "UIDVALIDITY changed: rescanning, de-duplicating by Message-ID");
+        Ok(self.store.reset_imap(mb, uidvalidity)?)
+    }
+
+    fn source_event(&self, mb: &MailboxId, event: SourceEvent) {
+        let r = match &event {
+            SourceEvent::Ok => self.store.source_ok(mb),
+            SourceEvent::LoginFailed(e) => {
+                tracing::error!(mailbox = %mb, "login failed: {e}");
+                self.store.source_error(mb, &format!("login failed: {e}"))
+            }
+            SourceEvent::Unreachable(e) => {
+                tracing::warn!(mailbox = %mb, "unreachable: {e}");
+                self.store.source_error(mb, &format!("unreachable: {e}"))
+            }
+        };
+        if let Err(e) = r {
+            tracing::error!("cannot record source health: {e}");
+        }
+    }
+}
