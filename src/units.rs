@@ -93,3 +93,35 @@ mod tests {
         assert_eq!(parse_amount("—"), None);
     }
 }
+
+/// `YYYY-MM-DD` → epoch seconds at 00:00 UTC of that day.
+pub fn parse_date(text: &str) -> Result<i64, String> {
+    let bad = || format!("invalid date `{text}` (expected YYYY-MM-DD)");
+    let mut it = text.trim().splitn(3, '-');
+    let y: i64 = it.next().and_then(|v| v.parse().ok()).ok_or_else(bad)?;
+    let m: i64 = it.next().and_then(|v| v.parse().ok()).ok_or_else(bad)?;
+    let d: i64 = it.next().and_then(|v| v.parse().ok()).ok_or_else(bad)?;
+    if !(1970..=9999).contains(&y) || !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        return Err(bad());
+    }
+    // Days from civil (Howard Hinnant's algorithm), proleptic Gregorian.
+    let yy = if m <= 2 { y - 1 } else { y };
+    let era = yy.div_euclid(400);
+    let yoe = yy - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    Ok((era * 146_097 + doe - 719_468) * 86_400)
+}
+
+#[cfg(test)]
+mod date_tests {
+    use super::*;
+
+    #[test]
+    fn dates() {
+        assert_eq!(parse_date("1970-01-01").unwrap(), 0);
+        assert_eq!(parse_date("2026-11-24").unwrap(), 1_795_478_400);
+        assert!(parse_date("2026-13-01").is_err() && parse_date("yesterday").is_err());
+    }
+}

@@ -7,6 +7,7 @@
 pub mod command;
 pub mod compose;
 pub mod console;
+pub mod outbox;
 pub mod desktop;
 pub mod telegram;
 

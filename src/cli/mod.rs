@@ -3,17 +3,25 @@
 //!
 //! Exit codes: 0 ok, 1 runtime failure, 2 usage or configuration error.
 
+mod ack;
+mod alert_test;
 mod check;
+mod expect;
+mod run;
+mod scan;
+mod status;
 pub mod test;
 
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 
 use crate::config::{self, Config};
+use crate::logging::{self, LogFormat};
 use crate::rules::{self, RuleSet};
 use crate::yaml::{Problem, Problems};
 
@@ -28,6 +36,9 @@ pub struct Cli {
     /// Config file (default: $BROKERWATCH_CONFIG, then $XDG_CONFIG_HOME/brokerwatch/config.yaml).
     #[arg(long, short = 'c', global = true, env = "BROKERWATCH_CONFIG")]
     pub config: Option<PathBuf>,
+    /// Log format on stderr (journald is used automatically under systemd).
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -45,6 +56,51 @@ pub enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// The daemon: watch every configured mailbox and alert until acknowledged.
+    Run,
+    /// One pass over the configured mailboxes, printing what matched.
+    Scan {
+        /// Look at mail received since this day (YYYY-MM-DD); default: `first_run_lookback`.
+        #[arg(long)]
+        since: Option<String>,
+        /// One JSON object per matching mail.
+        #[arg(long)]
+        json: bool,
+        /// Raise and deliver alerts (uses and advances the daemon's state).
+        #[arg(long)]
+        alert: bool,
+    },
+    /// Declare a notice as expected for a while (e.g. your own withdrawal).
+    Expect {
+        /// Broker id: sbi, rakuten, monex, matsui, kabucom, schwab, fidelity, vanguard, ibkr, …
+        broker: String,
+        /// Event: withdrawal, email_change, payout_account_change, login, password_change, mfa_change, …
+        event: String,
+        /// How long the window stays open (e.g. 30m, 24h, 7d).
+        #[arg(long = "for", value_parser = parse_duration_arg)]
+        for_: Option<Duration>,
+        /// A note for the record.
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Acknowledge an alert: its repeats stop.
+    Ack {
+        /// The alert id (shown in every alert).
+        id: i64,
+    },
+    /// Accounts and their last successful check, unacknowledged alerts, expectations.
+    Status,
+    /// Send one test alert through every configured sink and report each result.
+    AlertTest,
+}
+
+fn parse_duration_arg(s: &str) -> Result<Duration, String> {
+    crate::units::parse_duration(s)
+}
+
+/// Who is at the keyboard, for the record of an acknowledgement.
+pub(crate) fn user() -> String {
+    std::env::var("USER").unwrap_or_else(|_| "unknown".into())
 }
 
 /// Outcome of a command: 0, or a runtime/config failure already printed.
@@ -75,9 +131,18 @@ pub fn main() -> ExitCode {
 
 fn dispatch(cli: Cli) -> anyhow::Result<Outcome> {
     let cfg_path = cli.config.as_deref();
+    logging::init(cli.log_format);
     match cli.command {
         Command::Check => check::run(cfg_path),
         Command::Test { json, files } => test::run(cfg_path, json, &files),
+        Command::Run => run::run(cfg_path),
+        Command::Scan { since, json, alert } => scan::run(cfg_path, since.as_deref(), json, alert),
+        Command::Expect { broker, event, for_, note } => {
+            expect::run(cfg_path, &broker, &event, for_, note.as_deref())
+        }
+        Command::Ack { id } => ack::run(cfg_path, id),
+        Command::Status => status::run(cfg_path),
+        Command::AlertTest => alert_test::run(cfg_path),
     }
 }
 

@@ -95,6 +95,15 @@ impl Store {
         })
     }
 
+    /// A private in-memory database (for `scan` without `--alert`).
+    pub fn open_memory() -> Result<Store, StoreError> {
+        let conn = Connection::open_in_memory()?;
+        schema::migrate(&conn, ":memory:")?;
+        Ok(Store {
+            conn: Arc::new(Mutex::new(conn)),
+        })
+    }
+
     /// Opens an existing database read-only-ish for commands (`test`, `status`); None if absent.
     pub fn open_existing(path: &Path) -> Result<Option<Store>, StoreError> {
         if path.exists() {

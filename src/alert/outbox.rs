@@ -1,0 +1,209 @@
+//! The outbox worker: takes due deliveries from the store, hands them to their sinks, records
+//! the outcome, and starts repeat rounds for unacknowledged alerts. A sink that is down only
+//! delays its own deliveries; nothing is dropped, and state survives restarts.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::{Notify, watch};
+
+use super::command::CommandSink;
+use super::console::ConsoleSink;
+use super::desktop::DesktopSink;
+use super::telegram::TelegramSink;
+use super::{AlertKind, AlertMessage, Delivered, DeliveryError};
+use crate::event::Severity;
+use crate::store::{AlertRow, DeliveryRow, DeliveryState, Store, StoreError, now};
+
+/// Longest sleep between two looks at the store (repeats fall due without a wake-up).
+const MAX_SLEEP: Duration = Duration::from_secs(30);
+/// Backoff for a failing sink: 2^attempts seconds, capped.
+const MAX_BACKOFF_SECS: i64 = 300;
+/// A configuration problem (401, chat not found) is retried slowly: someone has to fix it.
+const CONFIG_RETRY_SECS: i64 = 600;
+
+/// The configured sinks.
+#[derive(Default)]
+pub struct Sinks {
+    pub console: Option<ConsoleSink>,
+    pub desktop: Option<DesktopSink>,
+    pub telegram: Option<Arc<TelegramSink>>,
+    pub command: Option<CommandSink>,
+}
+
+/// Delivers what the store says is due.
+pub struct Outbox {
+    pub store: Store,
+    pub sinks: Sinks,
+    pub wake: Arc<Notify>,
+    unavailable: Mutex<HashSet<String>>,
+}
+
+impl Outbox {
+    pub fn new(store: Store, sinks: Sinks, wake: Arc<Notify>) -> Self {
+        Outbox {
+            store,
+            sinks,
+            wake,
+            unavailable: Mutex::new(HashSet::new()),
+        }
+    }
+
+    /// Runs until `shutdown` turns true.
+    pub async fn run(&self, mut shutdown: watch::Receiver<bool>) {
+        loop {
+            if let Err(e) = self.tick().await {
+                tracing::error!("outbox: {e}");
+            }
+            let sleep = self.sleep_for();
+            tokio::select! {
+                _ = tokio::time::sleep(sleep) => {}
+                _ = self.wake.notified() => {}
+                _ = shutdown.changed() => {}
+            }
+            if *shutdown.borrow() {
+                return;
+            }
+        }
+    }
+
+    fn sleep_for(&self) -> Duration {
+        match self.store.next_delivery_at() {
+            Ok(Some(at)) => {
+                let secs = (at - now()).clamp(0, MAX_SLEEP.as_secs() as i64);
+                Duration::from_secs(secs as u64).max(Duration::from_millis(200))
+            }
+            _ => MAX_SLEEP,
+        }
+    }
+
+    /// One pass: start due repeats, then deliver everything due, sinks in parallel.
+    pub async fn tick(&self) -> Result<(), StoreError> {
+        let t = now();
+        let muted = self
+            .store
+            .kv_get("mute_until")?
+            .and_then(|v| v.parse::<i64>().ok())
+            .is_some_and(|until| until > t);
+        if !muted {
+            for id in self.store.start_due_repeats(t)? {
+                tracing::info!(alert = id, "not acknowledged: repeating");
+            }
+        }
+        let due = self.store.due_deliveries(t, 200)?;
+        let mut by_sink: BTreeMap<String, Vec<DeliveryRow>> = BTreeMap::new();
+        for d in due {
+            by_sink.entry(d.sink.clone()).or_default().push(d);
+        }
+        let runs = by_sink.into_values().map(|rows| async move {
+            for d in rows {
+                if let Err(e) = self.deliver_one(&d).await {
+                    tracing::error!("outbox: {e}");
+                }
+            }
+        });
+        futures::future::join_all(runs).await;
+        Ok(())
+    }
+
+    async fn deliver_one(&self, d: &DeliveryRow) -> Result<(), StoreError> {
+        let Some(alert) = self.store.alert(d.alert)? else {
+            return self.store.delivery_done(d, DeliveryState::Cancelled, None);
+        };
+        if d.round > 0 && alert.acked_at.is_some() {
+            return self.store.delivery_done(d, DeliveryState::Cancelled, None);
+        }
+        let msg = message(&alert, d.round);
+        match self.send(d, &msg).await {
+            Ok(done) => {
+                tracing::debug!(alert = d.alert, sink = %d.sink, "delivered");
+                self.store.delivery_done(d, DeliveryState::Sent, done.remote_id.as_deref())
+            }
+            Err(DeliveryError::Unavailable(why)) => {
+                let first = self.unavailable.lock().map(|mut s| s.insert(d.sink.clone())).unwrap_or(false);
+                if first {
+                    tracing::warn!(sink = %d.sink, "sink unavailable, skipping it: {why}");
+                }
+                self.store.delivery_done(d, DeliveryState::Unavailable, None)
+            }
+            Err(DeliveryError::Retry { reason, after }) => {
+                let wait = after
+                    .map(|a| a.as_secs().max(1) as i64)
+                    .unwrap_or_else(|| backoff(d.attempts));
+                tracing::warn!(alert = d.alert, sink = %d.sink, retry_in = wait, "delivery failed: {reason}");
+                self.store.delivery_retry(d, &reason, now() + wait)
+            }
+            Err(DeliveryError::Config(reason)) => {
+                tracing::error!(alert = d.alert, sink = %d.sink, "sink misconfigured: {reason}");
+                self.store.delivery_retry(d, &reason, now() + CONFIG_RETRY_SECS)
+            }
+        }
+    }
+
+    async fn send(&self, d: &DeliveryRow, msg: &AlertMessage) -> Result<Delivered, DeliveryError> {
+        let missing = || DeliveryError::Unavailable(format!("sink `{}` is not configured", d.sink));
+        match d.sink.as_str() {
+            "console" => self.sinks.console.as_ref().ok_or_else(missing)?.deliver(msg),
+            "desktop" => self.sinks.desktop.as_ref().ok_or_else(missing)?.deliver(msg).await,
+            "telegram" => {
+                let t = self.sinks.telegram.as_ref().ok_or_else(missing)?;
+                let chat: i64 = d
+                    .target
+                    .parse()
+                    .map_err(|_| DeliveryError::Config(format!("bad chat id `{}`", d.target)))?;
+                t.deliver_to(chat, msg).await
+            }
+            "command" => self.sinks.command.as_ref().ok_or_else(missing)?.deliver(msg).await,
+            _ => Err(missing()),
+        }
+    }
+}
+
+/// 2, 4, 8 … seconds after each failed attempt, at most five minutes, with a little jitter.
+fn backoff(attempts: i64) -> i64 {
+    let base = 1i64 << attempts.clamp(0, 16).saturating_add(1).min(9);
+    let jitter = (now() % 3) - 1;
+    (base + jitter).clamp(1, MAX_BACKOFF_SECS)
+}
+
+/// The message a sink gets for one round of an alert.
+pub fn message(a: &AlertRow, round: i64) -> AlertMessage {
+    let kind = match a.kind.as_str() {
+        "phishing" => AlertKind::Phishing,
+        "expected" => AlertKind::Expected,
+        "takeover" => AlertKind::Takeover,
+        "health" => AlertKind::Health,
+        "test" => AlertKind::Test,
+        _ => AlertKind::Unexpected,
+    };
+    let title = if round > 0 {
+        format!("Reminder {round}: {}", a.title)
+    } else {
+        a.title.clone()
+    };
+    let mut body = a.body.replace("<id>", &a.id.to_string());
+    if a.actionable {
+        body.push_str(&format!("\n\nAlert #{} — acknowledge with /ack {} or `brokerwatch ack {}`.", a.id, a.id, a.id));
+    }
+    AlertMessage {
+        id: a.id,
+        kind,
+        severity: a.severity.parse().unwrap_or(Severity::Critical),
+        title,
+        body,
+        actionable: a.actionable && a.acked_at.is_none(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_is_capped() {
+        assert!(backoff(0) <= 3);
+        assert!((15..=17).contains(&backoff(3)));
+        assert_eq!(backoff(40), MAX_BACKOFF_SECS);
+    }
+}

@@ -1,0 +1,22 @@
+//! `brokerwatch run`: the daemon, until SIGTERM or SIGINT.
+
+use std::path::Path;
+
+use super::Outcome;
+use crate::daemon;
+
+pub fn run(cfg_path: Option<&Path>) -> anyhow::Result<Outcome> {
+    let Some((cfg, rules)) = super::load(cfg_path) else {
+        return Ok(Outcome::Usage);
+    };
+    if cfg.accounts.is_empty() {
+        eprintln!("brokerwatch: no `accounts` configured: nothing to watch (see README, Configuration)");
+        return Ok(Outcome::Usage);
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    rt.block_on(daemon::run(cfg, rules, daemon::shutdown_signal()))?;
+    Ok(Outcome::Ok)
+}

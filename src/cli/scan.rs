@@ -1,0 +1,141 @@
+//! `brokerwatch scan [--since DATE] [--json] [--alert]`: one pass over the configured mailboxes.
+//!
+//! Without `--alert` the pass uses a throwaway state, so it never consumes a notice the daemon
+//! has yet to alert on. With `--alert` it uses the daemon's state (checkpoints advance) and
+//! delivers the alerts it raises before it exits.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use tokio::sync::Notify;
+
+use super::Outcome;
+use crate::alert::outbox::{Outbox, Sinks};
+use crate::assess::Verdict;
+use crate::config::AccountSource;
+use crate::process::Processor;
+use crate::source::{MailboxId, Position, RawMessage, imap, maildir};
+use crate::store::{Store, now};
+
+/// `--alert`: how long to keep delivering after the pass.
+const DELIVERY_WINDOW: Duration = Duration::from_secs(60);
+
+pub fn run(cfg_path: Option<&Path>, since: Option<&str>, as_json: bool, alert: bool) -> anyhow::Result<Outcome> {
+    let Some((cfg, rules)) = super::load(cfg_path) else {
+        return Ok(Outcome::Usage);
+    };
+    let since = match since.map(crate::units::parse_date).transpose() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("brokerwatch: --since: {e}");
+            return Ok(Outcome::Usage);
+        }
+    };
+    let store = if alert { Store::open(&cfg.db_path())? } else { Store::open_memory()? };
+    let cfg = Arc::new(cfg);
+    let wake = Arc::new(Notify::new());
+    let processor = Processor {
+        store: store.clone(),
+        config: cfg.clone(),
+        rules: Arc::new(rules),
+        outbox_wake: wake.clone(),
+        alerts_enabled: alert,
+        on_verdict: Some(Box::new(move |mb, m, v| print_verdict(mb, m, v, as_json))),
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let failures = rt.block_on(async {
+        let mut failures = 0;
+        let opts = imap::WatchOptions { first_run_lookback: cfg.first_run_lookback, ..Default::default() };
+        for a in &cfg.accounts {
+            let r = match &a.source {
+                AccountSource::Imap(i) => imap::scan_once(&a.name, i, &processor, since, &opts)
+                    .await
+                    .map(|boxes| {
+                        for b in boxes.iter().filter(|b| b.result.is_err()) {
+                            failures += 1;
+                            eprintln!("brokerwatch: {}/{}: {}", a.name, b.mailbox, b.result.as_ref().err().map(|e| e.to_string()).unwrap_or_default());
+                        }
+                    })
+                    .map_err(|e| e.to_string()),
+                AccountSource::Maildir(m) => maildir::scan_once(&a.name, m, &processor, since, cfg.first_run_lookback)
+                    .map(|_| ())
+                    .map_err(|e| e.to_string()),
+            };
+            if let Err(e) = r {
+                failures += 1;
+                eprintln!("brokerwatch: {}: {e}", a.name);
+            }
+        }
+        if alert {
+            deliver_pending(&cfg, store.clone(), wake).await;
+        }
+        failures
+    });
+    if failures > 0 {
+        anyhow::bail!("{failures} mailbox(es) could not be scanned");
+    }
+    Ok(Outcome::Ok)
+}
+
+fn print_verdict(mb: &MailboxId, m: &RawMessage, v: &Verdict, as_json: bool) {
+    if v.broker.is_none() && !v.reasons.iter().any(|r| r.starts_with("unparseable")) {
+        return;
+    }
+    let (key, value) = match &m.position {
+        Position::Imap { uid, .. } => ("uid", json!(uid)),
+        Position::Maildir { name } => ("file", json!(name)),
+    };
+    if as_json {
+        let mut obj = super::verdict_json(v, key, value);
+        if let Some(o) = obj.as_object_mut() {
+            o.insert("mailbox".into(), json!(mb.to_string()));
+        }
+        println!("{obj}");
+    } else {
+        println!(
+            "{mb} {key} {value}: {} {} severity={}{}{} — {}",
+            v.broker.as_deref().unwrap_or("-"),
+            v.event.map(|e| e.as_str()).unwrap_or("-"),
+            v.severity,
+            if v.phishing { " PHISHING" } else { "" },
+            if v.expected { " expected" } else { "" },
+            v.subject
+        );
+    }
+}
+
+async fn deliver_pending(cfg: &crate::config::Config, store: Store, wake: Arc<Notify>) {
+    let (tx, _rx) = tokio::sync::mpsc::channel(1);
+    let mut sinks = Sinks::default();
+    if cfg.sinks.console {
+        sinks.console = Some(crate::alert::console::ConsoleSink);
+    }
+    if let Some(d) = &cfg.sinks.desktop {
+        sinks.desktop = Some(crate::alert::desktop::DesktopSink::new(d).with_responses(tx));
+    }
+    if let Some(t) = &cfg.sinks.telegram {
+        match crate::alert::telegram::TelegramSink::new(t) {
+            Ok(s) => sinks.telegram = Some(Arc::new(s)),
+            Err(e) => eprintln!("brokerwatch: telegram: {e}"),
+        }
+    }
+    if let Some(c) = &cfg.sinks.command {
+        sinks.command = Some(crate::alert::command::CommandSink::new(c));
+    }
+    let outbox = Outbox::new(store.clone(), sinks, wake);
+    let start = Instant::now();
+    while start.elapsed() < DELIVERY_WINDOW {
+        if let Err(e) = outbox.tick().await {
+            eprintln!("brokerwatch: outbox: {e}");
+        }
+        match store.next_delivery_at() {
+            Ok(Some(at)) if at <= now() + DELIVERY_WINDOW.as_secs() as i64 => {
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            _ => return,
+        }
+    }
+    eprintln!("brokerwatch: some alerts are still pending; `brokerwatch run` will deliver them");
+}

@@ -1,0 +1,16 @@
+//! `brokerwatch status`: accounts and their last successful check, unacknowledged alerts,
+//! pending deliveries, active expectations.
+
+use std::path::Path;
+
+use super::Outcome;
+use crate::store::Store;
+
+pub fn run(cfg_path: Option<&Path>) -> anyhow::Result<Outcome> {
+    let Some((cfg, _)) = super::load(cfg_path) else {
+        return Ok(Outcome::Usage);
+    };
+    let store = Store::open(&cfg.db_path())?;
+    print!("{}", crate::status::report(&cfg, &store)?);
+    Ok(Outcome::Ok)
+}

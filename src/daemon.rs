@@ -1,0 +1,231 @@
+//! The daemon: sources → process → store → outbox → sinks, plus the answers coming back.
+//! [`run`] is the whole of `brokerwatch run`; tests call it in-process with their own shutdown.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{Notify, mpsc, watch};
+use tokio::task::JoinSet;
+
+use crate::alert::command::CommandSink;
+use crate::alert::console::ConsoleSink;
+use crate::alert::desktop::DesktopSink;
+use crate::alert::outbox::{Outbox, Sinks};
+use crate::alert::telegram::TelegramSink;
+use crate::alert::Response;
+use crate::config::{AccountSource, Config};
+use crate::process::Processor;
+use crate::respond::Responder;
+use crate::rules::RuleSet;
+use crate::source::{MailHandler, imap, maildir};
+use crate::store::Store;
+
+/// How long tasks get to finish after shutdown (the current transaction, IDLE DONE, LOGOUT).
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// Runs until `shutdown` completes; then stops every task cleanly.
+pub async fn run(config: Config, rules: RuleSet, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+    let config = Arc::new(config);
+    let rules = Arc::new(rules);
+    let store = Store::open(&config.db_path())?;
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let (resp_tx, resp_rx) = mpsc::channel::<(Option<i64>, Response)>(64);
+    let wake = Arc::new(Notify::new());
+    let sinks = build_sinks(&config, resp_tx.clone())?;
+    let telegram = sinks.telegram.clone();
+    let processor = Arc::new(Processor {
+        store: store.clone(),
+        config: config.clone(),
+        rules: rules.clone(),
+        outbox_wake: wake.clone(),
+        alerts_enabled: true,
+        on_verdict: None,
+    });
+    let mut tasks = JoinSet::new();
+    spawn_sources(&mut tasks, &config, processor.clone(), &stop_rx);
+    let outbox = Arc::new(Outbox::new(store.clone(), sinks, wake.clone()));
+    {
+        let (o, rx) = (outbox.clone(), stop_rx.clone());
+        tasks.spawn(async move { o.run(rx).await });
+    }
+    if let (Some(t), Some(tc)) = (telegram.clone(), config.sinks.telegram.as_ref())
+        && tc.commands
+    {
+        tasks.spawn(poll_telegram(t, store.clone(), resp_tx.clone(), stop_rx.clone()));
+    }
+    let responder = Responder { store: store.clone(), config: config.clone(), rules: rules.clone() };
+    tasks.spawn(answer(responder, resp_rx, telegram, wake.clone(), stop_rx.clone()));
+    tracing::info!(accounts = config.accounts.len(), packs = rules.packs.len(), "brokerwatch running");
+    shutdown.await;
+    tracing::info!("shutting down");
+    let _ = stop_tx.send(true);
+    drop(resp_tx);
+    let drained = tokio::time::timeout(SHUTDOWN_GRACE, async { while tasks.join_next().await.is_some() {} }).await;
+    if drained.is_err() {
+        tracing::warn!("some tasks did not stop within {SHUTDOWN_GRACE:?}; aborting them");
+        tasks.abort_all();
+    }
+    Ok(())
+}
+
+fn build_sinks(config: &Config, responses: mpsc::Sender<(Option<i64>, Response)>) -> anyhow::Result<Sinks> {
+    let mut sinks = Sinks::default();
+    if config.sinks.console {
+        sinks.console = Some(ConsoleSink);
+    }
+    if let Some(d) = &config.sinks.desktop {
+        // Desktop answers have no chat to reply to.
+        let (tx, mut rx) = mpsc::channel::<Response>(16);
+        tokio::spawn(async move {
+            while let Some(r) = rx.recv().await {
+                if responses.send((None, r)).await.is_err() {
+                    break;
+                }
+            }
+        });
+        sinks.desktop = Some(DesktopSink::new(d).with_responses(tx));
+    }
+    if let Some(t) = &config.sinks.telegram {
+        sinks.telegram = Some(Arc::new(TelegramSink::new(t)?));
+    }
+    if let Some(c) = &config.sinks.command {
+        sinks.command = Some(CommandSink::new(c));
+    }
+    Ok(sinks)
+}
+
+fn spawn_sources(tasks: &mut JoinSet<()>, config: &Config, processor: Arc<Processor>, stop: &watch::Receiver<bool>) {
+    let opts = imap::WatchOptions {
+        first_run_lookback: config.first_run_lookback,
+        ..imap::WatchOptions::default()
+    };
+    for account in &config.accounts {
+        let handler: Arc<dyn MailHandler> = processor.clone();
+        match &account.source {
+            AccountSource::Imap(cfg) => {
+                for mailbox in &cfg.mailboxes {
+                    let (name, cfg, mb, h, o, rx) = (
+                        account.name.clone(),
+                        cfg.clone(),
+                        mailbox.clone(),
+                        handler.clone(),
+                        opts.clone(),
+                        stop.clone(),
+                    );
+                    tasks.spawn(async move {
+                        if let Err(e) = imap::watch(&name, &cfg, &mb, h, &o, rx).await {
+                            tracing::error!(account = %name, mailbox = %mb, "cannot watch: {e}");
+                        }
+                    });
+                }
+            }
+            AccountSource::Maildir(cfg) => {
+                let (name, cfg, h, lookback, rx) =
+                    (account.name.clone(), cfg.clone(), handler.clone(), config.first_run_lookback, stop.clone());
+                tasks.spawn(async move {
+                    maildir::watch(&name, &cfg, h, lookback, rx).await;
+                });
+            }
+        }
+    }
+}
+
+/// Long-polls Telegram for commands and buttons; the update offset survives restarts.
+async fn poll_telegram(
+    t: Arc<TelegramSink>,
+    store: Store,
+    out: mpsc::Sender<(Option<i64>, Response)>,
+    mut stop: watch::Receiver<bool>,
+) {
+    if let Err(e) = t.register_commands().await {
+        tracing::warn!("cannot register Telegram commands: {e}");
+    }
+    let mut offset: i64 = store.kv_get("telegram_offset").ok().flatten().and_then(|v| v.parse().ok()).unwrap_or(0);
+    let mut failures = 0u32;
+    loop {
+        let polled = tokio::select! {
+            r = t.poll_from(&mut offset, Duration::from_secs(25)) => r,
+            _ = stop.changed() => return,
+        };
+        match polled {
+            Ok(items) => {
+                failures = 0;
+                let _ = store.kv_set("telegram_offset", &offset.to_string());
+                for item in items {
+                    if out.send(item).await.is_err() {
+                        return;
+                    }
+                }
+            }
+            Err(e) => {
+                failures += 1;
+                let wait = Duration::from_secs(2u64.pow(failures.min(5)));
+                tracing::warn!("Telegram getUpdates failed ({e}); again in {wait:?}");
+                tokio::select! {
+                    _ = tokio::time::sleep(wait) => {}
+                    _ = stop.changed() => return,
+                }
+            }
+        }
+        if *stop.borrow() {
+            return;
+        }
+    }
+}
+
+/// Applies answers and replies to the chat they came from (all chats for desktop answers).
+async fn answer(
+    responder: Responder,
+    mut rx: mpsc::Receiver<(Option<i64>, Response)>,
+    telegram: Option<Arc<TelegramSink>>,
+    wake: Arc<Notify>,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        let (chat, r) = tokio::select! {
+            m = rx.recv() => match m { Some(m) => m, None => return },
+            _ = stop.changed() => return,
+        };
+        let reply = match responder.handle(&r) {
+            Ok(text) => text,
+            Err(e) => {
+                tracing::error!("cannot apply {r:?}: {e}");
+                format!("brokerwatch could not apply that: {e}")
+            }
+        };
+        wake.notify_one();
+        let Some(t) = &telegram else {
+            println!("{reply}");
+            continue;
+        };
+        let chats: Vec<i64> = match chat {
+            Some(c) => vec![c],
+            None if matches!(r, Response::NotMe { .. }) => t.chats().to_vec(),
+            None => Vec::new(),
+        };
+        for c in chats {
+            if let Err(e) = t.reply(c, &reply).await {
+                tracing::warn!(chat_id = c, "cannot send the reply: {e}");
+            }
+        }
+    }
+}
+
+/// Resolves on SIGTERM or SIGINT.
+pub async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let term = signal(SignalKind::terminate());
+    let int = signal(SignalKind::interrupt());
+    match (term, int) {
+        (Ok(mut t), Ok(mut i)) => {
+            tokio::select! {
+                _ = t.recv() => {}
+                _ = i.recv() => {}
+            }
+        }
+        _ => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}

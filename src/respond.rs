@@ -1,0 +1,96 @@
+//! Answers from people (Telegram commands and buttons, desktop actions): acknowledge, "not me",
+//! snooze, expect, mute, status. Each returns the text to send back.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::alert::Response;
+use crate::alert::compose::playbook;
+use crate::config::Config;
+use crate::event::EventKind;
+use crate::rules::RuleSet;
+use crate::store::{Store, StoreError, now};
+use crate::units::format_duration;
+
+/// Default length of an `/expect` window.
+pub const DEFAULT_EXPECT: Duration = Duration::from_secs(24 * 3600);
+
+pub struct Responder {
+    pub store: Store,
+    pub config: Arc<Config>,
+    pub rules: Arc<RuleSet>,
+}
+
+impl Responder {
+    /// Applies a response; returns the reply text.
+    pub fn handle(&self, r: &Response) -> Result<String, StoreError> {
+        match r {
+            Response::Ack { alert_id, by } => Ok(if self.store.ack(*alert_id, by)? {
+                tracing::info!(alert = alert_id, by = %by, "acknowledged");
+                format!("✅ Alert #{alert_id} acknowledged by {by}. Repeats stopped.")
+            } else {
+                format!("Alert #{alert_id} does not exist or was already acknowledged.")
+            }),
+            Response::NotMe { alert_id, by } => self.not_me(*alert_id, by),
+            Response::Snooze { alert_id, by, for_ } => {
+                let ok = self.store.snooze(*alert_id, now() + for_.as_secs() as i64)?;
+                Ok(if ok {
+                    tracing::info!(alert = alert_id, by = %by, "snoozed");
+                    format!("😴 Alert #{alert_id} snoozed for {}; it repeats afterwards unless acknowledged.", format_duration(*for_))
+                } else {
+                    format!("Alert #{alert_id} does not exist or was already acknowledged.")
+                })
+            }
+            Response::Status { .. } => crate::status::report(&self.config, &self.store),
+            Response::Expect { broker, event, for_, by } => self.expect(broker, event, *for_, by),
+            Response::Mute { for_, by } => {
+                let until = now() + for_.as_secs() as i64;
+                self.store.kv_set("mute_until", &until.to_string())?;
+                tracing::warn!(by = %by, "repeats muted for {}", format_duration(*for_));
+                Ok(format!(
+                    "🔕 Repeats muted for {} (new alerts still arrive).",
+                    format_duration(*for_)
+                ))
+            }
+        }
+    }
+
+    fn not_me(&self, id: i64, by: &str) -> Result<String, StoreError> {
+        let Some(alert) = self.store.alert(id)? else {
+            return Ok(format!("Alert #{id} does not exist."));
+        };
+        self.store.not_me(id)?;
+        tracing::error!(alert = id, by = %by, "answered NOT ME");
+        let pack = alert.broker.as_deref().and_then(|b| self.rules.pack(b));
+        let mut text = format!(
+            "🚨 Alert #{id} was NOT you. Act now — do not use any link from the mail.\n{}",
+            alert.title
+        );
+        match pack {
+            Some(p) => text.push_str(&playbook(p)),
+            None => text.push_str("\nContact the broker through its official site or phone number you already know."),
+        }
+        text.push_str("\nThe alert stays open and critical until acknowledged.");
+        Ok(text)
+    }
+
+    fn expect(&self, broker: &str, event: &str, for_: Option<Duration>, by: &str) -> Result<String, StoreError> {
+        let Some(pack) = self.rules.pack(broker) else {
+            let known: Vec<&str> = self.rules.packs.iter().map(|p| p.id.as_str()).collect();
+            return Ok(format!("Unknown broker `{broker}`. Known: {}", known.join(", ")));
+        };
+        let ev: EventKind = match event.parse() {
+            Ok(e) => e,
+            Err(e) => return Ok(e.to_string()),
+        };
+        let d = for_.unwrap_or(DEFAULT_EXPECT);
+        let t = now();
+        let id = self.store.add_expectation(&pack.id, ev, t, t + d.as_secs() as i64, Some(&format!("by {by}")))?;
+        Ok(format!(
+            "👍 Expecting a {} at {} for {} (#{id}). A genuine notice in that window stays quiet.",
+            ev.describe(),
+            pack.name,
+            format_duration(d)
+        ))
+    }
+}
