@@ -27,6 +27,20 @@ impl TelegramSink {
         offset: &mut i64,
         timeout: Duration,
     ) -> Result<Vec<Response>, DeliveryError> {
+        Ok(self
+            .poll_from(offset, timeout)
+            .await?
+            .into_iter()
+            .map(|(_, r)| r)
+            .collect())
+    }
+
+    /// Like [`poll`](Self::poll), with the chat each response came from (to reply there).
+    pub async fn poll_from(
+        &self,
+        offset: &mut i64,
+        timeout: Duration,
+    ) -> Result<Vec<(Option<i64>, Response)>, DeliveryError> {
         let wait = timeout.min(MAX_POLL);
         let secs = u32::try_from(wait.as_secs()).unwrap_or(0);
         let req = self
@@ -50,8 +64,14 @@ impl TelegramSink {
         for update in updates {
             *offset = (*offset).max(i64::from(update.id.0) + 1);
             let response = match update.kind {
-                UpdateKind::Message(m) => self.on_message(&m).await,
-                UpdateKind::CallbackQuery(q) => self.on_callback(&q).await,
+                UpdateKind::Message(m) => self
+                    .on_message(&m)
+                    .await
+                    .map(|r| (Some(m.chat.id.0), r)),
+                UpdateKind::CallbackQuery(q) => {
+                    let chat = q.message.as_ref().map(|m| m.chat().id.0);
+                    self.on_callback(&q).await.map(|r| (chat, r))
+                }
                 _ => None,
             };
             out.extend(response);
