@@ -575,3 +575,100 @@ async fn scan_once_catches_up_every_mailbox_then_logs_out() {
         "--since ignores the checkpoint"
     );
 }
+
+/// A TCP forwarder to Dovecot that can silently stall its current connections (no FIN, no RST):
+/// what a dead NAT entry or a pulled cable looks like to the client.
+struct StallingProxy {
+    port: u16,
+    /// Connections numbered below this stop forwarding.
+    stall_below: Arc<std::sync::atomic::AtomicUsize>,
+    next: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl StallingProxy {
+    async fn start(target: u16) -> Self {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let (stall_below, next) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let (stall, counter) = (stall_below.clone(), next.clone());
+        tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let id = counter.fetch_add(1, Ordering::SeqCst);
+                let server = tokio::net::TcpStream::connect(("127.0.0.1", target))
+                    .await
+                    .unwrap();
+                let (cr, cw) = client.into_split();
+                let (sr, sw) = server.into_split();
+                let alive = move |s: &Arc<AtomicUsize>| id >= s.load(Ordering::SeqCst);
+                tokio::spawn(Self::pump(cr, sw, stall.clone(), alive));
+                tokio::spawn(Self::pump(sr, cw, stall.clone(), alive));
+            }
+        });
+        StallingProxy {
+            port,
+            stall_below,
+            next,
+        }
+    }
+
+    async fn pump(
+        mut from: tokio::net::tcp::OwnedReadHalf,
+        mut to: tokio::net::tcp::OwnedWriteHalf,
+        stall: Arc<std::sync::atomic::AtomicUsize>,
+        alive: impl Fn(&Arc<std::sync::atomic::AtomicUsize>) -> bool,
+    ) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut buf = vec![0u8; 16 * 1024];
+        loop {
+            let n = match from.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => n,
+            };
+            if !alive(&stall) {
+                // Swallow everything from now on, keeping both sockets open.
+                std::future::pending::<()>().await;
+            }
+            if to.write_all(&buf[..n]).await.is_err() {
+                return;
+            }
+        }
+    }
+
+    /// Every connection made so far goes silent.
+    fn stall_existing(&self) {
+        use std::sync::atomic::Ordering;
+        self.stall_below
+            .store(self.next.load(Ordering::SeqCst), Ordering::SeqCst);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn silently_dropped_connection_is_detected_and_replaced() {
+    let d = Dovecot::start();
+    let proxy = StallingProxy::start(d.imaps_port).await;
+    let mut cfg = d.account("bob", TlsMode::Implicit);
+    cfg.port = proxy.port;
+    let mut opts = fast_opts();
+    opts.keepalive = Duration::from_millis(700);
+    opts.timeouts.command = Duration::from_millis(700);
+    let rec = Arc::new(Recorder::default());
+    let w = Watcher::spawn(cfg, &rec, opts);
+    ready(&rec).await;
+    proxy.stall_existing();
+    let m = mail(1, true);
+    d.append("bob", "INBOX", &m).await;
+    assert!(
+        until(Duration::from_secs(6), || rec
+            .handed_ids()
+            .contains(&message_id(&m)))
+        .await,
+        "a stalled connection is noticed (keepalive + timeout) and replaced: {:?}",
+        rec.with(|s| s.events.clone())
+    );
+    assert!(
+        rec.count_events(|e| matches!(e, SourceEvent::Unreachable(m) if m.contains("timed out")))
+            >= 1
+    );
+    w.stop().await;
+}

@@ -135,7 +135,7 @@ pub(crate) async fn connect(
         Ok(session) => Ok(session),
         Err((async_imap::error::Error::No(msg), _)) => Err(ImapError::LoginRejected {
             user: cfg.username.clone(),
-            msg,
+            msg: server_text(&msg),
         }),
         Err((source, _)) => Err(ImapError::Protocol {
             what: "LOGIN",
@@ -197,9 +197,26 @@ async fn starttls(mut client: Client<TcpStream>, t: &Timeouts) -> Result<TcpStre
     Ok(client.into_inner())
 }
 
+/// The server's own words from async-imap's `code: …, info: Some("…")` rendering.
+fn server_text(msg: &str) -> String {
+    msg.split_once("info: Some(\"")
+        .and_then(|(_, rest)| rest.rsplit_once("\")"))
+        .map_or_else(|| msg.to_string(), |(text, _)| text.replace("\\\"", "\""))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn login_refusal_text_is_the_servers() {
+        let raw = r#"code: None, info: Some("[AUTHENTICATIONFAILED] Authentication failed.")"#;
+        assert_eq!(
+            server_text(raw),
+            "[AUTHENTICATIONFAILED] Authentication failed."
+        );
+        assert_eq!(server_text("odd"), "odd");
+    }
 
     #[test]
     fn loopback_hosts() {
