@@ -1,1 +1,558 @@
-//! (in progress)
+//! The Maildir source: polls a local Maildir's `new/` and `cur/` and hands every message it has
+//! not handed over yet to the [`MailHandler`], keyed by the Maildir unique name (the part before
+//! `:`, so a message keeps its key when the MUA moves it to `cur/` and adds flags).
+//!
+//! Read-only: files are never renamed, so no flag changes. The handler remembers processed names
+//! across runs; an in-memory set only spares re-reading them within one run.
+
+use std::collections::HashSet;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use tokio::sync::watch;
+
+use super::{Checkpoint, MailHandler, MailboxId, Position, RawMessage, SourceEvent};
+use crate::config::MaildirAccount;
+
+/// The mailbox name a Maildir account reports under (it has exactly one).
+pub const MAILBOX: &str = "INBOX";
+/// Messages per `process` call.
+const BATCH: usize = 50;
+/// A header block longer than this is cut (the candidate test needs only the first fields).
+const MAX_HEADER: u64 = 256 * 1024;
+
+/// Why a Maildir could not be scanned. Names the path.
+#[derive(Debug, thiserror::Error)]
+pub enum MaildirError {
+    #[error("cannot read Maildir folder {path}: {source}")]
+    ReadDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("the stored checkpoint is not a Maildir checkpoint")]
+    WrongCheckpoint,
+    #[error("mail handler failed: {0:#}")]
+    Handler(anyhow::Error),
+}
+
+/// Knobs for the Maildir source.
+#[derive(Debug, Clone)]
+pub struct MaildirOptions {
+    /// First run: files modified within this window are processed as alertable.
+    pub first_run_lookback: Duration,
+}
+
+impl Default for MaildirOptions {
+    fn default() -> Self {
+        MaildirOptions {
+            first_run_lookback: Duration::from_secs(3 * 86_400),
+        }
+    }
+}
+
+/// Watches the Maildir until `shutdown` turns true (or its sender is dropped), scanning every
+/// `cfg.poll_interval`. Reports `Unreachable` when the folder cannot be read and `Ok` when it
+/// can again (on changes only: a poll is cheap, a health event per poll would be noise).
+pub async fn watch(
+    account_name: &str,
+    cfg: &MaildirAccount,
+    handler: Arc<dyn MailHandler>,
+    opts: &MaildirOptions,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mailbox = MailboxId {
+        account: account_name.to_string(),
+        mailbox: MAILBOX.to_string(),
+    };
+    let mut scanner = Scanner::default();
+    let mut healthy: Option<bool> = None;
+    while !*shutdown.borrow() {
+        let job = {
+            let (handler, mailbox, path, opts) = (
+                handler.clone(),
+                mailbox.clone(),
+                cfg.path.clone(),
+                opts.clone(),
+            );
+            let stop = shutdown.clone();
+            let mut s = std::mem::take(&mut scanner);
+            // NOTE: file reads and handler calls block; a first run over a big Maildir must not
+            // stall the runtime's worker threads.
+            tokio::task::spawn_blocking(move || {
+                let r = s.scan(&path, handler.as_ref(), &mailbox, &opts, &stop);
+                (s, r)
+            })
+        };
+        let result = match job.await {
+            Ok((s, r)) => {
+                scanner = s;
+                r
+            }
+            Err(e) => {
+                tracing::error!(%mailbox, "Maildir scan panicked: {e}");
+                Ok(0)
+            }
+        };
+        report(handler.as_ref(), &mailbox, &result, &mut healthy);
+        tokio::select! {
+            _ = tokio::time::sleep(cfg.poll_interval) => {}
+            _ = shutdown.wait_for(|stop| *stop) => break,
+        }
+    }
+    tracing::debug!(%mailbox, "Maildir watch stopped");
+}
+
+fn report(
+    handler: &dyn MailHandler,
+    mailbox: &MailboxId,
+    result: &Result<usize, MaildirError>,
+    healthy: &mut Option<bool>,
+) {
+    match result {
+        Ok(_) if *healthy != Some(true) => {
+            *healthy = Some(true);
+            handler.source_event(mailbox, SourceEvent::Ok);
+        }
+        Ok(_) => {}
+        Err(MaildirError::Handler(e)) => tracing::warn!(%mailbox, "{e:#}; retrying next poll"),
+        Err(e) => {
+            tracing::warn!(%mailbox, "{e}");
+            *healthy = Some(false);
+            handler.source_event(mailbox, SourceEvent::Unreachable(e.to_string()));
+        }
+    }
+}
+
+/// One pass for `brokerwatch scan`. Without `since`, exactly what a watcher's scan does (first
+/// run and baseline included). With `since` (epoch seconds), every file modified since then is
+/// handed over with `first_run_since: None`, ignoring the checkpoint. Returns how many went over.
+pub fn scan_once(
+    account_name: &str,
+    cfg: &MaildirAccount,
+    handler: &dyn MailHandler,
+    since: Option<i64>,
+    opts: &MaildirOptions,
+) -> Result<usize, MaildirError> {
+    let mailbox = MailboxId {
+        account: account_name.to_string(),
+        mailbox: MAILBOX.to_string(),
+    };
+    let (_tx, never) = watch::channel(false);
+    let mut scanner = Scanner::default();
+    match since {
+        None => scanner.scan(&cfg.path, handler, &mailbox, opts, &never),
+        Some(since) => {
+            let files: Vec<Entry> = list(&cfg.path)?
+                .into_iter()
+                .filter(|e| e.mtime >= since)
+                .collect();
+            scanner.hand_over(handler, &mailbox, files, None, &never)
+        }
+    }
+}
+
+/// One message file found in `new/` or `cur/`.
+#[derive(Debug)]
+struct Entry {
+    key: String,
+    path: PathBuf,
+    mtime: i64,
+}
+
+/// What this run has handed over already.
+#[derive(Debug, Default)]
+struct Scanner {
+    handed: HashSet<String>,
+    /// Names that could not be read, warned about once.
+    unreadable: HashSet<String>,
+}
+
+impl Scanner {
+    /// Hands every file not handed over yet (first run: all with `first_run_since`, then the
+    /// baseline). Returns how many were handed over.
+    fn scan(
+        &mut self,
+        root: &Path,
+        handler: &dyn MailHandler,
+        mailbox: &MailboxId,
+        opts: &MaildirOptions,
+        stop: &watch::Receiver<bool>,
+    ) -> Result<usize, MaildirError> {
+        let checkpoint = handler.checkpoint(mailbox).map_err(MaildirError::Handler)?;
+        let files: Vec<Entry> = list(root)?
+            .into_iter()
+            .filter(|e| !self.handed.contains(&e.key))
+            .collect();
+        match checkpoint {
+            Some(Checkpoint::Maildir) => self.hand_over(handler, mailbox, files, None, stop),
+            Some(Checkpoint::Imap { .. }) => Err(MaildirError::WrongCheckpoint),
+            None => {
+                // NOTE: old files go over too (recorded, never alerting): the handler's store
+                // of processed names *is* the Maildir baseline, so a skipped name would come
+                // back as new mail after a restart.
+                let since = now_epoch() - opts.first_run_lookback.as_secs() as i64;
+                tracing::info!(%mailbox, files = files.len(), "first run: taking a baseline");
+                let n = self.hand_over(handler, mailbox, files, Some(since), stop)?;
+                handler
+                    .set_baseline(mailbox, Checkpoint::Maildir)
+                    .map_err(MaildirError::Handler)?;
+                Ok(n)
+            }
+        }
+    }
+
+    /// Reads and processes `files` in batches; stops early (without error) on shutdown.
+    fn hand_over(
+        &mut self,
+        handler: &dyn MailHandler,
+        mailbox: &MailboxId,
+        files: Vec<Entry>,
+        first_run_since: Option<i64>,
+        stop: &watch::Receiver<bool>,
+    ) -> Result<usize, MaildirError> {
+        let mut count = 0;
+        for batch in files.chunks(BATCH) {
+            if *stop.borrow() {
+                break;
+            }
+            let messages: Vec<RawMessage> = batch
+                .iter()
+                .filter_map(|e| self.read(handler, mailbox, e, first_run_since))
+                .collect();
+            let keys: Vec<String> = messages
+                .iter()
+                .filter_map(|m| match &m.position {
+                    Position::Maildir { name } => Some(name.clone()),
+                    Position::Imap { .. } => None,
+                })
+                .collect();
+            handler
+                .process(mailbox, messages, first_run_since)
+                .map_err(MaildirError::Handler)?;
+            count += keys.len();
+            self.handed.extend(keys);
+        }
+        Ok(count)
+    }
+
+    /// The message for `entry`: its header, or the whole file when the handler wants it. Old
+    /// first-run files go header-only (they are only recorded). None if it vanished.
+    fn read(
+        &mut self,
+        handler: &dyn MailHandler,
+        mailbox: &MailboxId,
+        entry: &Entry,
+        first_run_since: Option<i64>,
+    ) -> Option<RawMessage> {
+        let old = first_run_since.is_some_and(|since| entry.mtime < since);
+        let result = read_header(&entry.path).and_then(|header| {
+            if !old && handler.is_candidate(&header) {
+                std::fs::read(&entry.path).map(|b| (b, true))
+            } else {
+                Ok((header, false))
+            }
+        });
+        match result {
+            Ok((bytes, complete)) => Some(RawMessage {
+                position: Position::Maildir {
+                    name: entry.key.clone(),
+                },
+                bytes,
+                complete,
+                received_at: Some(entry.mtime),
+            }),
+            // Moved between new/ and cur/ (or deleted) while we looked: next poll finds it.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => {
+                if self.unreadable.insert(entry.key.clone()) {
+                    tracing::warn!(%mailbox, path = %entry.path.display(), "cannot read message: {e}");
+                }
+                None
+            }
+        }
+    }
+}
+
+/// Message files in `new/` and `cur/`, oldest first. A missing `new/` or `cur/` is an error:
+/// that is not a Maildir (or not mounted).
+fn list(root: &Path) -> Result<Vec<Entry>, MaildirError> {
+    let mut out = Vec::new();
+    for sub in ["new", "cur"] {
+        let dir = root.join(sub);
+        let read_err = |source| MaildirError::ReadDir {
+            path: dir.clone(),
+            source,
+        };
+        for item in std::fs::read_dir(&dir).map_err(read_err)? {
+            let item = item.map_err(read_err)?;
+            let name = item.file_name().to_string_lossy().into_owned();
+            let Ok(meta) = item.metadata() else { continue };
+            if name.starts_with('.') || !meta.is_file() {
+                continue;
+            }
+            out.push(Entry {
+                key: unique_name(&name).to_string(),
+                path: item.path(),
+                mtime: meta.modified().map_or(0, epoch),
+            });
+        }
+    }
+    out.sort_by(|a, b| (a.mtime, &a.key).cmp(&(b.mtime, &b.key)));
+    // The same message in both folders (mid-move): keep one.
+    let mut keys = HashSet::new();
+    out.retain(|e| keys.insert(e.key.clone()));
+    Ok(out)
+}
+
+/// The Maildir unique name: everything before the `:2,` info (or any `:` suffix).
+pub fn unique_name(file_name: &str) -> &str {
+    file_name.split(':').next().unwrap_or(file_name)
+}
+
+/// The header block (up to and including the blank line), at most `MAX_HEADER` bytes.
+fn read_header(path: &Path) -> std::io::Result<Vec<u8>> {
+    let mut reader = BufReader::new(std::fs::File::open(path)?.take(MAX_HEADER));
+    let mut header = Vec::new();
+    loop {
+        let before = header.len();
+        if reader.read_until(b'\n', &mut header)? == 0 {
+            break;
+        }
+        let line = &header[before..];
+        if line == b"\n" || line == b"\r\n" {
+            break;
+        }
+    }
+    Ok(header)
+}
+
+fn epoch(t: SystemTime) -> i64 {
+    t.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+fn now_epoch() -> i64 {
+    epoch(SystemTime::now())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+
+    /// Records what was handed over; candidates are mail from broker.example.
+    #[derive(Default)]
+    struct Recorder {
+        checkpoint: Mutex<Option<Checkpoint>>,
+        handed: Mutex<Vec<(RawMessage, Option<i64>)>>,
+        events: Mutex<Vec<SourceEvent>>,
+    }
+
+    impl MailHandler for Recorder {
+        fn checkpoint(&self, _: &MailboxId) -> Result<Option<Checkpoint>, anyhow::Error> {
+            Ok(self.checkpoint.lock().unwrap().clone())
+        }
+        fn set_baseline(&self, _: &MailboxId, cp: Checkpoint) -> Result<(), anyhow::Error> {
+            *self.checkpoint.lock().unwrap() = Some(cp);
+            Ok(())
+        }
+        fn is_candidate(&self, header: &[u8]) -> bool {
+            String::from_utf8_lossy(header).contains("broker.example")
+        }
+        fn process(
+            &self,
+            _: &MailboxId,
+            messages: Vec<RawMessage>,
+            since: Option<i64>,
+        ) -> Result<usize, anyhow::Error> {
+            let n = messages.len();
+            let mut h = self.handed.lock().unwrap();
+            h.extend(messages.into_iter().map(|m| (m, since)));
+            Ok(n)
+        }
+        fn reset(&self, _: &MailboxId, _: u32) -> Result<(), anyhow::Error> {
+            Ok(())
+        }
+        fn source_event(&self, _: &MailboxId, e: SourceEvent) {
+            self.events.lock().unwrap().push(e);
+        }
+    }
+
+    impl Recorder {
+        fn names(&self) -> Vec<String> {
+            let h = self.handed.lock().unwrap();
+            h.iter()
+                .map(|(m, _)| match &m.position {
+                    Position::Maildir { name } => name.clone(),
+                    Position::Imap { .. } => panic!("IMAP position from a Maildir"),
+                })
+                .collect()
+        }
+    }
+
+    fn maildir() -> tempfile::TempDir {
+        let d = tempfile::tempdir().unwrap();
+        for sub in ["new", "cur", "tmp"] {
+            std::fs::create_dir(d.path().join(sub)).unwrap();
+        }
+        d
+    }
+
+    fn deliver(root: &Path, sub: &str, name: &str, broker: bool, age: Duration) {
+        let from = if broker {
+            "n@broker.example"
+        } else {
+            "a@other.example"
+        };
+        let text = format!("From: {from}\r\nSubject: {name}\r\n\r\nBODY {name}\r\n");
+        let path = root.join(sub).join(name);
+        std::fs::write(&path, text).unwrap();
+        let f = std::fs::File::options().write(true).open(&path).unwrap();
+        f.set_modified(SystemTime::now() - age).unwrap();
+    }
+
+    fn account(root: &Path) -> MaildirAccount {
+        MaildirAccount {
+            path: root.to_path_buf(),
+            poll_interval: Duration::from_millis(30),
+        }
+    }
+
+    const DAY: Duration = Duration::from_secs(86_400);
+
+    #[test]
+    fn unique_names_drop_the_info_suffix() {
+        assert_eq!(
+            unique_name("1700000000.M1P2.host:2,S"),
+            "1700000000.M1P2.host"
+        );
+        assert_eq!(unique_name("1700000000.M1P2.host"), "1700000000.M1P2.host");
+    }
+
+    #[test]
+    fn first_run_records_everything_but_only_recent_mail_is_read_in_full() {
+        let d = maildir();
+        deliver(d.path(), "cur", "old:2,S", true, 30 * DAY);
+        deliver(d.path(), "new", "recent", true, Duration::ZERO);
+        let rec = Recorder::default();
+        let n = scan_once(
+            "a",
+            &account(d.path()),
+            &rec,
+            None,
+            &MaildirOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(n, 2);
+        assert_eq!(
+            rec.names(),
+            vec!["old", "recent"],
+            "oldest first, keys without flags"
+        );
+        let h = rec.handed.lock().unwrap();
+        let since = h[0].1.expect("first run carries since");
+        assert!(!h[0].0.complete, "old mail is only recorded");
+        assert!(h[1].0.complete && h[1].0.received_at.unwrap() >= since);
+        assert!(String::from_utf8_lossy(&h[1].0.bytes).contains("BODY recent"));
+        assert_eq!(*rec.checkpoint.lock().unwrap(), Some(Checkpoint::Maildir));
+    }
+
+    #[test]
+    fn after_baseline_new_files_go_once_and_moves_keep_their_key() {
+        let d = maildir();
+        let rec = Recorder::default();
+        *rec.checkpoint.lock().unwrap() = Some(Checkpoint::Maildir);
+        let mb = MailboxId {
+            account: "a".into(),
+            mailbox: MAILBOX.into(),
+        };
+        let (opts, (_tx, stop)) = (MaildirOptions::default(), watch::channel(false));
+        let mut s = Scanner::default();
+        deliver(d.path(), "new", "m1", false, Duration::ZERO);
+        deliver(d.path(), "new", "m2", true, Duration::ZERO);
+        assert_eq!(s.scan(d.path(), &rec, &mb, &opts, &stop).unwrap(), 2);
+        std::fs::rename(d.path().join("new/m1"), d.path().join("cur/m1:2,S")).unwrap();
+        assert_eq!(s.scan(d.path(), &rec, &mb, &opts, &stop).unwrap(), 0);
+        let h = rec.handed.lock().unwrap();
+        assert!(h.iter().all(|(_, since)| since.is_none()));
+        let text = String::from_utf8_lossy(&h[0].0.bytes);
+        assert!(!h[0].0.complete && text.contains("Subject: m1") && !text.contains("BODY"));
+        assert!(h[1].0.complete);
+    }
+
+    #[test]
+    fn scan_since_ignores_the_checkpoint() {
+        let d = maildir();
+        deliver(d.path(), "cur", "old:2,S", true, 30 * DAY);
+        deliver(d.path(), "cur", "new:2,", true, DAY);
+        let rec = Recorder::default();
+        let since = now_epoch() - 2 * 86_400;
+        let opts = MaildirOptions::default();
+        assert_eq!(
+            scan_once("a", &account(d.path()), &rec, Some(since), &opts).unwrap(),
+            1
+        );
+        assert_eq!(rec.names(), vec!["new"]);
+        assert_eq!(
+            *rec.checkpoint.lock().unwrap(),
+            None,
+            "no baseline from a --since scan"
+        );
+    }
+
+    #[test]
+    fn missing_folder_is_an_error_naming_it() {
+        let d = tempfile::tempdir().unwrap();
+        let rec = Recorder::default();
+        let err = scan_once(
+            "a",
+            &account(d.path()),
+            &rec,
+            None,
+            &MaildirOptions::default(),
+        );
+        let err = err.unwrap_err();
+        assert!(
+            err.to_string()
+                .contains(&*d.path().join("new").to_string_lossy()),
+            "{err}"
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn watch_picks_up_deliveries_and_stops_on_shutdown() {
+        let d = maildir();
+        let rec = Arc::new(Recorder::default());
+        let (tx, rx) = watch::channel(false);
+        let (cfg, handler) = (account(d.path()), rec.clone() as Arc<dyn MailHandler>);
+        let task = tokio::spawn(async move {
+            watch("a", &cfg, handler, &MaildirOptions::default(), rx).await;
+        });
+        let wait = |n: usize| {
+            let rec = rec.clone();
+            async move {
+                for _ in 0..100 {
+                    if rec.handed.lock().unwrap().len() >= n {
+                        return true;
+                    }
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                false
+            }
+        };
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        deliver(d.path(), "new", "m1", true, Duration::ZERO);
+        assert!(wait(1).await);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert_eq!(rec.names(), vec!["m1"], "handed once despite several polls");
+        assert_eq!(*rec.events.lock().unwrap(), vec![SourceEvent::Ok]);
+        tx.send_replace(true);
+        tokio::time::timeout(Duration::from_secs(2), task)
+            .await
+            .expect("stops promptly")
+            .unwrap();
+    }
+}

@@ -1,0 +1,240 @@
+//! The long-running side: one connection per (account, mailbox), IDLE or polling, keepalive,
+//! reconnect with backoff, and a clean DONE + LOGOUT on shutdown.
+
+use std::hash::{BuildHasher, Hasher};
+use std::time::Duration;
+
+use async_imap::extensions::idle::IdleResponse;
+use tokio::sync::watch;
+use tokio_rustls::TlsConnector;
+
+use super::connect::{ImapSession, connect};
+use super::sync::{SyncCtx, catch_up, open};
+use super::{ImapError, proto, with_timeout};
+use crate::config::ImapAccount;
+use crate::source::SourceEvent;
+
+/// Why the connection woke from IDLE or a poll sleep.
+#[derive(Debug, PartialEq, Eq)]
+enum Wake {
+    /// The server said something, or it is time to look anyway.
+    Look,
+    Shutdown,
+}
+
+/// Resolves once shutdown is requested (or its sender is gone).
+pub(crate) async fn stopped(rx: &mut watch::Receiver<bool>) {
+    let _ = rx.wait_for(|stop| *stop).await;
+}
+
+/// Keeps one mailbox watched until shutdown; never gives up on transient errors.
+pub(crate) async fn run(
+    cfg: &ImapAccount,
+    tls: &TlsConnector,
+    ctx: &SyncCtx<'_>,
+    shutdown: &mut watch::Receiver<bool>,
+) {
+    let opts = ctx.opts;
+    let mut backoff = Backoff::new(opts.backoff_initial, opts.backoff_max);
+    while !*shutdown.borrow() {
+        let err = match connection(cfg, tls, ctx, &mut backoff, shutdown).await {
+            Ok(()) => return,
+            Err(e) => e,
+        };
+        report(ctx, &err);
+        let delay = backoff.next_delay();
+        tracing::warn!(mailbox = %ctx.mailbox, retry_in = ?delay, "{err}");
+        tokio::select! {
+            _ = tokio::time::sleep(delay) => {}
+            _ = stopped(shutdown) => return,
+        }
+    }
+}
+
+/// Tells the handler what the failure means for the mailbox's health.
+pub(crate) fn report(ctx: &SyncCtx<'_>, err: &ImapError) {
+    let event = if err.is_login_failure() {
+        SourceEvent::LoginFailed(err.to_string())
+    } else if matches!(err, ImapError::Handler(_)) {
+        // The store failed, not the source: nothing to say about the mailbox.
+        return;
+    } else {
+        SourceEvent::Unreachable(err.to_string())
+    };
+    ctx.handler.source_event(ctx.mailbox, event);
+}
+
+/// One connection's life: connect, catch up, then wait and catch up again. `Ok` only on shutdown.
+async fn connection(
+    cfg: &ImapAccount,
+    tls: &TlsConnector,
+    ctx: &SyncCtx<'_>,
+    backoff: &mut Backoff,
+    shutdown: &mut watch::Receiver<bool>,
+) -> Result<(), ImapError> {
+    let t = &ctx.opts.timeouts;
+    let opened = async {
+        let mut session = connect(cfg, tls, t).await?;
+        let (cursor, _) = open(&mut session, ctx).await?;
+        let caps = with_timeout(t.command, "CAPABILITY", session.capabilities())
+            .await?
+            .map_err(proto("CAPABILITY"))?;
+        Ok::<_, ImapError>((session, cursor, caps.has_str("IDLE")))
+    };
+    // NOTE: shutdown during connect or catch-up just drops the socket: each handler call is
+    // atomic, so nothing is half done, and the protocol state is unknown anyway.
+    let (mut session, mut cursor, idle) = tokio::select! {
+        r = opened => r?,
+        _ = stopped(shutdown) => return Ok(()),
+    };
+    tracing::info!(mailbox = %ctx.mailbox, idle, last_uid = cursor.last_uid, "watching");
+    backoff.reset();
+    ctx.handler.source_event(ctx.mailbox, SourceEvent::Ok);
+    loop {
+        let (s, wake) = if idle {
+            idle_wait(session, cfg, ctx, shutdown).await?
+        } else {
+            poll_wait(session, cfg, ctx, shutdown).await?
+        };
+        session = s;
+        if wake == Wake::Shutdown {
+            logout(session, ctx).await;
+            return Ok(());
+        }
+        // Untagged replies were only a wake-up call; the catch-up asks for itself.
+        while session.unsolicited_responses.try_recv().is_ok() {}
+        tokio::select! {
+            r = catch_up(&mut session, ctx, &mut cursor) => { r?; }
+            _ = stopped(shutdown) => return Ok(()),
+        }
+        ctx.handler.source_event(ctx.mailbox, SourceEvent::Ok);
+    }
+}
+
+/// One IDLE round. Ends on any server data, at the keepalive/refresh deadline, or on shutdown;
+/// the DONE round trip afterwards doubles as the liveness check.
+async fn idle_wait(
+    session: ImapSession,
+    cfg: &ImapAccount,
+    ctx: &SyncCtx<'_>,
+    shutdown: &mut watch::Receiver<bool>,
+) -> Result<(ImapSession, Wake), ImapError> {
+    let t = &ctx.opts.timeouts;
+    let mut idle = session.idle();
+    with_timeout(t.command, "IDLE", idle.init())
+        .await?
+        .map_err(proto("IDLE"))?;
+    let cycle = cfg.idle_refresh.min(ctx.opts.keepalive);
+    let wake = {
+        let (wait, _interrupt) = idle.wait_with_timeout(cycle);
+        // NOTE: async-imap's own timeout restarts on every "* OK Still here", so it alone would
+        // never end a healthy IDLE; the outer deadline enforces the refresh.
+        tokio::select! {
+            r = tokio::time::timeout(cycle, wait) => match r {
+                Ok(Ok(IdleResponse::NewData(data))) => {
+                    tracing::debug!(mailbox = %ctx.mailbox, "IDLE: {:?}", data.parsed());
+                    Wake::Look
+                }
+                // NOTE: a dropped connection surfaces as ManualInterrupt; done() then fails.
+                Ok(Ok(IdleResponse::ManualInterrupt | IdleResponse::Timeout)) | Err(_) => Wake::Look,
+                Ok(Err(e)) => return Err(proto("IDLE")(e)),
+            },
+            _ = stopped(shutdown) => Wake::Shutdown,
+        }
+    };
+    let session = with_timeout(t.command, "DONE", idle.done())
+        .await?
+        .map_err(proto("DONE"))?;
+    Ok((session, wake))
+}
+
+/// One poll round for servers without IDLE: sleep, then NOOP (which also proves liveness).
+async fn poll_wait(
+    mut session: ImapSession,
+    cfg: &ImapAccount,
+    ctx: &SyncCtx<'_>,
+    shutdown: &mut watch::Receiver<bool>,
+) -> Result<(ImapSession, Wake), ImapError> {
+    tokio::select! {
+        _ = tokio::time::sleep(cfg.poll_interval) => {}
+        _ = stopped(shutdown) => return Ok((session, Wake::Shutdown)),
+    }
+    with_timeout(ctx.opts.timeouts.command, "NOOP", session.noop())
+        .await?
+        .map_err(proto("NOOP"))?;
+    Ok((session, Wake::Look))
+}
+
+/// LOGOUT, best effort: we are leaving either way.
+pub(crate) async fn logout(mut session: ImapSession, ctx: &SyncCtx<'_>) {
+    let t = &ctx.opts.timeouts;
+    if let Ok(Err(e)) = with_timeout(t.command, "LOGOUT", session.logout()).await {
+        tracing::debug!(mailbox = %ctx.mailbox, "LOGOUT: {e}");
+    }
+}
+
+/// Doubling reconnect delay with jitter, reset after a successful catch-up.
+#[derive(Debug)]
+pub(crate) struct Backoff {
+    initial: Duration,
+    max: Duration,
+    current: Duration,
+}
+
+impl Backoff {
+    pub(crate) fn new(initial: Duration, max: Duration) -> Self {
+        Backoff {
+            initial,
+            max,
+            current: initial,
+        }
+    }
+
+    pub(crate) fn reset(&mut self) {
+        self.current = self.initial;
+    }
+
+    /// The next delay: the current step ±25 %, never above `max`; then the step doubles.
+    pub(crate) fn next_delay(&mut self) -> Duration {
+        let base = self.current.min(self.max);
+        self.current = (self.current * 2).min(self.max);
+        let factor = 0.75 + 0.5 * random_unit();
+        base.mul_f64(factor).min(self.max)
+    }
+}
+
+/// A number in [0, 1) good enough for jitter (no rand crate: std's per-instance hash keys are random).
+fn random_unit() -> f64 {
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(0);
+    (h.finish() >> 11) as f64 / (1u64 << 53) as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_caps_and_resets() {
+        let mut b = Backoff::new(Duration::from_secs(1), Duration::from_secs(60));
+        let delays: Vec<Duration> = (0..10).map(|_| b.next_delay()).collect();
+        assert!(
+            delays[0] >= Duration::from_millis(750) && delays[0] <= Duration::from_millis(1250)
+        );
+        assert!(
+            delays[1] >= Duration::from_millis(1500) && delays[1] <= Duration::from_millis(2500)
+        );
+        assert!(delays.iter().all(|d| *d <= Duration::from_secs(60)));
+        assert!(delays[9] >= Duration::from_secs(45));
+        b.reset();
+        assert!(b.next_delay() <= Duration::from_millis(1250));
+    }
+
+    #[test]
+    fn jitter_is_in_range() {
+        for _ in 0..100 {
+            let r = random_unit();
+            assert!((0.0..1.0).contains(&r));
+        }
+    }
+}
