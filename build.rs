@@ -17,7 +17,9 @@ fn main() {
         })
         .unwrap_or_default();
     files.sort();
-    let mut out = String::from("/// (file name, contents) of every shipped rule pack.\npub const SHIPPED: &[(&str, &str)] = &[\n");
+    let mut out = String::from(
+        "/// (file name, contents) of every shipped rule pack.\npub const SHIPPED: &[(&str, &str)] = &[\n",
+    );
     for f in &files {
         println!("cargo:rerun-if-changed=rules/{f}");
         out.push_str(&format!(
@@ -25,6 +27,7 @@ fn main() {
         ));
     }
     out.push_str("];\n");
-    let dest = Path::new(&std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("shipped_rules.rs");
+    let dest =
+        Path::new(&std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("shipped_rules.rs");
     fs::write(dest, out).expect("write shipped_rules.rs");
 }

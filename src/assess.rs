@@ -64,7 +64,8 @@ pub fn assess(mail: &Mail, class: &Classification, ctx: &Context) -> Verdict {
     if let Some(claim) = &class.claim {
         reasons.push(claim.describe());
     }
-    let authentic = pack.and_then(|p| authenticity(mail, p, &ctx.config.authserv_ids, &mut reasons));
+    let authentic =
+        pack.and_then(|p| authenticity(mail, p, &ctx.config.authserv_ids, &mut reasons));
     let from_domain = mail.from.as_ref().map_or("", |f| f.domain());
     let foreign_sender = pack.is_some_and(|p| !p.owns_domain(from_domain));
     if let (Some(p), true) = (pack, foreign_sender) {
@@ -136,7 +137,12 @@ fn parse_auth_results(value: &str) -> (String, Vec<AuthResult>) {
             let (method, result) = words.next()?.split_once('=')?;
             let props = words
                 .filter_map(|w| w.split_once('='))
-                .map(|(k, v)| (k.to_ascii_lowercase(), v.trim_matches('"').to_ascii_lowercase()))
+                .map(|(k, v)| {
+                    (
+                        k.to_ascii_lowercase(),
+                        v.trim_matches('"').to_ascii_lowercase(),
+                    )
+                })
                 .collect();
             Some(AuthResult {
                 method: method.to_ascii_lowercase(),
@@ -171,14 +177,21 @@ fn received_by(value: &str) -> Option<String> {
     let mut words = clean.split_whitespace();
     while let Some(w) = words.next() {
         if w.eq_ignore_ascii_case("by") {
-            return words.next().map(|h| h.trim_end_matches(';').to_ascii_lowercase());
+            return words
+                .next()
+                .map(|h| h.trim_end_matches(';').to_ascii_lowercase());
         }
     }
     None
 }
 
 /// true/false when our server vouched either way (or a forgery was found); None if it said nothing.
-fn authenticity(mail: &Mail, pack: &Pack, ids: &[String], reasons: &mut Vec<String>) -> Option<bool> {
+fn authenticity(
+    mail: &Mail,
+    pack: &Pack,
+    ids: &[String],
+    reasons: &mut Vec<String>,
+) -> Option<bool> {
     if ids.is_empty() {
         reasons.push("authenticity unknown: no trusted `authserv_ids` configured".into());
         return None;
@@ -213,23 +226,41 @@ fn authenticity(mail: &Mail, pack: &Pack, ids: &[String], reasons: &mut Vec<Stri
         return None;
     };
     let from_domain = mail.from.as_ref().map_or("", |f| f.domain());
-    let prop = |r: &AuthResult, k: &str| r.props.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
-    let vouched = results.iter().find_map(|r| match (r.method.as_str(), r.result.as_str()) {
-        ("dkim", "pass") => prop(r, "header.d").filter(|d| pack.owns_domain(d)).map(|d| format!("dkim=pass for `{d}`")),
-        ("dmarc", "pass") => prop(r, "header.from").filter(|d| pack.owns_domain(d)).map(|d| format!("dmarc=pass for `{d}`")),
-        _ => None,
-    });
+    let prop = |r: &AuthResult, k: &str| {
+        r.props
+            .iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.clone())
+    };
+    let vouched = results
+        .iter()
+        .find_map(|r| match (r.method.as_str(), r.result.as_str()) {
+            ("dkim", "pass") => prop(r, "header.d")
+                .filter(|d| pack.owns_domain(d))
+                .map(|d| format!("dkim=pass for `{d}`")),
+            ("dmarc", "pass") => prop(r, "header.from")
+                .filter(|d| pack.owns_domain(d))
+                .map(|d| format!("dmarc=pass for `{d}`")),
+            _ => None,
+        });
     match vouched {
         Some(what) if pack.owns_domain(from_domain) => {
             reasons.push(format!("authentic: {id} says {what}"));
             Some(true)
         }
         _ => {
-            let said: Vec<String> = results.iter().map(|r| format!("{}={}", r.method, r.result)).collect();
+            let said: Vec<String> = results
+                .iter()
+                .map(|r| format!("{}={}", r.method, r.result))
+                .collect();
             reasons.push(format!(
                 "not authentic: {id} did not vouch for a {} domain ({})",
                 pack.name,
-                if said.is_empty() { "no results".to_string() } else { said.join(", ") }
+                if said.is_empty() {
+                    "no results".to_string()
+                } else {
+                    said.join(", ")
+                }
             ));
             Some(false)
         }
@@ -253,7 +284,10 @@ fn expectation_reason(
             event,
             pack.name,
             e.id,
-            e.note.as_ref().map(|n| format!(": {n}")).unwrap_or_default()
+            e.note
+                .as_ref()
+                .map(|n| format!(": {n}"))
+                .unwrap_or_default()
         ));
     }
     ctx.config
@@ -263,8 +297,13 @@ fn expectation_reason(
         .map(|a| {
             format!(
                 "expected: standing allowance for {event}{}{}",
-                a.max_amount.map(|m| format!(" up to {m}")).unwrap_or_default(),
-                a.account_suffix.as_ref().map(|s| format!(" to account ****{s}")).unwrap_or_default()
+                a.max_amount
+                    .map(|m| format!(" up to {m}"))
+                    .unwrap_or_default(),
+                a.account_suffix
+                    .as_ref()
+                    .map(|s| format!(" to account ****{s}"))
+                    .unwrap_or_default()
             )
         })
 }
@@ -272,7 +311,10 @@ fn expectation_reason(
 /// Every condition the allowance sets must be shown by the mail; a missing field never fits.
 fn allowance_fits(a: &Allowance, fields: &BTreeMap<String, String>) -> bool {
     let amount_ok = a.max_amount.is_none_or(|max| {
-        fields.get("amount").and_then(|v| parse_amount(v)).is_some_and(|v| v <= max)
+        fields
+            .get("amount")
+            .and_then(|v| parse_amount(v))
+            .is_some_and(|v| v <= max)
     });
     let account_ok = a.account_suffix.as_ref().is_none_or(|suffix| {
         fields
@@ -300,7 +342,9 @@ mod tests {
     #[test]
     fn received_by_host() {
         assert_eq!(
-            received_by("from a.example (a.example [192.0.2.1]) by MX.Google.com with ESMTPS id x; Tue"),
+            received_by(
+                "from a.example (a.example [192.0.2.1]) by MX.Google.com with ESMTPS id x; Tue"
+            ),
             Some("mx.google.com".into())
         );
         assert_eq!(received_by("from a (comment by evil) with x"), None);

@@ -8,12 +8,12 @@ use std::time::Duration;
 use tokio::sync::{Notify, mpsc, watch};
 use tokio::task::JoinSet;
 
+use crate::alert::Response;
 use crate::alert::command::CommandSink;
 use crate::alert::console::ConsoleSink;
 use crate::alert::desktop::DesktopSink;
 use crate::alert::outbox::{Outbox, Sinks};
 use crate::alert::telegram::TelegramSink;
-use crate::alert::Response;
 use crate::config::{AccountSource, Config};
 use crate::process::Processor;
 use crate::respond::Responder;
@@ -25,7 +25,11 @@ use crate::store::Store;
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 /// Runs until `shutdown` completes; then stops every task cleanly.
-pub async fn run(config: Config, rules: RuleSet, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+pub async fn run(
+    config: Config,
+    rules: RuleSet,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
     let config = Arc::new(config);
     let rules = Arc::new(rules);
     let store = Store::open(&config.db_path())?;
@@ -52,16 +56,38 @@ pub async fn run(config: Config, rules: RuleSet, shutdown: impl Future<Output = 
     if let (Some(t), Some(tc)) = (telegram.clone(), config.sinks.telegram.as_ref())
         && tc.commands
     {
-        tasks.spawn(poll_telegram(t, store.clone(), resp_tx.clone(), stop_rx.clone()));
+        tasks.spawn(poll_telegram(
+            t,
+            store.clone(),
+            resp_tx.clone(),
+            stop_rx.clone(),
+        ));
     }
-    let responder = Responder { store: store.clone(), config: config.clone(), rules: rules.clone() };
-    tasks.spawn(answer(responder, resp_rx, telegram, wake.clone(), stop_rx.clone()));
-    tracing::info!(accounts = config.accounts.len(), packs = rules.packs.len(), "brokerwatch running");
+    let responder = Responder {
+        store: store.clone(),
+        config: config.clone(),
+        rules: rules.clone(),
+    };
+    tasks.spawn(answer(
+        responder,
+        resp_rx,
+        telegram,
+        wake.clone(),
+        stop_rx.clone(),
+    ));
+    tracing::info!(
+        accounts = config.accounts.len(),
+        packs = rules.packs.len(),
+        "brokerwatch running"
+    );
     shutdown.await;
     tracing::info!("shutting down");
     let _ = stop_tx.send(true);
     drop(resp_tx);
-    let drained = tokio::time::timeout(SHUTDOWN_GRACE, async { while tasks.join_next().await.is_some() {} }).await;
+    let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
+        while tasks.join_next().await.is_some() {}
+    })
+    .await;
     if drained.is_err() {
         tracing::warn!("some tasks did not stop within {SHUTDOWN_GRACE:?}; aborting them");
         tasks.abort_all();
@@ -69,7 +95,10 @@ pub async fn run(config: Config, rules: RuleSet, shutdown: impl Future<Output = 
     Ok(())
 }
 
-fn build_sinks(config: &Config, responses: mpsc::Sender<(Option<i64>, Response)>) -> anyhow::Result<Sinks> {
+fn build_sinks(
+    config: &Config,
+    responses: mpsc::Sender<(Option<i64>, Response)>,
+) -> anyhow::Result<Sinks> {
     let mut sinks = Sinks::default();
     if config.sinks.console {
         sinks.console = Some(ConsoleSink);
@@ -95,7 +124,12 @@ fn build_sinks(config: &Config, responses: mpsc::Sender<(Option<i64>, Response)>
     Ok(sinks)
 }
 
-fn spawn_sources(tasks: &mut JoinSet<()>, config: &Config, processor: Arc<Processor>, stop: &watch::Receiver<bool>) {
+fn spawn_sources(
+    tasks: &mut JoinSet<()>,
+    config: &Config,
+    processor: Arc<Processor>,
+    stop: &watch::Receiver<bool>,
+) {
     let opts = imap::WatchOptions {
         first_run_lookback: config.first_run_lookback,
         ..imap::WatchOptions::default()
@@ -121,10 +155,17 @@ fn spawn_sources(tasks: &mut JoinSet<()>, config: &Config, processor: Arc<Proces
                 }
             }
             AccountSource::Maildir(cfg) => {
-                let (name, cfg, h, lookback, rx) =
-                    (account.name.clone(), cfg.clone(), handler.clone(), config.first_run_lookback, stop.clone());
+                let (name, cfg, h, rx) = (
+                    account.name.clone(),
+                    cfg.clone(),
+                    handler.clone(),
+                    stop.clone(),
+                );
+                let o = maildir::MaildirOptions {
+                    first_run_lookback: config.first_run_lookback,
+                };
                 tasks.spawn(async move {
-                    maildir::watch(&name, &cfg, h, lookback, rx).await;
+                    maildir::watch(&name, &cfg, h, &o, rx).await;
                 });
             }
         }
@@ -141,7 +182,12 @@ async fn poll_telegram(
     if let Err(e) = t.register_commands().await {
         tracing::warn!("cannot register Telegram commands: {e}");
     }
-    let mut offset: i64 = store.kv_get("telegram_offset").ok().flatten().and_then(|v| v.parse().ok()).unwrap_or(0);
+    let mut offset: i64 = store
+        .kv_get("telegram_offset")
+        .ok()
+        .flatten()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
     let mut failures = 0u32;
     loop {
         let polled = tokio::select! {

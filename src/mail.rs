@@ -81,9 +81,16 @@ pub fn parse(raw: &[u8], complete: bool) -> Result<Mail, Unparseable> {
     let subject = fix_iso2022(msg.subject().unwrap_or_default());
     let from = msg.from().and_then(|a| a.first()).map(|a| Sender {
         address: a.address().unwrap_or_default().trim().to_ascii_lowercase(),
-        name: a.name().map(|n| fix_iso2022(n).trim().to_string()).filter(|n| !n.is_empty()),
+        name: a
+            .name()
+            .map(|n| fix_iso2022(n).trim().to_string())
+            .filter(|n| !n.is_empty()),
     });
-    let (body, html) = if complete { bodies(&msg) } else { (String::new(), String::new()) };
+    let (body, html) = if complete {
+        bodies(&msg)
+    } else {
+        (String::new(), String::new())
+    };
     let mut links = text::html_links(&html);
     links.extend(text::urls_in(&body).into_iter().map(|u| Link {
         text: u.clone(),
@@ -94,7 +101,9 @@ pub fn parse(raw: &[u8], complete: bool) -> Result<Mail, Unparseable> {
         .any(|p| matches!(p.body, PartType::Message(_)) || is_rfc822(p));
     let (own_text, forwarded_block) = own_words(&body);
     Ok(Mail {
-        message_id: msg.message_id().map(|m| m.trim_matches(['<', '>']).to_string()),
+        message_id: msg
+            .message_id()
+            .map(|m| m.trim_matches(['<', '>']).to_string()),
         forwarded: has_rfc822 || forwarded_block || FWD_SUBJECT.is_match(&subject),
         subject,
         from,
@@ -108,8 +117,12 @@ pub fn parse(raw: &[u8], complete: bool) -> Result<Mail, Unparseable> {
 }
 
 fn is_rfc822(p: &mail_parser::MessagePart) -> bool {
-    p.content_type()
-        .is_some_and(|ct| ct.ctype().eq_ignore_ascii_case("message") && ct.subtype().is_some_and(|s| s.eq_ignore_ascii_case("rfc822")))
+    p.content_type().is_some_and(|ct| {
+        ct.ctype().eq_ignore_ascii_case("message")
+            && ct
+                .subtype()
+                .is_some_and(|s| s.eq_ignore_ascii_case("rfc822"))
+    })
 }
 
 fn trace_headers(msg: &mail_parser::Message) -> Vec<Trace> {
@@ -135,10 +148,14 @@ fn unfold(v: &str) -> String {
 fn bodies(msg: &mail_parser::Message) -> (String, String) {
     let mut body = String::new();
     for i in 0..msg.text_body_count() {
-        let Some(part) = msg.text_part(i as u32) else { continue };
+        let Some(part) = msg.text_part(i as u32) else {
+            continue;
+        };
         let text = match &part.body {
             PartType::Text(t) => repair_text(msg, part, t),
-            PartType::Html(h) => mail_parser::decoders::html::html_to_text(&repair_text(msg, part, h)),
+            PartType::Html(h) => {
+                mail_parser::decoders::html::html_to_text(&repair_text(msg, part, h))
+            }
             _ => continue,
         };
         if !body.is_empty() {
@@ -200,7 +217,10 @@ fn repair_text(msg: &mail_parser::Message, part: &mail_parser::MessagePart, text
 }
 
 fn looks_iso2022(s: &str) -> bool {
-    s.contains("\u{1b}$B") || s.contains("\u{1b}$@") || s.contains("\u{1b}(J") || s.contains("\u{1b}$(D")
+    s.contains("\u{1b}$B")
+        || s.contains("\u{1b}$@")
+        || s.contains("\u{1b}(J")
+        || s.contains("\u{1b}$(D")
 }
 
 /// ISO-2022-JP is 7-bit, so an unlabelled part decodes as ASCII with escape sequences left in.
@@ -251,7 +271,9 @@ mod tests {
     #[test]
     fn iso2022_body_without_charset_label_is_decoded() {
         let body = "\u{1b}$B=P6b\u{1b}(B"; // 出金 in ISO-2022-JP
-        let m = mail(&format!("From: a@b.example\nSubject: x\nContent-Type: text/plain\n\n{body}\n"));
+        let m = mail(&format!(
+            "From: a@b.example\nSubject: x\nContent-Type: text/plain\n\n{body}\n"
+        ));
         assert!(m.body.contains("出金"), "{:?}", m.body);
     }
 
@@ -278,7 +300,10 @@ mod tests {
             ]
         );
         let from = m.from.unwrap();
-        assert_eq!((from.address.as_str(), from.domain()), ("info@sbisec.co.jp", "sbisec.co.jp"));
+        assert_eq!(
+            (from.address.as_str(), from.domain()),
+            ("info@sbisec.co.jp", "sbisec.co.jp")
+        );
         assert_eq!(from.name.as_deref(), Some("SBI証券"));
     }
 

@@ -109,9 +109,14 @@ impl Processor {
             Some(id) => self.store.seen_message_id(&mb.account, id)?,
             None => false,
         };
-        let too_old = matches!((first_run_since, m.received_at), (Some(since), Some(at)) if at < since);
+        let too_old =
+            matches!((first_run_since, m.received_at), (Some(since), Some(at)) if at < since);
         let alert = if self.alerts_enabled && !duplicate && !too_old {
-            let links = judged.mail.as_ref().map(|m| m.links.as_slice()).unwrap_or_default();
+            let links = judged
+                .mail
+                .as_ref()
+                .map(|m| m.links.as_slice())
+                .unwrap_or_default();
             self.plan_alert(v, links)
         } else {
             None
@@ -147,7 +152,11 @@ impl MailHandler for Processor {
         if classify(&self.rules, &m).pack.is_some() {
             return true;
         }
-        let name = m.from.as_ref().and_then(|f| f.name.clone()).unwrap_or_default();
+        let name = m
+            .from
+            .as_ref()
+            .and_then(|f| f.name.clone())
+            .unwrap_or_default();
         LURE.is_match(&normalize(&format!("{} {name}", m.subject)))
     }
 

@@ -33,16 +33,26 @@ impl Responder {
             }),
             Response::NotMe { alert_id, by } => self.not_me(*alert_id, by),
             Response::Snooze { alert_id, by, for_ } => {
-                let ok = self.store.snooze(*alert_id, now() + for_.as_secs() as i64)?;
+                let ok = self
+                    .store
+                    .snooze(*alert_id, now() + for_.as_secs() as i64)?;
                 Ok(if ok {
                     tracing::info!(alert = alert_id, by = %by, "snoozed");
-                    format!("😴 Alert #{alert_id} snoozed for {}; it repeats afterwards unless acknowledged.", format_duration(*for_))
+                    format!(
+                        "😴 Alert #{alert_id} snoozed for {}; it repeats afterwards unless acknowledged.",
+                        format_duration(*for_)
+                    )
                 } else {
                     format!("Alert #{alert_id} does not exist or was already acknowledged.")
                 })
             }
             Response::Status { .. } => crate::status::report(&self.config, &self.store),
-            Response::Expect { broker, event, for_, by } => self.expect(broker, event, *for_, by),
+            Response::Expect {
+                broker,
+                event,
+                for_,
+                by,
+            } => self.expect(broker, event, *for_, by),
             Response::Mute { for_, by } => {
                 let until = now() + for_.as_secs() as i64;
                 self.store.kv_set("mute_until", &until.to_string())?;
@@ -68,16 +78,27 @@ impl Responder {
         );
         match pack {
             Some(p) => text.push_str(&playbook(p)),
-            None => text.push_str("\nContact the broker through its official site or phone number you already know."),
+            None => text.push_str(
+                "\nContact the broker through its official site or phone number you already know.",
+            ),
         }
         text.push_str("\nThe alert stays open and critical until acknowledged.");
         Ok(text)
     }
 
-    fn expect(&self, broker: &str, event: &str, for_: Option<Duration>, by: &str) -> Result<String, StoreError> {
+    fn expect(
+        &self,
+        broker: &str,
+        event: &str,
+        for_: Option<Duration>,
+        by: &str,
+    ) -> Result<String, StoreError> {
         let Some(pack) = self.rules.pack(broker) else {
             let known: Vec<&str> = self.rules.packs.iter().map(|p| p.id.as_str()).collect();
-            return Ok(format!("Unknown broker `{broker}`. Known: {}", known.join(", ")));
+            return Ok(format!(
+                "Unknown broker `{broker}`. Known: {}",
+                known.join(", ")
+            ));
         };
         let ev: EventKind = match event.parse() {
             Ok(e) => e,
@@ -85,7 +106,13 @@ impl Responder {
         };
         let d = for_.unwrap_or(DEFAULT_EXPECT);
         let t = now();
-        let id = self.store.add_expectation(&pack.id, ev, t, t + d.as_secs() as i64, Some(&format!("by {by}")))?;
+        let id = self.store.add_expectation(
+            &pack.id,
+            ev,
+            t,
+            t + d.as_secs() as i64,
+            Some(&format!("by {by}")),
+        )?;
         Ok(format!(
             "👍 Expecting a {} at {} for {} (#{id}). A genuine notice in that window stays quiet.",
             ev.describe(),

@@ -126,10 +126,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let f = dir.path().join("pw");
         std::fs::write(&f, "s3cret\n").unwrap();
-        assert_eq!(
-            SecretSource::File(f).resolve().unwrap().expose(),
-            "s3cret"
-        );
+        assert_eq!(SecretSource::File(f).resolve().unwrap().expose(), "s3cret");
         assert_eq!(
             SecretSource::Command("printf 'tok\\nrest'".into())
                 .resolve()

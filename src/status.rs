@@ -20,7 +20,9 @@ pub fn report(cfg: &Config, store: &Store) -> Result<String, StoreError> {
             AccountSource::Maildir(_) => vec!["maildir".into()],
         };
         for b in boxes {
-            let h = health.iter().find(|h| h.mailbox.account == a.name && h.mailbox.mailbox == b);
+            let h = health
+                .iter()
+                .find(|h| h.mailbox.account == a.name && h.mailbox.mailbox == b);
             let ok = h
                 .and_then(|h| h.last_ok)
                 .map(|at| format!("last successful check {} ago", ago(t, at)))
@@ -42,7 +44,11 @@ pub fn report(cfg: &Config, store: &Store) -> Result<String, StoreError> {
             a.severity,
             a.title,
             ago(t, a.created_at),
-            if a.not_me_at.is_some() { ", answered NOT ME" } else { "" }
+            if a.not_me_at.is_some() {
+                ", answered NOT ME"
+            } else {
+                ""
+            }
         ));
     }
     let pending = store.pending_deliveries()?;
@@ -53,7 +59,8 @@ pub fn report(cfg: &Config, store: &Store) -> Result<String, StoreError> {
         for (sink, n, err) in pending {
             out.push_str(&format!(
                 "  {sink}: {n}{}\n",
-                err.map(|e| format!(" (last error: {e})")).unwrap_or_default()
+                err.map(|e| format!(" (last error: {e})"))
+                    .unwrap_or_default()
             ));
         }
     }
@@ -69,7 +76,9 @@ pub fn report(cfg: &Config, store: &Store) -> Result<String, StoreError> {
             e.note.map(|n| format!(" ({n})")).unwrap_or_default()
         ));
     }
-    if let Some(until) = store.kv_get("mute_until")?.and_then(|v| v.parse::<i64>().ok())
+    if let Some(until) = store
+        .kv_get("mute_until")?
+        .and_then(|v| v.parse::<i64>().ok())
         && until > t
     {
         out.push_str(&format!(

@@ -64,7 +64,11 @@ pub fn defang_all(text: &str) -> String {
 /// Every URL written in plain text.
 pub fn urls_in(text: &str) -> Vec<String> {
     URL.find_iter(text)
-        .map(|m| m.as_str().trim_end_matches(['.', ',', ')', ';']).to_string())
+        .map(|m| {
+            m.as_str()
+                .trim_end_matches(['.', ',', ')', ';'])
+                .to_string()
+        })
         .collect()
 }
 
@@ -122,7 +126,10 @@ mod tests {
 
     #[test]
     fn nfkc_makes_full_width_ascii() {
-        assert_eq!(normalize("出金金額：１，２００，０００円"), "出金金額:1,200,000円");
+        assert_eq!(
+            normalize("出金金額：１，２００，０００円"),
+            "出金金額:1,200,000円"
+        );
         assert_eq!(normalize("ｶﾀｶﾅ\u{3000}（税込）\r\n"), "カタカナ (税込)\n");
         assert_eq!(normalize("【SBI証券】"), "【SBI証券】");
         assert_eq!(normalize("a\u{0}b"), "ab");

@@ -23,7 +23,11 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
             'h' => 3600,
             'd' => 86_400,
             'w' => 7 * 86_400,
-            _ => return Err(format!("invalid duration `{t}` (use e.g. 90s, 30m, 24h, 7d)")),
+            _ => {
+                return Err(format!(
+                    "invalid duration `{t}` (use e.g. 90s, 30m, 24h, 7d)"
+                ));
+            }
         };
         let n: u64 = num
             .parse()

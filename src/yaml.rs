@@ -7,8 +7,8 @@
 use std::fmt;
 use std::marker::PhantomData;
 
-use serde::de::{self, DeserializeOwned, IntoDeserializer, Visitor};
 use serde::Deserialize;
+use serde::de::{self, DeserializeOwned, IntoDeserializer, Visitor};
 
 /// A position in a YAML file, 1-based.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, PartialOrd, Ord)]
@@ -330,9 +330,9 @@ impl<'de, 'a> de::Deserializer<'de> for NodeDe<'a> {
             Kind::UInt(u) => v.visit_u64(*u),
             Kind::Float(f) => v.visit_f64(*f),
             Kind::Str(s) => v.visit_str(s),
-            Kind::Seq(items) => v.visit_seq(de::value::SeqDeserializer::new(
-                items.iter().map(NodeDe),
-            )),
+            Kind::Seq(items) => {
+                v.visit_seq(de::value::SeqDeserializer::new(items.iter().map(NodeDe)))
+            }
             Kind::Map(entries) => v.visit_map(MapAcc {
                 iter: entries.iter(),
                 value: None,
@@ -434,13 +434,20 @@ impl<'de, 'a> de::MapAccess<'de> for MapAcc<'a> {
         };
         self.value = Some(v);
         let key = k.scalar_text().ok_or_else(|| {
-            <DeError as de::Error>::custom(format!("a key must be a plain word, not {}", k.describe())).at(k.loc)
+            <DeError as de::Error>::custom(format!(
+                "a key must be a plain word, not {}",
+                k.describe()
+            ))
+            .at(k.loc)
         })?;
         let de: de::value::StringDeserializer<DeError> = key.into_deserializer();
         seed.deserialize(de).map(Some).map_err(|e| e.at(k.loc))
     }
 
-    fn next_value_seed<V: de::DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, DeError> {
+    fn next_value_seed<V: de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: V,
+    ) -> Result<V::Value, DeError> {
         let node = self
             .value
             .take()
@@ -463,7 +470,9 @@ impl<'de, 'a> de::SeqAccess<'de> for AtSeq<'a> {
     ) -> Result<Option<T::Value>, DeError> {
         self.step += 1;
         match self.step {
-            1 => seed.deserialize(self.loc.line.into_deserializer()).map(Some),
+            1 => seed
+                .deserialize(self.loc.line.into_deserializer())
+                .map(Some),
             2 => seed.deserialize(self.loc.col.into_deserializer()).map(Some),
             3 => seed.deserialize(NodeDe(self.node)).map(Some),
             _ => Ok(None),
@@ -605,16 +614,23 @@ mod tests {
 
     #[test]
     fn every_bad_item_is_reported_with_its_place() {
-        let text = "items:\n  - name: a\n    colour: red\n  - name: b\n    count: many\n  - count: 3\n";
+        let text =
+            "items:\n  - name: a\n    colour: red\n  - name: b\n    count: many\n  - count: 3\n";
         let n = parse(text).unwrap();
         let mut c = Collector::new("f.yaml");
         let got: Vec<(Loc, Item)> = c.take_each(&n.as_map().unwrap()[0].1, "items");
         assert!(got.is_empty());
         let msgs: Vec<String> = c.problems.iter().map(|p| p.to_string()).collect();
         assert_eq!(msgs.len(), 3, "{msgs:?}");
-        assert!(msgs[0].starts_with("f.yaml:3:5: unknown field `colour`"), "{msgs:?}");
+        assert!(
+            msgs[0].starts_with("f.yaml:3:5: unknown field `colour`"),
+            "{msgs:?}"
+        );
         assert!(msgs[1].starts_with("f.yaml:5:12: invalid type"), "{msgs:?}");
-        assert!(msgs[2].starts_with("f.yaml:6:5: missing field `name`"), "{msgs:?}");
+        assert!(
+            msgs[2].starts_with("f.yaml:6:5: missing field `name`"),
+            "{msgs:?}"
+        );
     }
 
     #[test]

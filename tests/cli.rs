@@ -6,7 +6,8 @@ use std::process::Command;
 
 fn bw() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_brokerwatch"));
-    c.env_remove("BROKERWATCH_CONFIG").env("XDG_CONFIG_HOME", "/nonexistent");
+    c.env_remove("BROKERWATCH_CONFIG")
+        .env("XDG_CONFIG_HOME", "/nonexistent");
     c
 }
 
@@ -30,15 +31,35 @@ fn check_reports_three_mistakes_with_locations_and_exits_2() {
          \x20 - {broker: nomura, event: withdrawal, max_amount: 1000}\n",
     )
     .unwrap();
-    let out = bw().arg("--config").arg(&cfg).arg("check").output().unwrap();
+    let out = bw()
+        .arg("--config")
+        .arg(&cfg)
+        .arg("check")
+        .output()
+        .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     let label = cfg.display().to_string();
     let lines: Vec<&str> = err.lines().filter(|l| l.starts_with(&label)).collect();
     assert_eq!(lines.len(), 3, "{err}");
-    assert!(lines.iter().any(|l| l.starts_with(&format!("{label}:8:7: unknown field `poll_intervall`"))), "{err}");
-    assert!(lines.iter().any(|l| l.starts_with(&format!("{label}:10:15: unknown severity `urgent`"))), "{err}");
-    assert!(lines.iter().any(|l| l.contains(":12:") && l.contains("unknown broker `nomura`")), "{err}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with(&format!("{label}:8:7: unknown field `poll_intervall`"))),
+        "{err}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with(&format!("{label}:10:15: unknown severity `urgent`"))),
+        "{err}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains(":12:") && l.contains("unknown broker `nomura`")),
+        "{err}"
+    );
 }
 
 #[test]
@@ -56,7 +77,10 @@ fn check_reports_bad_user_rules_with_locations() {
     let out = bw().arg("-c").arg(&cfg).arg("check").output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(err.contains("mine.yaml:4:12: unknown event `withdrawel`"), "{err}");
+    assert!(
+        err.contains("mine.yaml:4:12: unknown event `withdrawel`"),
+        "{err}"
+    );
     assert!(err.contains("mine.yaml:5:15: invalid regex"), "{err}");
 }
 
@@ -79,12 +103,31 @@ fn test_json_gives_the_contract_keys() {
         .args(&mails)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8(out.stdout).unwrap();
-    let objs: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let objs: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(objs.len(), mails.len());
     for o in &objs {
-        for k in ["file", "message_id", "broker", "event", "authentic", "phishing", "expected", "severity", "rule", "fields", "reasons"] {
+        for k in [
+            "file",
+            "message_id",
+            "broker",
+            "event",
+            "authentic",
+            "phishing",
+            "expected",
+            "severity",
+            "rule",
+            "fields",
+            "reasons",
+        ] {
             assert!(o.get(k).is_some(), "missing {k} in {o}");
         }
     }
@@ -94,16 +137,50 @@ fn test_json_gives_the_contract_keys() {
 fn expect_ack_and_status_work_on_the_state() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("config.yaml");
-    std::fs::write(&cfg, format!("state_dir: {}\n", dir.path().join("state").display())).unwrap();
-    let out = bw().arg("-c").arg(&cfg).args(["expect", "sbi", "withdrawal", "--for", "2h", "--note", "rent"]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    std::fs::write(
+        &cfg,
+        format!("state_dir: {}\n", dir.path().join("state").display()),
+    )
+    .unwrap();
+    let out = bw()
+        .arg("-c")
+        .arg(&cfg)
+        .args([
+            "expect",
+            "sbi",
+            "withdrawal",
+            "--for",
+            "2h",
+            "--note",
+            "rent",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("Expecting a withdrawal at SBI"));
-    let out = bw().arg("-c").arg(&cfg).args(["expect", "sbi", "withdraw"]).output().unwrap();
+    let out = bw()
+        .arg("-c")
+        .arg(&cfg)
+        .args(["expect", "sbi", "withdraw"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let out = bw().arg("-c").arg(&cfg).arg("status").output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("Active expectations: 1") && text.contains("sbi withdrawal"), "{text}");
-    let out = bw().arg("-c").arg(&cfg).args(["ack", "999"]).output().unwrap();
+    assert!(
+        text.contains("Active expectations: 1") && text.contains("sbi withdrawal"),
+        "{text}"
+    );
+    let out = bw()
+        .arg("-c")
+        .arg(&cfg)
+        .args(["ack", "999"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no alert #999"));
 }

@@ -15,7 +15,15 @@ fn fixtures() -> PathBuf {
 
 /// The keys DESIGN.md fixes; `reasons` is free text and not compared.
 const KEYS: &[&str] = &[
-    "file", "message_id", "broker", "event", "authentic", "phishing", "expected", "severity", "rule",
+    "file",
+    "message_id",
+    "broker",
+    "event",
+    "authentic",
+    "phishing",
+    "expected",
+    "severity",
+    "rule",
     "fields",
 ];
 

@@ -31,7 +31,11 @@ fn fixture_mails() -> Vec<Vec<u8>> {
 #[test]
 fn broken_mails_get_a_verdict_in_bounded_time() {
     let (cfg, rules) = setup();
-    let ctx = Context { config: &cfg, expectations: &[], now: 0 };
+    let ctx = Context {
+        config: &cfg,
+        expectations: &[],
+        now: 0,
+    };
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/broken");
     let mut cases: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
         .expect("tests/fixtures/broken")
@@ -44,11 +48,16 @@ fn broken_mails_get_a_verdict_in_bounded_time() {
     cases.push(("10 MB line".into(), long));
     let mut nested = String::from("From: a@b.example\r\nSubject: n\r\n");
     for i in 0..1000 {
-        nested.push_str(&format!("Content-Type: multipart/mixed; boundary=\"b{i}\"\r\n\r\n--b{i}\r\n"));
+        nested.push_str(&format!(
+            "Content-Type: multipart/mixed; boundary=\"b{i}\"\r\n\r\n--b{i}\r\n"
+        ));
     }
     nested.push_str("Content-Type: text/plain\r\n\r\n出金\r\n");
     cases.push(("1000 nested parts".into(), nested.into_bytes()));
-    cases.push(("NUL bytes".into(), b"From: a\0@b\r\nSubject: \0\0\r\n\r\n\0body".to_vec()));
+    cases.push((
+        "NUL bytes".into(),
+        b"From: a\0@b\r\nSubject: \0\0\r\n\r\n\0body".to_vec(),
+    ));
     cases.push((
         "unknown charset".into(),
         b"From: a@b.example\r\nSubject: =?x-klingon?B?AAAA?=\r\nContent-Type: text/plain; charset=x-klingon\r\n\r\n\xff\xfe".to_vec(),

@@ -31,14 +31,19 @@ impl CommandSink {
             "body": msg.body,
         })
         .to_string();
-        let retry = |reason: String| DeliveryError::Retry { reason, after: None };
+        let retry = |reason: String| DeliveryError::Retry {
+            reason,
+            after: None,
+        };
         let mut child = Command::new(&self.cfg.program)
             .args(&self.cfg.args)
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
             .kill_on_drop(true)
             .spawn()
-            .map_err(|e| DeliveryError::Config(format!("cannot start `{}`: {e}", self.cfg.program)))?;
+            .map_err(|e| {
+                DeliveryError::Config(format!("cannot start `{}`: {e}", self.cfg.program))
+            })?;
         if let Some(mut stdin) = child.stdin.take() {
             stdin
                 .write_all(payload.as_bytes())
@@ -52,7 +57,10 @@ impl CommandSink {
         if status.success() {
             Ok(Delivered::default())
         } else {
-            Err(retry(format!("`{}` exited with {status}", self.cfg.program)))
+            Err(retry(format!(
+                "`{}` exited with {status}",
+                self.cfg.program
+            )))
         }
     }
 }

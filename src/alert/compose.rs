@@ -20,13 +20,19 @@ pub struct Composed {
 
 /// Decides whether a verdict alerts, and composes the text. None: nothing to tell.
 pub fn compose(v: &Verdict, pack: Option<&Pack>, links: &[crate::text::Link]) -> Option<Composed> {
-    let name = v.broker_name.clone().unwrap_or_else(|| "unknown sender".into());
+    let name = v
+        .broker_name
+        .clone()
+        .unwrap_or_else(|| "unknown sender".into());
     if v.reasons.iter().any(|r| r.starts_with("unparseable")) {
         return Some(Composed {
             kind: AlertKind::Health,
             severity: Severity::Info,
             title: "brokerwatch: a mail could not be read".into(),
-            body: format!("{}\nIt was recorded; check it by hand in your mailbox.", v.reasons.join("\n")),
+            body: format!(
+                "{}\nIt was recorded; check it by hand in your mailbox.",
+                v.reasons.join("\n")
+            ),
             actionable: false,
         });
     }
@@ -55,7 +61,11 @@ pub fn compose(v: &Verdict, pack: Option<&Pack>, links: &[crate::text::Link]) ->
     Some(Composed {
         kind: AlertKind::Unexpected,
         severity: v.severity,
-        title: format!("{name}: {}{} — not expected", label(event, &name), amount(v)),
+        title: format!(
+            "{name}: {}{} — not expected",
+            label(event, &name),
+            amount(v)
+        ),
         body: unexpected_body(v, event, &name, pack),
         actionable: true,
     })
@@ -86,7 +96,10 @@ fn amount(v: &Verdict) -> String {
 }
 
 fn details(v: &Verdict) -> String {
-    let mut lines = vec![format!("Subject: {}", truncate_chars(&defang_all(&v.subject), 200))];
+    let mut lines = vec![format!(
+        "Subject: {}",
+        truncate_chars(&defang_all(&v.subject), 200)
+    )];
     if let Some(s) = &v.sender {
         lines.push(format!("From: {}", defang_all(s)));
     }
@@ -97,7 +110,11 @@ fn details(v: &Verdict) -> String {
 }
 
 fn unexpected_body(v: &Verdict, e: EventKind, name: &str, pack: Option<&Pack>) -> String {
-    let mut out = format!("{name} reports a {} that nobody said to expect.\n{}", e.describe(), details(v));
+    let mut out = format!(
+        "{name} reports a {} that nobody said to expect.\n{}",
+        e.describe(),
+        details(v)
+    );
     let auth = match v.authentic {
         Some(true) => "genuine: your mail server verified the sender",
         Some(false) => "NOT verified by your mail server",
@@ -116,10 +133,17 @@ fn unexpected_body(v: &Verdict, e: EventKind, name: &str, pack: Option<&Pack>) -
 pub fn playbook(p: &Pack) -> String {
     let mut out = String::new();
     if !p.contact.phone.is_empty() {
-        out.push_str(&format!("\nCall {} now: {}", p.name, p.contact.phone.join(" / ")));
+        out.push_str(&format!(
+            "\nCall {} now: {}",
+            p.name,
+            p.contact.phone.join(" / ")
+        ));
     }
     if let Some(u) = &p.contact.url {
-        out.push_str(&format!("\nOfficial site (type it yourself): {}", defang_url(u)));
+        out.push_str(&format!(
+            "\nOfficial site (type it yourself): {}",
+            defang_url(u)
+        ));
     }
     for (i, s) in p.contact.steps.iter().enumerate() {
         out.push_str(&format!("\n{}. {s}", i + 1));
@@ -133,20 +157,29 @@ fn phishing_body(v: &Verdict, name: &str, links: &[crate::text::Link]) -> String
         details(v)
     );
     out.push_str("\nWhy:");
-    for r in v.reasons.iter().filter(|r| !r.starts_with("looks like a phishing")) {
+    for r in v
+        .reasons
+        .iter()
+        .filter(|r| !r.starts_with("looks like a phishing"))
+    {
         out.push_str(&format!("\n- {}", defang_all(r)));
     }
-    let hosts: Vec<String> = links
-        .iter()
-        .filter_map(|l| url_host(&l.href))
-        .fold(Vec::new(), |mut acc, h| {
-            if !acc.contains(&h) {
-                acc.push(h);
-            }
-            acc
-        });
+    let hosts: Vec<String> =
+        links
+            .iter()
+            .filter_map(|l| url_host(&l.href))
+            .fold(Vec::new(), |mut acc, h| {
+                if !acc.contains(&h) {
+                    acc.push(h);
+                }
+                acc
+            });
     if !hosts.is_empty() {
-        let shown: Vec<String> = hosts.iter().take(5).map(|h| h.replace('.', "[.]")).collect();
+        let shown: Vec<String> = hosts
+            .iter()
+            .take(5)
+            .map(|h| h.replace('.', "[.]"))
+            .collect();
         out.push_str(&format!("\nLinks in it go to: {}", shown.join(", ")));
     }
     out

@@ -7,8 +7,8 @@
 pub mod command;
 pub mod compose;
 pub mod console;
-pub mod outbox;
 pub mod desktop;
+pub mod outbox;
 pub mod telegram;
 
 use std::time::Duration;

@@ -118,14 +118,20 @@ impl Outbox {
         match self.send(d, &msg).await {
             Ok(done) => {
                 tracing::debug!(alert = d.alert, sink = %d.sink, "delivered");
-                self.store.delivery_done(d, DeliveryState::Sent, done.remote_id.as_deref())
+                self.store
+                    .delivery_done(d, DeliveryState::Sent, done.remote_id.as_deref())
             }
             Err(DeliveryError::Unavailable(why)) => {
-                let first = self.unavailable.lock().map(|mut s| s.insert(d.sink.clone())).unwrap_or(false);
+                let first = self
+                    .unavailable
+                    .lock()
+                    .map(|mut s| s.insert(d.sink.clone()))
+                    .unwrap_or(false);
                 if first {
                     tracing::warn!(sink = %d.sink, "sink unavailable, skipping it: {why}");
                 }
-                self.store.delivery_done(d, DeliveryState::Unavailable, None)
+                self.store
+                    .delivery_done(d, DeliveryState::Unavailable, None)
             }
             Err(DeliveryError::Retry { reason, after }) => {
                 let wait = after
@@ -136,7 +142,8 @@ impl Outbox {
             }
             Err(DeliveryError::Config(reason)) => {
                 tracing::error!(alert = d.alert, sink = %d.sink, "sink misconfigured: {reason}");
-                self.store.delivery_retry(d, &reason, now() + CONFIG_RETRY_SECS)
+                self.store
+                    .delivery_retry(d, &reason, now() + CONFIG_RETRY_SECS)
             }
         }
     }
@@ -144,8 +151,20 @@ impl Outbox {
     async fn send(&self, d: &DeliveryRow, msg: &AlertMessage) -> Result<Delivered, DeliveryError> {
         let missing = || DeliveryError::Unavailable(format!("sink `{}` is not configured", d.sink));
         match d.sink.as_str() {
-            "console" => self.sinks.console.as_ref().ok_or_else(missing)?.deliver(msg),
-            "desktop" => self.sinks.desktop.as_ref().ok_or_else(missing)?.deliver(msg).await,
+            "console" => self
+                .sinks
+                .console
+                .as_ref()
+                .ok_or_else(missing)?
+                .deliver(msg),
+            "desktop" => {
+                self.sinks
+                    .desktop
+                    .as_ref()
+                    .ok_or_else(missing)?
+                    .deliver(msg)
+                    .await
+            }
             "telegram" => {
                 let t = self.sinks.telegram.as_ref().ok_or_else(missing)?;
                 let chat: i64 = d
@@ -154,7 +173,14 @@ impl Outbox {
                     .map_err(|_| DeliveryError::Config(format!("bad chat id `{}`", d.target)))?;
                 t.deliver_to(chat, msg).await
             }
-            "command" => self.sinks.command.as_ref().ok_or_else(missing)?.deliver(msg).await,
+            "command" => {
+                self.sinks
+                    .command
+                    .as_ref()
+                    .ok_or_else(missing)?
+                    .deliver(msg)
+                    .await
+            }
             _ => Err(missing()),
         }
     }
@@ -184,7 +210,10 @@ pub fn message(a: &AlertRow, round: i64) -> AlertMessage {
     };
     let mut body = a.body.replace("<id>", &a.id.to_string());
     if a.actionable {
-        body.push_str(&format!("\n\nAlert #{} — acknowledge with /ack {} or `brokerwatch ack {}`.", a.id, a.id, a.id));
+        body.push_str(&format!(
+            "\n\nAlert #{} — acknowledge with /ack {} or `brokerwatch ack {}`.",
+            a.id, a.id, a.id
+        ));
     }
     AlertMessage {
         id: a.id,

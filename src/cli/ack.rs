@@ -16,7 +16,10 @@ pub fn run(cfg_path: Option<&Path>, id: i64) -> anyhow::Result<Outcome> {
         Ok(Outcome::Ok)
     } else {
         match store.alert(id)? {
-            Some(a) => anyhow::bail!("alert #{id} was already acknowledged by {}", a.acked_by.unwrap_or_default()),
+            Some(a) => anyhow::bail!(
+                "alert #{id} was already acknowledged by {}",
+                a.acked_by.unwrap_or_default()
+            ),
             None => anyhow::bail!("no alert #{id}"),
         }
     }

@@ -18,14 +18,21 @@ pub fn run(cfg_path: Option<&Path>) -> anyhow::Result<Outcome> {
         kind: AlertKind::Test,
         severity: Severity::Critical,
         title: "brokerwatch test alert".into(),
-        body: "If you can read this, brokerwatch can reach you here. Nothing happened at any broker.".into(),
+        body:
+            "If you can read this, brokerwatch can reach you here. Nothing happened at any broker."
+                .into(),
         actionable: false,
     };
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     let mut results: Vec<(String, Result<Delivered, DeliveryError>)> = Vec::new();
     rt.block_on(async {
         if cfg.sinks.console {
-            results.push(("console".into(), crate::alert::console::ConsoleSink.deliver(&msg)));
+            results.push((
+                "console".into(),
+                crate::alert::console::ConsoleSink.deliver(&msg),
+            ));
         }
         if let Some(d) = &cfg.sinks.desktop {
             results.push(("desktop".into(), DesktopSink::new(d).deliver(&msg).await));
@@ -34,10 +41,15 @@ pub fn run(cfg_path: Option<&Path>) -> anyhow::Result<Outcome> {
             match TelegramSink::new(t) {
                 Ok(sink) => {
                     for chat in sink.chats().to_vec() {
-                        results.push((format!("telegram chat {chat}"), sink.deliver_to(chat, &msg).await));
+                        results.push((
+                            format!("telegram chat {chat}"),
+                            sink.deliver_to(chat, &msg).await,
+                        ));
                     }
                 }
-                Err(e) => results.push(("telegram".into(), Err(DeliveryError::Config(e.to_string())))),
+                Err(e) => {
+                    results.push(("telegram".into(), Err(DeliveryError::Config(e.to_string()))))
+                }
             }
         }
         if let Some(c) = &cfg.sinks.command {

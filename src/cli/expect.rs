@@ -8,7 +8,13 @@ use crate::alert::Response;
 use crate::respond::Responder;
 use crate::store::Store;
 
-pub fn run(cfg_path: Option<&Path>, broker: &str, event: &str, for_: Option<Duration>, note: Option<&str>) -> anyhow::Result<Outcome> {
+pub fn run(
+    cfg_path: Option<&Path>,
+    broker: &str,
+    event: &str,
+    for_: Option<Duration>,
+    note: Option<&str>,
+) -> anyhow::Result<Outcome> {
     let Some((cfg, rules)) = super::load(cfg_path) else {
         return Ok(Outcome::Usage);
     };
@@ -26,7 +32,11 @@ pub fn run(cfg_path: Option<&Path>, broker: &str, event: &str, for_: Option<Dura
         Some(n) => format!("{} ({n})", super::user()),
         None => super::user(),
     };
-    let responder = Responder { store, config: cfg.into(), rules: rules.into() };
+    let responder = Responder {
+        store,
+        config: cfg.into(),
+        rules: rules.into(),
+    };
     let reply = responder.handle(&Response::Expect {
         broker: broker.to_string(),
         event: event.to_string(),

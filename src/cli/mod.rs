@@ -12,7 +12,6 @@ mod scan;
 mod status;
 pub mod test;
 
-
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -116,7 +115,11 @@ pub fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
         }
     };
     match dispatch(cli) {
@@ -137,9 +140,12 @@ fn dispatch(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Test { json, files } => test::run(cfg_path, json, &files),
         Command::Run => run::run(cfg_path),
         Command::Scan { since, json, alert } => scan::run(cfg_path, since.as_deref(), json, alert),
-        Command::Expect { broker, event, for_, note } => {
-            expect::run(cfg_path, &broker, &event, for_, note.as_deref())
-        }
+        Command::Expect {
+            broker,
+            event,
+            for_,
+            note,
+        } => expect::run(cfg_path, &broker, &event, for_, note.as_deref()),
         Command::Ack { id } => ack::run(cfg_path, id),
         Command::Status => status::run(cfg_path),
         Command::AlertTest => alert_test::run(cfg_path),
@@ -185,7 +191,11 @@ pub fn load_checked(cfg_path: Option<&Path>) -> Result<(Config, RuleSet), Proble
                 message: format!(
                     "unknown broker `{}` (known: {})",
                     a.broker,
-                    set.packs.iter().map(|p| p.id.as_str()).collect::<Vec<_>>().join(", ")
+                    set.packs
+                        .iter()
+                        .map(|p| p.id.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             });
         }

@@ -10,7 +10,9 @@ pub fn run(cfg_path: Option<&Path>) -> anyhow::Result<Outcome> {
         return Ok(Outcome::Usage);
     };
     if cfg.accounts.is_empty() {
-        eprintln!("brokerwatch: no `accounts` configured: nothing to watch (see README, Configuration)");
+        eprintln!(
+            "brokerwatch: no `accounts` configured: nothing to watch (see README, Configuration)"
+        );
         return Ok(Outcome::Usage);
     }
     let rt = tokio::runtime::Builder::new_multi_thread()

@@ -22,7 +22,12 @@ use crate::store::{Store, now};
 /// `--alert`: how long to keep delivering after the pass.
 const DELIVERY_WINDOW: Duration = Duration::from_secs(60);
 
-pub fn run(cfg_path: Option<&Path>, since: Option<&str>, as_json: bool, alert: bool) -> anyhow::Result<Outcome> {
+pub fn run(
+    cfg_path: Option<&Path>,
+    since: Option<&str>,
+    as_json: bool,
+    alert: bool,
+) -> anyhow::Result<Outcome> {
     let Some((cfg, rules)) = super::load(cfg_path) else {
         return Ok(Outcome::Usage);
     };
@@ -33,7 +38,11 @@ pub fn run(cfg_path: Option<&Path>, since: Option<&str>, as_json: bool, alert: b
             return Ok(Outcome::Usage);
         }
     };
-    let store = if alert { Store::open(&cfg.db_path())? } else { Store::open_memory()? };
+    let store = if alert {
+        Store::open(&cfg.db_path())?
+    } else {
+        Store::open_memory()?
+    };
     let cfg = Arc::new(cfg);
     let wake = Arc::new(Notify::new());
     let processor = Processor {
@@ -44,10 +53,16 @@ pub fn run(cfg_path: Option<&Path>, since: Option<&str>, as_json: bool, alert: b
         alerts_enabled: alert,
         on_verdict: Some(Box::new(move |mb, m, v| print_verdict(mb, m, v, as_json))),
     };
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
     let failures = rt.block_on(async {
         let mut failures = 0;
-        let opts = imap::WatchOptions { first_run_lookback: cfg.first_run_lookback, ..Default::default() };
+        let opts = imap::WatchOptions {
+            first_run_lookback: cfg.first_run_lookback,
+            ..Default::default()
+        };
         for a in &cfg.accounts {
             let r = match &a.source {
                 AccountSource::Imap(i) => imap::scan_once(&a.name, i, &processor, since, &opts)
@@ -55,13 +70,30 @@ pub fn run(cfg_path: Option<&Path>, since: Option<&str>, as_json: bool, alert: b
                     .map(|boxes| {
                         for b in boxes.iter().filter(|b| b.result.is_err()) {
                             failures += 1;
-                            eprintln!("brokerwatch: {}/{}: {}", a.name, b.mailbox, b.result.as_ref().err().map(|e| e.to_string()).unwrap_or_default());
+                            eprintln!(
+                                "brokerwatch: {}/{}: {}",
+                                a.name,
+                                b.mailbox,
+                                b.result
+                                    .as_ref()
+                                    .err()
+                                    .map(|e| e.to_string())
+                                    .unwrap_or_default()
+                            );
                         }
                     })
                     .map_err(|e| e.to_string()),
-                AccountSource::Maildir(m) => maildir::scan_once(&a.name, m, &processor, since, cfg.first_run_lookback)
-                    .map(|_| ())
-                    .map_err(|e| e.to_string()),
+                AccountSource::Maildir(m) => maildir::scan_once(
+                    &a.name,
+                    m,
+                    &processor,
+                    since,
+                    &maildir::MaildirOptions {
+                        first_run_lookback: cfg.first_run_lookback,
+                    },
+                )
+                .map(|_| ())
+                .map_err(|e| e.to_string()),
             };
             if let Err(e) = r {
                 failures += 1;

@@ -41,7 +41,10 @@ pub fn run(cfg_path: Option<&Path>, as_json: bool, files: &[PathBuf]) -> anyhow:
         };
         let judged = judge(&raw, true, &rules, &ctx);
         if as_json {
-            println!("{}", verdict_json(&judged.verdict, "file", json!(f.display().to_string())));
+            println!(
+                "{}",
+                verdict_json(&judged.verdict, "file", json!(f.display().to_string()))
+            );
         } else {
             explain(f, &judged, &cfg, &rules);
         }
@@ -70,22 +73,27 @@ fn explain(file: &Path, j: &Judged, cfg: &Config, rules: &RuleSet) {
         (Some(b), None) => format!("{b}: no rule matched"),
         (None, _) => "not a broker notice".to_string(),
     };
-    let tags = [
-        (v.phishing, "PHISHING"),
-        (v.expected, "expected"),
-    ]
-    .iter()
-    .filter(|(on, _)| *on)
-    .map(|(_, t)| *t)
-    .collect::<Vec<_>>()
-    .join(", ");
+    let tags = [(v.phishing, "PHISHING"), (v.expected, "expected")]
+        .iter()
+        .filter(|(on, _)| *on)
+        .map(|(_, t)| *t)
+        .collect::<Vec<_>>()
+        .join(", ");
     println!(
         "  {what}{}  severity: {}",
-        if tags.is_empty() { String::new() } else { format!(" [{tags}]") },
+        if tags.is_empty() {
+            String::new()
+        } else {
+            format!(" [{tags}]")
+        },
         v.severity
     );
     if let Some(m) = &j.mail {
-        println!("  from: {}  subject: {}", v.sender.as_deref().unwrap_or("-"), m.subject);
+        println!(
+            "  from: {}  subject: {}",
+            v.sender.as_deref().unwrap_or("-"),
+            m.subject
+        );
     }
     if let (Some(rule), Some(origin)) = (&v.rule, &j.rule_origin) {
         println!("  rule: {rule} ({origin})");
@@ -94,14 +102,22 @@ fn explain(file: &Path, j: &Judged, cfg: &Config, rules: &RuleSet) {
         }
     }
     if !v.fields.is_empty() {
-        let f: Vec<String> = v.fields.iter().map(|(k, val)| format!("{k}={val}")).collect();
+        let f: Vec<String> = v
+            .fields
+            .iter()
+            .map(|(k, val)| format!("{k}={val}"))
+            .collect();
         println!("  fields: {}", f.join(", "));
     }
     for r in &v.reasons {
         println!("  why: {r}");
     }
     let pack = v.broker.as_deref().and_then(|b| rules.pack(b));
-    let links = j.mail.as_ref().map(|m| m.links.as_slice()).unwrap_or_default();
+    let links = j
+        .mail
+        .as_ref()
+        .map(|m| m.links.as_slice())
+        .unwrap_or_default();
     match compose(v, pack, links) {
         Some(c) => {
             let (sinks, repeat) = route(cfg, c.severity);
@@ -110,9 +126,14 @@ fn explain(file: &Path, j: &Judged, cfg: &Config, rules: &RuleSet) {
                 "  would send: {:?} alert \"{}\" to {}{}",
                 c.kind,
                 c.title,
-                if names.is_empty() { "no sink".to_string() } else { names.join(", ") },
+                if names.is_empty() {
+                    "no sink".to_string()
+                } else {
+                    names.join(", ")
+                },
                 match (repeat, c.actionable) {
-                    (Some(r), true) => format!(", repeated every {} until acknowledged", format_duration(r)),
+                    (Some(r), true) =>
+                        format!(", repeated every {} until acknowledged", format_duration(r)),
                     _ => String::new(),
                 }
             );

@@ -161,7 +161,10 @@ fn resolve_path(base: &Path, p: &str) -> PathBuf {
 fn account(c: &mut Collector, a: RawAccount, base: &Path) -> Option<Account> {
     let name = a.name.value.trim().to_string();
     if name.is_empty() || name.contains('/') {
-        c.error(a.name.loc, "an account name must be non-empty and contain no `/`");
+        c.error(
+            a.name.loc,
+            "an account name must be non-empty and contain no `/`",
+        );
     }
     let poll = duration(c, a.poll_interval.as_ref());
     let source = match (a.imap, a.maildir) {
@@ -361,7 +364,10 @@ fn telegram(c: &mut Collector, t: raw::RawTelegram, base: &Path) -> Option<Teleg
     if let Some(url) = &t.api_url
         && !(url.value.starts_with("https://") || url.value.starts_with("http://"))
     {
-        c.error(url.loc, format!("`api_url` must be an http(s) URL, not `{}`", url.value));
+        c.error(
+            url.loc,
+            format!("`api_url` must be an http(s) URL, not `{}`", url.value),
+        );
     }
     Some(TelegramConfig {
         token: secret(c, &t.token, base)?,
@@ -419,7 +425,11 @@ fn escalation(c: &mut Collector, root: &Node, sinks: &Sinks) -> BTreeMap<Severit
                     format!(
                         "sink `{}` is not configured (configured: {})",
                         s.value,
-                        configured.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ")
+                        configured
+                            .iter()
+                            .map(|k| k.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ),
                 ),
             }
@@ -430,7 +440,13 @@ fn escalation(c: &mut Collector, root: &Node, sinks: &Sinks) -> BTreeMap<Severit
         {
             c.error(at.loc, "`repeat` must be at least 1m");
         }
-        out.insert(sev, Policy { sinks: kinds, repeat });
+        out.insert(
+            sev,
+            Policy {
+                sinks: kinds,
+                repeat,
+            },
+        );
     }
     out
 }
@@ -489,8 +505,11 @@ fn default_escalation(configured: &[SinkKind]) -> BTreeMap<Severity, Policy> {
 /// Secret files (and a config that embeds a secret command) readable by others get a warning.
 fn permission_warnings(path: &Path, cfg: &Config) -> Vec<String> {
     use std::os::unix::fs::PermissionsExt;
-    let readable_by_others =
-        |p: &Path| std::fs::metadata(p).map(|m| m.permissions().mode() & 0o044 != 0).unwrap_or(false);
+    let readable_by_others = |p: &Path| {
+        std::fs::metadata(p)
+            .map(|m| m.permissions().mode() & 0o044 != 0)
+            .unwrap_or(false)
+    };
     let mut sources: Vec<&SecretSource> = cfg
         .accounts
         .iter()
@@ -513,7 +532,9 @@ fn permission_warnings(path: &Path, cfg: &Config) -> Vec<String> {
             ));
         }
     }
-    let embeds = sources.iter().any(|s| matches!(s, SecretSource::Command(_)));
+    let embeds = sources
+        .iter()
+        .any(|s| matches!(s, SecretSource::Command(_)));
     if embeds && readable_by_others(path) {
         out.push(format!(
             "config {} names a secret command and is readable by other users: chmod 600 it",
@@ -584,10 +605,22 @@ mod tests {
         .unwrap_err();
         let lines: Vec<String> = err.0.iter().map(|p| p.to_string()).collect();
         assert_eq!(lines.len(), 4, "{lines:#?}");
-        assert!(lines[0].starts_with("c.yaml:3:18: `tls: none`"), "{lines:#?}");
-        assert!(lines[1].starts_with("c.yaml:5:3: unknown event `withdrawl`"), "{lines:#?}");
-        assert!(lines[2].starts_with("c.yaml:6:21: invalid duration"), "{lines:#?}");
-        assert!(lines[3].starts_with("c.yaml:7:1: unknown field `colour`"), "{lines:#?}");
+        assert!(
+            lines[0].starts_with("c.yaml:3:18: `tls: none`"),
+            "{lines:#?}"
+        );
+        assert!(
+            lines[1].starts_with("c.yaml:5:3: unknown event `withdrawl`"),
+            "{lines:#?}"
+        );
+        assert!(
+            lines[2].starts_with("c.yaml:6:21: invalid duration"),
+            "{lines:#?}"
+        );
+        assert!(
+            lines[3].starts_with("c.yaml:7:1: unknown field `colour`"),
+            "{lines:#?}"
+        );
     }
 
     #[test]

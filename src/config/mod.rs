@@ -7,7 +7,6 @@
 mod compile;
 mod raw;
 
-
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -15,8 +14,8 @@ use std::time::Duration;
 use crate::event::{EventKind, Severity};
 use crate::secret::SecretSource;
 
-pub use compile::{builtin, load, load_str};
 pub use crate::yaml::{Problem, Problems};
+pub use compile::{builtin, load, load_str};
 
 /// The whole, checked configuration.
 #[derive(Debug, Clone)]

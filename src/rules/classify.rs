@@ -62,11 +62,16 @@ struct Texts {
 pub fn classify<'r>(set: &'r RuleSet, mail: &Mail) -> Classification<'r> {
     let mut out = Classification::default();
     let from_domain = mail.from.as_ref().map_or("", |f| f.domain());
-    let own_pack = set.packs.iter().find(|p| !from_domain.is_empty() && p.owns_domain(from_domain));
+    let own_pack = set
+        .packs
+        .iter()
+        .find(|p| !from_domain.is_empty() && p.owns_domain(from_domain));
     if mail.forwarded && own_pack.is_none() {
         out.notes.push(format!(
             "forwarded by {}: a forwarded or quoted notice is not a new event",
-            mail.from.as_ref().map_or("an unknown sender", |f| f.address.as_str())
+            mail.from
+                .as_ref()
+                .map_or("an unknown sender", |f| f.address.as_str())
         ));
         return out;
     }
@@ -76,7 +81,11 @@ pub fn classify<'r>(set: &'r RuleSet, mail: &Mail) -> Classification<'r> {
         both: format!("{subject}\n{body}"),
         subject,
         body,
-        from: mail.from.as_ref().map(|f| f.address.clone()).unwrap_or_default(),
+        from: mail
+            .from
+            .as_ref()
+            .map(|f| f.address.clone())
+            .unwrap_or_default(),
     };
     let Some((pack, claim)) = own_pack
         .map(|p| (p, Claim::Domain(from_domain.to_string())))
@@ -133,7 +142,11 @@ fn matches(rule: &Rule, t: &Texts) -> Option<Vec<Cue>> {
         }
         match first_match(pats, hay) {
             Some((p, m)) => {
-                cues.push(Cue { on, pattern: p.src.clone(), matched: m });
+                cues.push(Cue {
+                    on,
+                    pattern: p.src.clone(),
+                    matched: m,
+                });
                 true
             }
             None => false,
@@ -148,7 +161,11 @@ fn matches(rule: &Rule, t: &Texts) -> Option<Vec<Cue>> {
     }
     for p in &rule.all {
         let m = p.re.find(&t.both)?;
-        cues.push(Cue { on: "all", pattern: p.src.clone(), matched: m.as_str().to_string() });
+        cues.push(Cue {
+            on: "all",
+            pattern: p.src.clone(),
+            matched: m.as_str().to_string(),
+        });
     }
     if rule.not.iter().any(|p| p.re.is_match(&t.both)) {
         return None;
@@ -214,11 +231,18 @@ rules:
     #[test]
     fn full_width_notice_matches_and_fields_are_extracted() {
         let set = set();
-        let m = mail("info@sbisec.co.jp", "出金指示受付のお知らせ", "出金指示を受け付けました。\r\n出金金額：１，２００，０００円");
+        let m = mail(
+            "info@sbisec.co.jp",
+            "出金指示受付のお知らせ",
+            "出金指示を受け付けました。\r\n出金金額：１，２００，０００円",
+        );
         let c = classify(&set, &m);
         assert_eq!(c.pack.map(|p| p.id.as_str()), Some("sbi"));
         assert_eq!(c.rule.map(|r| r.id.as_str()), Some("sbi-withdrawal"));
-        assert_eq!(c.fields.get("amount").map(String::as_str), Some("1,200,000"));
+        assert_eq!(
+            c.fields.get("amount").map(String::as_str),
+            Some("1,200,000")
+        );
         assert_eq!(c.cues.len(), 2);
     }
 
@@ -226,7 +250,10 @@ rules:
     fn claims_by_name_or_wording_and_exclusions() {
         let set = set();
         let m = mail("\"SBI証券\" <x@evil.example>", "出金", "出金のご依頼");
-        assert!(matches!(classify(&set, &m).claim, Some(Claim::DisplayName(_))));
+        assert!(matches!(
+            classify(&set, &m).claim,
+            Some(Claim::DisplayName(_))
+        ));
         let m = mail("x@evil.example", "【SBI証券】出金", "出金のご依頼");
         assert!(matches!(classify(&set, &m).claim, Some(Claim::Wording(_))));
         let m = mail("info@sbisec.co.jp", "出金キャンペーン", "出金のご依頼");
@@ -238,7 +265,11 @@ rules:
     #[test]
     fn a_forwarded_notice_is_no_event() {
         let set = set();
-        let m = mail("me@example.jp", "Fwd: 【SBI証券】出金", "見て\r\n> 出金のご依頼");
+        let m = mail(
+            "me@example.jp",
+            "Fwd: 【SBI証券】出金",
+            "見て\r\n> 出金のご依頼",
+        );
         let c = classify(&set, &m);
         assert!(c.pack.is_none() && c.rule.is_none());
         assert!(!c.notes.is_empty());

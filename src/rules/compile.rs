@@ -108,19 +108,36 @@ fn pack(c: &mut Collector, root: &Node) -> Option<PackPart> {
         match key.as_str() {
             "broker" => {
                 let id: At<String> = c.take(node)?;
-                if id.value.is_empty() || !id.value.chars().all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '_' || ch == '-') {
-                    c.error(id.loc, format!("broker id `{}` must be lowercase letters, digits, `_` or `-`", id.value));
+                if id.value.is_empty()
+                    || !id.value.chars().all(|ch| {
+                        ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '_' || ch == '-'
+                    })
+                {
+                    c.error(
+                        id.loc,
+                        format!(
+                            "broker id `{}` must be lowercase letters, digits, `_` or `-`",
+                            id.value
+                        ),
+                    );
                 }
                 part.id = id.value;
             }
             "name" => part.name = c.take(node),
             "domains" => {
                 let d: Vec<String> = c.take(node).unwrap_or_default();
-                part.domains = d.iter().map(|d| d.trim().trim_start_matches('@').to_ascii_lowercase()).collect();
+                part.domains = d
+                    .iter()
+                    .map(|d| d.trim().trim_start_matches('@').to_ascii_lowercase())
+                    .collect();
             }
             "names" => {
                 let n: Vec<String> = c.take(node).unwrap_or_default();
-                part.names = n.iter().map(|n| normalize(n).to_lowercase()).filter(|n| !n.is_empty()).collect();
+                part.names = n
+                    .iter()
+                    .map(|n| normalize(n).to_lowercase())
+                    .filter(|n| !n.is_empty())
+                    .collect();
             }
             "claims" => {
                 let v: Vec<At<String>> = c.take(node).unwrap_or_default();
@@ -129,7 +146,10 @@ fn pack(c: &mut Collector, root: &Node) -> Option<PackPart> {
             "contact" => part.contact = c.take::<RawContact>(node).map(contact),
             "rules" => {
                 let raw: Vec<(Loc, RawRule)> = c.take_each(node, "rules");
-                part.rules = raw.into_iter().filter_map(|(loc, r)| rule(c, loc, r)).collect();
+                part.rules = raw
+                    .into_iter()
+                    .filter_map(|(loc, r)| rule(c, loc, r))
+                    .collect();
             }
             _ => unreachable!("key list and match arms agree"),
         }
@@ -153,12 +173,32 @@ fn pattern(c: &mut Collector, p: &At<String>) -> Option<Pattern> {
     // NOTE: patterns are normalised like the text they run on, so a full-width `：` written in a
     // pack still matches the `:` the text turns into.
     let src = normalize(&p.value);
-    match RegexBuilder::new(&src).case_insensitive(true).size_limit(1 << 22).build() {
-        Ok(re) => Some(Pattern { re, src: p.value.clone() }),
+    match RegexBuilder::new(&src)
+        .case_insensitive(true)
+        .size_limit(1 << 22)
+        .build()
+    {
+        Ok(re) => Some(Pattern {
+            re,
+            src: p.value.clone(),
+        }),
         Err(e) => {
             let msg = e.to_string();
-            let last = msg.lines().filter(|l| !l.trim().is_empty()).last().unwrap_or("").trim().to_string();
-            c.error(p.loc, format!("invalid regex `{}`: {}", p.value, last.trim_start_matches("error: ")));
+            let last = msg
+                .lines()
+                .filter(|l| !l.trim().is_empty())
+                .last()
+                .unwrap_or("")
+                .trim()
+                .to_string();
+            c.error(
+                p.loc,
+                format!(
+                    "invalid regex `{}`: {}",
+                    p.value,
+                    last.trim_start_matches("error: ")
+                ),
+            );
             None
         }
     }
@@ -177,19 +217,34 @@ fn rule(c: &mut Collector, loc: Loc, r: RawRule) -> Option<Rule> {
         }
     };
     if r.subject.is_none() && r.body.is_none() && r.text.is_none() && r.all.is_none() {
-        c.error(loc, format!("rule `{}` needs at least one of `subject`, `body`, `text` or `all`", r.id.value));
+        c.error(
+            loc,
+            format!(
+                "rule `{}` needs at least one of `subject`, `body`, `text` or `all`",
+                r.id.value
+            ),
+        );
     }
     let mut fields = Vec::new();
     for (name, pats) in r.fields.iter().flatten() {
         let first = pats.first().map_or(loc, |p| p.loc);
         if !FIELD_NAMES.contains(&name.as_str()) {
-            c.error(first, format!("unknown field name `{name}` (expected one of: {})", FIELD_NAMES.join(", ")));
+            c.error(
+                first,
+                format!(
+                    "unknown field name `{name}` (expected one of: {})",
+                    FIELD_NAMES.join(", ")
+                ),
+            );
             continue;
         }
         let compiled: Vec<Pattern> = pats.iter().filter_map(|p| pattern(c, p)).collect();
         for (p, at) in compiled.iter().zip(pats) {
             if !p.re.capture_names().any(|n| n == Some(name.as_str())) {
-                c.error(at.loc, format!("regex for field `{name}` has no named group `(?P<{name}>...)`"));
+                c.error(
+                    at.loc,
+                    format!("regex for field `{name}` has no named group `(?P<{name}>...)`"),
+                );
             }
         }
         fields.push((name.clone(), compiled));
@@ -256,14 +311,28 @@ fn check_complete(packs: &[Pack], problems: &mut Vec<crate::yaml::Problem>) {
             c.error(top, format!("broker `{}` has no `name`", p.id));
         }
         if p.domains.is_empty() {
-            c.error(top, format!("broker `{}` has no genuine sender `domains`", p.id));
+            c.error(
+                top,
+                format!("broker `{}` has no genuine sender `domains`", p.id),
+            );
         }
         for r in &p.rules {
             if let Some(other) = ids.insert(&r.id, &p.id)
                 && other != p.id
             {
-                let line = r.origin.rsplit(':').next().and_then(|l| l.parse().ok()).unwrap_or(1);
-                c.error(Loc { line, col: 1 }, format!("rule id `{}` is used by brokers `{other}` and `{}`", r.id, p.id));
+                let line = r
+                    .origin
+                    .rsplit(':')
+                    .next()
+                    .and_then(|l| l.parse().ok())
+                    .unwrap_or(1);
+                c.error(
+                    Loc { line, col: 1 },
+                    format!(
+                        "rule id `{}` is used by brokers `{other}` and `{}`",
+                        r.id, p.id
+                    ),
+                );
             }
         }
         problems.extend(c.problems);
@@ -272,5 +341,7 @@ fn check_complete(packs: &[Pack], problems: &mut Vec<crate::yaml::Problem>) {
 
 /// Compiles one regex the way packs do (for tests and the look-alike checks).
 pub fn regex(src: &str) -> Result<Regex, regex::Error> {
-    RegexBuilder::new(&normalize(src)).case_insensitive(true).build()
+    RegexBuilder::new(&normalize(src))
+        .case_insensitive(true)
+        .build()
 }

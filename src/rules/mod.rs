@@ -97,7 +97,8 @@ mod tests {
     fn shipped_packs_compile() {
         let set = load(true, &[]).unwrap_or_else(|p| panic!("{p}"));
         for id in [
-            "sbi", "rakuten", "monex", "matsui", "kabucom", "schwab", "fidelity", "vanguard", "ibkr",
+            "sbi", "rakuten", "monex", "matsui", "kabucom", "schwab", "fidelity", "vanguard",
+            "ibkr",
         ] {
             let p = set.pack(id).unwrap_or_else(|| panic!("pack {id} missing"));
             assert!(!p.rules.is_empty(), "{id} has no rules");

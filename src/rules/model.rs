@@ -8,7 +8,9 @@ use serde::Deserialize;
 use crate::yaml::At;
 
 /// The top-level keys of a pack file.
-pub const PACK_KEYS: &[&str] = &["broker", "name", "domains", "names", "claims", "contact", "rules"];
+pub const PACK_KEYS: &[&str] = &[
+    "broker", "name", "domains", "names", "claims", "contact", "rules",
+];
 
 /// The broker's official contact, typed in the pack, never taken from a mail.
 #[derive(Debug, Clone, Deserialize, Default, PartialEq, Eq)]

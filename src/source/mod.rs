@@ -36,15 +36,22 @@ pub enum Checkpoint {
 /// Where one message sits, stable across restarts.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Position {
-    Imap { uidvalidity: u32, uid: u32 },
+    Imap {
+        uidvalidity: u32,
+        uid: u32,
+    },
     /// The Maildir unique name (the part before `:2,`).
-    Maildir { name: String },
+    Maildir {
+        name: String,
+    },
 }
 
 impl fmt::Display for Position {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Position::Imap { uidvalidity, uid } => write!(f, "uid {uid} (uidvalidity {uidvalidity})"),
+            Position::Imap { uidvalidity, uid } => {
+                write!(f, "uid {uid} (uidvalidity {uidvalidity})")
+            }
             Position::Maildir { name } => write!(f, "{name}"),
         }
     }
@@ -84,7 +91,8 @@ pub trait MailHandler: Send + Sync {
     fn checkpoint(&self, mailbox: &MailboxId) -> Result<Option<Checkpoint>, HandlerError>;
 
     /// First run: record the baseline without processing old mail (e.g. `UIDNEXT - 1`).
-    fn set_baseline(&self, mailbox: &MailboxId, checkpoint: Checkpoint) -> Result<(), HandlerError>;
+    fn set_baseline(&self, mailbox: &MailboxId, checkpoint: Checkpoint)
+    -> Result<(), HandlerError>;
 
     /// From a header block alone: could this be a broker mail (or a copy of one)? Only candidates
     /// get their body fetched.

@@ -30,7 +30,9 @@ pub enum StoreError {
         path: String,
         source: std::io::Error,
     },
-    #[error("state database {path} has schema version {found}, newer than this brokerwatch ({supported}): upgrade brokerwatch")]
+    #[error(
+        "state database {path} has schema version {found}, newer than this brokerwatch ({supported}): upgrade brokerwatch"
+    )]
     TooNew {
         path: String,
         found: i64,
@@ -385,7 +387,10 @@ mod tests {
     }
 
     fn alert(repeat: Option<i64>) -> NewAlert {
-        let d = |s: &str, t: &str| NewDelivery { sink: s.into(), target: t.into() };
+        let d = |s: &str, t: &str| NewDelivery {
+            sink: s.into(),
+            target: t.into(),
+        };
         NewAlert {
             kind: "unexpected".into(),
             severity: "critical".into(),
@@ -401,27 +406,58 @@ mod tests {
     }
 
     fn mb() -> MailboxId {
-        MailboxId { account: "a".into(), mailbox: "INBOX".into() }
+        MailboxId {
+            account: "a".into(),
+            mailbox: "INBOX".into(),
+        }
     }
 
     #[test]
     fn message_alert_and_checkpoint_commit_together_and_replays_are_skipped() {
         let s = Store::open_memory().unwrap();
-        let pos = Position::Imap { uidvalidity: 7, uid: 12 };
+        let pos = Position::Imap {
+            uidvalidity: 7,
+            uid: 12,
+        };
         let v = verdict("m1@x");
-        let rec = Recorded { mailbox: &mb(), position: &pos, verdict: &v, received_at: None };
+        let rec = Recorded {
+            mailbox: &mb(),
+            position: &pos,
+            verdict: &v,
+            received_at: None,
+        };
         let id = s.record(&rec, Some(&alert(None))).unwrap();
         assert!(id.is_some());
-        assert_eq!(s.checkpoint(&mb()).unwrap(), Some(Checkpoint::Imap { uidvalidity: 7, last_uid: 12 }));
+        assert_eq!(
+            s.checkpoint(&mb()).unwrap(),
+            Some(Checkpoint::Imap {
+                uidvalidity: 7,
+                last_uid: 12
+            })
+        );
         // The same message again (a crash before the source noticed): no second alert.
         assert_eq!(s.record(&rec, Some(&alert(None))).unwrap(), None);
         assert_eq!(s.due_deliveries(now() + 1, 10).unwrap().len(), 2);
         assert!(s.seen_message_id("a", "m1@x").unwrap());
         // The checkpoint never moves back by processing an older uid.
-        let old = Position::Imap { uidvalidity: 7, uid: 3 };
-        let rec = Recorded { mailbox: &mb(), position: &old, verdict: &v, received_at: None };
+        let old = Position::Imap {
+            uidvalidity: 7,
+            uid: 3,
+        };
+        let rec = Recorded {
+            mailbox: &mb(),
+            position: &old,
+            verdict: &v,
+            received_at: None,
+        };
         s.record(&rec, None).unwrap();
-        assert_eq!(s.checkpoint(&mb()).unwrap(), Some(Checkpoint::Imap { uidvalidity: 7, last_uid: 12 }));
+        assert_eq!(
+            s.checkpoint(&mb()).unwrap(),
+            Some(Checkpoint::Imap {
+                uidvalidity: 7,
+                last_uid: 12
+            })
+        );
     }
 
     #[test]
@@ -442,7 +478,8 @@ mod tests {
     #[test]
     fn expectations_have_a_window() {
         let s = Store::open_memory().unwrap();
-        s.add_expectation("sbi", EventKind::Withdrawal, 100, 200, Some("n")).unwrap();
+        s.add_expectation("sbi", EventKind::Withdrawal, 100, 200, Some("n"))
+            .unwrap();
         assert_eq!(s.active_expectations(150).unwrap().len(), 1);
         assert!(s.active_expectations(200).unwrap().is_empty());
     }
@@ -455,6 +492,9 @@ mod tests {
             let c = Connection::open(&p).unwrap();
             c.pragma_update(None, "user_version", 99).unwrap();
         }
-        assert!(matches!(Store::open(&p), Err(StoreError::TooNew { found: 99, .. })));
+        assert!(matches!(
+            Store::open(&p),
+            Err(StoreError::TooNew { found: 99, .. })
+        ));
     }
 }

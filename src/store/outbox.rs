@@ -279,7 +279,12 @@ impl Store {
     }
 
     /// Records a failed attempt and when to try again.
-    pub fn delivery_retry(&self, d: &DeliveryRow, error: &str, next_at: i64) -> Result<(), StoreError> {
+    pub fn delivery_retry(
+        &self,
+        d: &DeliveryRow,
+        error: &str,
+        next_at: i64,
+    ) -> Result<(), StoreError> {
         let c = self.lock();
         c.execute(
             "UPDATE deliveries SET attempts=attempts+1, last_error=?5, next_attempt_at=?6
@@ -309,8 +314,13 @@ impl Store {
             };
             for key in targets {
                 let mut parts = key.splitn(4, ':').skip(2);
-                let (Some(sink), Some(target)) = (parts.next(), parts.next()) else { continue };
-                let d = NewDelivery { sink: sink.into(), target: target.into() };
+                let (Some(sink), Some(target)) = (parts.next(), parts.next()) else {
+                    continue;
+                };
+                let d = NewDelivery {
+                    sink: sink.into(),
+                    target: target.into(),
+                };
                 insert_delivery(&tx, *id, &d, round + 1, at)?;
             }
             tx.execute(
@@ -345,7 +355,10 @@ impl Store {
     /// A small persistent key-value (e.g. the Telegram update offset).
     pub fn kv_get(&self, key: &str) -> Result<Option<String>, StoreError> {
         let c = self.lock();
-        Ok(c.query_row("SELECT value FROM kv WHERE key=?1", [key], |r| r.get(0)).optional()?)
+        Ok(
+            c.query_row("SELECT value FROM kv WHERE key=?1", [key], |r| r.get(0))
+                .optional()?,
+        )
     }
 
     pub fn kv_set(&self, key: &str, value: &str) -> Result<(), StoreError> {

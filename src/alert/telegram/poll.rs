@@ -64,10 +64,7 @@ impl TelegramSink {
         for update in updates {
             *offset = (*offset).max(i64::from(update.id.0) + 1);
             let response = match update.kind {
-                UpdateKind::Message(m) => self
-                    .on_message(&m)
-                    .await
-                    .map(|r| (Some(m.chat.id.0), r)),
+                UpdateKind::Message(m) => self.on_message(&m).await.map(|r| (Some(m.chat.id.0), r)),
                 UpdateKind::CallbackQuery(q) => {
                     let chat = q.message.as_ref().map(|m| m.chat().id.0);
                     self.on_callback(&q).await.map(|r| (chat, r))
