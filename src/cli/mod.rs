@@ -172,19 +172,28 @@ pub(crate) fn load(cfg_path: Option<&Path>) -> Option<(Config, RuleSet)> {
 
 /// Config + rules + the cross-checks between them, all problems collected.
 pub fn load_checked(cfg_path: Option<&Path>) -> Result<(Config, RuleSet), Problems> {
-    let cfg = match config::locate(cfg_path) {
-        Some(p) if p.exists() || cfg_path.is_some() => config::load(&p)?,
-        _ => config::builtin(),
+    let (cfg, mut problems) = match config::locate(cfg_path) {
+        Some(p) if p.exists() || cfg_path.is_some() => config::load_partial(&p),
+        _ => (config::builtin(), Vec::new()),
     };
-    let set = rules::load(cfg.shipped_rules, &cfg.rules_dirs)?;
+    let set = match rules::load(cfg.shipped_rules, &cfg.rules_dirs) {
+        Ok(set) => Some(set),
+        Err(p) => {
+            problems.extend(p.0);
+            None
+        }
+    };
     let label = cfg
         .path
         .as_ref()
         .map(|p| p.display().to_string())
         .unwrap_or_else(|| "config".into());
-    let mut problems = Vec::new();
-    for a in &cfg.allowances {
-        if set.pack(&a.broker).is_none() {
+    if let Some(set) = &set {
+        for a in cfg
+            .allowances
+            .iter()
+            .filter(|a| set.pack(&a.broker).is_none())
+        {
             problems.push(Problem {
                 file: label.clone(),
                 loc: a.loc,
@@ -200,10 +209,12 @@ pub fn load_checked(cfg_path: Option<&Path>) -> Result<(Config, RuleSet), Proble
             });
         }
     }
-    if problems.is_empty() {
-        Ok((cfg, set))
-    } else {
-        Err(Problems(problems))
+    match set {
+        Some(set) if problems.is_empty() => Ok((cfg, set)),
+        _ => {
+            problems.sort_by(|a, b| (&a.file, a.loc).cmp(&(&b.file, b.loc)));
+            Err(Problems(problems))
+        }
     }
 }
 

@@ -9,7 +9,7 @@ use std::time::Duration;
 use super::raw::{self, RawAccount, RawPolicy, RawSecret, RawSinks};
 use super::*;
 use crate::units::parse_duration;
-use crate::yaml::{At, Collector, Loc, Node, Problems};
+use crate::yaml::{At, Collector, Loc, Node, Problem, Problems};
 
 const DEFAULT_LOOKBACK: Duration = Duration::from_secs(3 * 86_400);
 const DEFAULT_POLL: Duration = Duration::from_secs(300);
@@ -20,32 +20,54 @@ const MAX_IDLE_REFRESH: Duration = Duration::from_secs(29 * 60);
 
 /// Reads and checks a config file. Relative paths in it are relative to the file's folder.
 pub fn load(path: &Path) -> Result<Config, Problems> {
+    let (cfg, problems) = load_partial(path);
+    if problems.is_empty() {
+        Ok(cfg)
+    } else {
+        Err(Problems(problems))
+    }
+}
+
+/// Like [`load`], but also returns the best-effort config when there are problems, so that the
+/// checks that need it (allowances against rule packs) can still report theirs in the same run.
+pub fn load_partial(path: &Path) -> (Config, Vec<Problem>) {
     let label = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        let mut c = Collector::new(label.clone());
-        c.error(Loc { line: 1, col: 1 }, format!("cannot read config: {e}"));
-        c.finish(()).unwrap_err()
-    })?;
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) => {
+            let mut c = Collector::new(label);
+            c.error(Loc { line: 1, col: 1 }, format!("cannot read config: {e}"));
+            return (builtin(), c.problems);
+        }
+    };
     let base = path.parent().unwrap_or(Path::new("."));
-    let mut cfg = load_str(&text, &label, base)?;
+    let (mut cfg, problems) = compile(&text, &label, base);
     cfg.path = Some(path.to_path_buf());
     cfg.warnings.extend(permission_warnings(path, &cfg));
-    Ok(cfg)
+    (cfg, problems)
 }
 
 /// Checks config text; `label` names it in problems, `base` anchors relative paths.
 pub fn load_str(text: &str, label: &str, base: &Path) -> Result<Config, Problems> {
-    let mut c = Collector::new(label);
-    let Some(root) = c.parse(text) else {
-        return c.finish(builtin());
-    };
-    let mut cfg = builtin();
-    for (key, node) in c.entries(&root, raw::TOP_LEVEL) {
-        apply(&mut c, &mut cfg, &key, node, base);
+    let (cfg, problems) = compile(text, label, base);
+    if problems.is_empty() {
+        Ok(cfg)
+    } else {
+        Err(Problems(problems))
     }
-    check_accounts(&mut c, &cfg.accounts, &root);
-    cfg.escalation = escalation(&mut c, &root, &cfg.sinks);
-    c.finish(cfg)
+}
+
+fn compile(text: &str, label: &str, base: &Path) -> (Config, Vec<Problem>) {
+    let mut c = Collector::new(label);
+    let mut cfg = builtin();
+    if let Some(root) = c.parse(text) {
+        for (key, node) in c.entries(&root, raw::TOP_LEVEL) {
+            apply(&mut c, &mut cfg, &key, node, base);
+        }
+        check_accounts(&mut c, &cfg.accounts, &root);
+        cfg.escalation = escalation(&mut c, &root, &cfg.sinks);
+    }
+    (cfg, c.problems)
 }
 
 /// The configuration used when there is no file (e.g. `brokerwatch test` on a few mails).

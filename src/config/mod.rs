@@ -15,7 +15,7 @@ use crate::event::{EventKind, Severity};
 use crate::secret::SecretSource;
 
 pub use crate::yaml::{Problem, Problems};
-pub use compile::{builtin, load, load_str};
+pub use compile::{builtin, load, load_partial, load_str};
 
 /// The whole, checked configuration.
 #[derive(Debug, Clone)]

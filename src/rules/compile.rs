@@ -249,19 +249,29 @@ fn rule(c: &mut Collector, loc: Loc, r: RawRule) -> Option<Rule> {
         }
         fields.push((name.clone(), compiled));
     }
-    let rule = Rule {
+    // Every pattern is compiled (and reported) even when the event is wrong.
+    let (subject, body, text) = (
+        patterns(c, &r.subject),
+        patterns(c, &r.body),
+        patterns(c, &r.text),
+    );
+    let (all, not, from) = (
+        patterns(c, &r.all),
+        patterns(c, &r.not),
+        patterns(c, &r.from),
+    );
+    Some(Rule {
         id: r.id.value.clone(),
         event: event?,
-        subject: patterns(c, &r.subject),
-        body: patterns(c, &r.body),
-        text: patterns(c, &r.text),
-        all: patterns(c, &r.all),
-        not: patterns(c, &r.not),
-        from: patterns(c, &r.from),
+        subject,
+        body,
+        text,
+        all,
+        not,
+        from,
         fields,
         origin: format!("{}:{}", c.file, r.id.loc.line),
-    };
-    Some(rule)
+    })
 }
 
 fn merge(packs: &mut Vec<Pack>, part: PackPart) {
