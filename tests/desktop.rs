@@ -1,7 +1,7 @@
 //! The desktop sink against a real session bus and a real notification server (dunst).
 //!
 //! NOTE: notify-rust (zbus) only reads `DBUS_SESSION_BUS_ADDRESS`; it cannot be given an address.
-//! Every test here therefore holds [`BUS_ENV`] while it sets the variable and talks to the bus,
+//! Every test here therefore holds the lock of [`use_bus`] while it sets the variable and talks to the bus,
 //! so that tests running in parallel never see each other's bus. Nothing else in this test binary
 //! reads that variable, and std serialises its own environment access.
 
@@ -11,21 +11,9 @@ use brokerwatch::alert::desktop::DesktopSink;
 use brokerwatch::alert::{AlertKind, AlertMessage, DeliveryError, Response};
 use brokerwatch::config::DesktopConfig;
 use brokerwatch::event::Severity;
-use tokio::sync::{Mutex, MutexGuard, mpsc};
+use tokio::sync::mpsc;
 
-use crate::util::desktop::DesktopEnv;
-
-static BUS_ENV: Mutex<()> = Mutex::const_new(());
-
-/// Takes the lock and points the process at `address`.
-async fn use_bus(address: &str) -> MutexGuard<'static, ()> {
-    let guard = BUS_ENV.lock().await;
-    // SAFETY: edition 2024 marks set_var unsafe because C code could read the environment at the
-    // same time. The desktop tests are serialised by BUS_ENV, and the other tests in this binary
-    // never read the environment from C.
-    unsafe { std::env::set_var("DBUS_SESSION_BUS_ADDRESS", address) };
-    guard
-}
+use crate::util::desktop::{DesktopEnv, use_bus};
 
 fn sink() -> DesktopSink {
     DesktopSink::new(&DesktopConfig {

@@ -3,6 +3,7 @@
 mod util;
 
 mod cli;
+mod daemon;
 mod desktop;
 mod golden;
 mod imap;

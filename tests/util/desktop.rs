@@ -322,3 +322,18 @@ fn parse_notify(line: &str) -> Option<Captured> {
             .unwrap_or(-1),
     })
 }
+
+static BUS_ENV: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// Takes the process-wide bus lock and points the process at `address`.
+///
+/// NOTE: notify-rust (zbus) only reads `DBUS_SESSION_BUS_ADDRESS`; every test that talks to a
+/// desktop bus holds this lock, so tests running in parallel never see each other's bus.
+pub async fn use_bus(address: &str) -> tokio::sync::MutexGuard<'static, ()> {
+    let guard = BUS_ENV.lock().await;
+    // SAFETY: edition 2024 marks set_var unsafe because C code could read the environment at the
+    // same time. Desktop tests are serialised by BUS_ENV, and the other tests in this binary
+    // never read the environment from C.
+    unsafe { std::env::set_var("DBUS_SESSION_BUS_ADDRESS", address) };
+    guard
+}
