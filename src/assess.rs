@@ -216,9 +216,7 @@ fn authenticity(
         }
     }
     if forged {
-        reasons.push(format!(
-            "an Authentication-Results header naming our server stands below its own Received line: the sender wrote it (forgery)"
-        ));
+        reasons.push("an Authentication-Results header naming our server stands below its own Received line: the sender wrote it (forgery)".to_string());
         return Some(false);
     }
     let Some((id, results)) = trusted else {

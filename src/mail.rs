@@ -193,27 +193,60 @@ fn repair_text(msg: &mail_parser::Message, part: &mail_parser::MessagePart, text
     if looks_iso2022(text) {
         return fix_iso2022(text);
     }
-    let labelled = part
+    let label = part
         .content_type()
         .and_then(|ct| ct.attribute("charset"))
-        .is_some();
-    // NOTE: without a label mail-parser reads the bytes as UTF-8; Shift_JIS or EUC-JP then turn
-    // into U+FFFD. Re-decode the raw 8bit body with the Japanese charsets and keep a clean result.
-    if !labelled && text.contains('\u{FFFD}') && part.encoding == Encoding::None {
-        let raw = msg
-            .raw_message()
-            .get(part.offset_body as usize..part.offset_end as usize)
-            .unwrap_or_default();
-        for cs in [&b"shift_jis"[..], b"euc-jp"] {
-            if let Some(dec) = charset_decoder(cs) {
-                let t = dec(raw);
-                if !t.contains('\u{FFFD}') {
-                    return t;
-                }
+        .map(|c| c.trim().to_ascii_lowercase());
+    // NOTE: mail-parser does not know every alias Japanese mailers write (`cp932`, `x-sjis`);
+    // an unknown label decodes like no label at all: as UTF-8, with U+FFFD for every SJIS byte.
+    let known = label
+        .as_deref()
+        .is_some_and(|l| charset_decoder(l.as_bytes()).is_some());
+    if known || !text.contains('\u{FFFD}') {
+        return text.to_string();
+    }
+    let Some(raw) = raw_body(msg, part) else {
+        return text.to_string();
+    };
+    let alias = label.as_deref().and_then(japanese_alias);
+    let candidates: Vec<&[u8]> = match alias {
+        Some(a) => vec![a],
+        None => vec![b"shift_jis", b"euc-jp"],
+    };
+    for cs in candidates {
+        if let Some(dec) = charset_decoder(cs) {
+            let t = dec(&raw);
+            if !t.contains('\u{FFFD}') || alias.is_some() {
+                return t;
             }
         }
     }
     text.to_string()
+}
+
+/// Aliases of Japanese charsets that mailers write but mail-parser does not map.
+fn japanese_alias(label: &str) -> Option<&'static [u8]> {
+    match label {
+        "cp932" | "x-sjis" | "sjis" | "ms_kanji" | "csshiftjis" | "x-ms-cp932" | "ibm-943" => {
+            Some(b"windows-31j")
+        }
+        "eucjp" | "x-euc-jp" | "cseucpkdfmtjapanese" => Some(b"euc-jp"),
+        _ => None,
+    }
+}
+
+/// The part's body bytes after transfer decoding, straight from the raw message.
+fn raw_body(msg: &mail_parser::Message, part: &mail_parser::MessagePart) -> Option<Vec<u8>> {
+    let raw = msg
+        .raw_message()
+        .get(part.offset_body as usize..part.offset_end as usize)?;
+    match part.encoding {
+        Encoding::None => Some(raw.to_vec()),
+        Encoding::Base64 => mail_parser::decoders::base64::base64_decode(raw),
+        Encoding::QuotedPrintable => {
+            mail_parser::decoders::quoted_printable::quoted_printable_decode(raw)
+        }
+    }
 }
 
 fn looks_iso2022(s: &str) -> bool {

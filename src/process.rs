@@ -25,6 +25,9 @@ static LURE: LazyLock<Regex> = LazyLock::new(|| {
     .expect("static regex")
 });
 
+/// Called per processed message with its verdict (`scan` prints from it).
+pub type VerdictHook = Box<dyn Fn(&MailboxId, &RawMessage, &Verdict) + Send + Sync>;
+
 /// Shared by all source tasks.
 pub struct Processor {
     pub store: Store,
@@ -35,7 +38,7 @@ pub struct Processor {
     /// `scan` without `--alert`: record verdicts, create no alert.
     pub alerts_enabled: bool,
     /// Called per processed message with its verdict (for `scan` output).
-    pub on_verdict: Option<Box<dyn Fn(&MailboxId, &RawMessage, &Verdict) + Send + Sync>>,
+    pub on_verdict: Option<VerdictHook>,
 }
 
 impl Processor {

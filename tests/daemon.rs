@@ -69,7 +69,10 @@ impl Running {
         let task = tokio::spawn(brokerwatch::daemon::run(cfg, rules, async move {
             let _ = rx.await;
         }));
-        Running { stop: Some(tx), task: Some(task) }
+        Running {
+            stop: Some(tx),
+            task: Some(task),
+        }
     }
 
     pub async fn stop(mut self) {
@@ -78,13 +81,21 @@ impl Running {
         }
         if let Some(t) = self.task.take() {
             let r = tokio::time::timeout(Duration::from_secs(15), t).await;
-            r.expect("daemon stops within 15 s").expect("daemon task").expect("daemon run ok");
+            r.expect("daemon stops within 15 s")
+                .expect("daemon task")
+                .expect("daemon run ok");
         }
     }
 }
 
 /// Config: one IMAP account on the harness, Telegram to the fake, no desktop unless asked.
-pub fn config(state: &TempDir, dovecot: &Dovecot, bot: &FakeBot, user: &str, desktop: bool) -> Config {
+pub fn config(
+    state: &TempDir,
+    dovecot: &Dovecot,
+    bot: &FakeBot,
+    user: &str,
+    desktop: bool,
+) -> Config {
     let token = state.path().join("token");
     std::fs::write(&token, TOKEN).unwrap();
     let yaml = format!(
@@ -95,10 +106,14 @@ pub fn config(state: &TempDir, dovecot: &Dovecot, bot: &FakeBot, user: &str, des
         token = token.display(),
         url = bot.url(),
     );
-    let mut cfg = config::load_str(&yaml, "test.yaml", state.path()).unwrap_or_else(|p| panic!("{p}"));
+    let mut cfg =
+        config::load_str(&yaml, "test.yaml", state.path()).unwrap_or_else(|p| panic!("{p}"));
     let mut acct = dovecot.account(user, TlsMode::Implicit);
     acct.idle_refresh = Duration::from_secs(60);
-    cfg.accounts.push(Account { name: user.into(), source: AccountSource::Imap(acct) });
+    cfg.accounts.push(Account {
+        name: user.into(),
+        source: AccountSource::Imap(acct),
+    });
     cfg
 }
 
@@ -117,78 +132,148 @@ fn sent_to(bot: &FakeBot, chat: i64) -> Vec<String> {
 async fn wait_until(what: &str, within: Duration, mut f: impl FnMut() -> bool) {
     let start = Instant::now();
     while !f() {
-        assert!(start.elapsed() < within, "timed out after {within:?} waiting for {what}");
+        assert!(
+            start.elapsed() < within,
+            "timed out after {within:?} waiting for {what}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 
 fn alert_texts(bot: &FakeBot) -> Vec<String> {
-    sent_to(bot, CHAT).into_iter().filter(|t| t.contains("SBI") || t.contains("楽天")).collect()
+    sent_to(bot, CHAT)
+        .into_iter()
+        .filter(|t| t.contains("SBI") || t.contains("楽天"))
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn appended_notice_reaches_dunst_and_telegram() {
     let desktop = DesktopEnv::start();
     let _bus = use_bus(&desktop.address).await;
-    let (dovecot, bot, state) = (Dovecot::start(), FakeBot::start().await, TempDir::new().unwrap());
+    let (dovecot, bot, state) = (
+        Dovecot::start(),
+        FakeBot::start().await,
+        TempDir::new().unwrap(),
+    );
     let cfg = config(&state, &dovecot, &bot, "alice", true);
     let daemon = Running::start(cfg, rules());
     tokio::time::sleep(Duration::from_secs(1)).await;
     let t0 = Instant::now();
-    dovecot.append("alice", "INBOX", &sbi_withdrawal("1,200,000", "5678")).await;
-    let msgs = bot.wait_for("sendMessage", 1, Duration::from_secs(10)).await;
+    dovecot
+        .append("alice", "INBOX", &sbi_withdrawal("1,200,000", "5678"))
+        .await;
+    let msgs = bot
+        .wait_for("sendMessage", 1, Duration::from_secs(10))
+        .await;
     let text = msgs[0].text.clone().unwrap_or_default();
-    assert!(text.contains("SBI証券") && text.contains("1,200,000"), "{text}");
+    assert!(
+        text.contains("SBI証券") && text.contains("1,200,000"),
+        "{text}"
+    );
     assert!(msgs[0].reply_markup.is_some(), "buttons expected");
-    let toasts = desktop.wait_for_notifications(1, Duration::from_secs(10)).await;
-    let t = toasts.iter().find(|t| t.summary.contains("SBI証券")).expect("toast");
+    let toasts = desktop
+        .wait_for_notifications(1, Duration::from_secs(10))
+        .await;
+    let t = toasts
+        .iter()
+        .find(|t| t.summary.contains("SBI証券"))
+        .expect("toast");
     assert_eq!((t.app_name.as_str(), t.urgency), ("brokerwatch", Some(2)));
-    assert!(t.summary.contains("1,200,000") && t.summary.contains("not expected"), "{}", t.summary);
+    assert!(
+        t.summary.contains("1,200,000") && t.summary.contains("not expected"),
+        "{}",
+        t.summary
+    );
     eprintln!("append → telegram+toast in {:?}", t0.elapsed());
     daemon.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn ack_from_allowed_chat_stops_repeats_and_strangers_are_ignored() {
-    let (dovecot, bot, state) = (Dovecot::start(), FakeBot::start().await, TempDir::new().unwrap());
+    let (dovecot, bot, state) = (
+        Dovecot::start(),
+        FakeBot::start().await,
+        TempDir::new().unwrap(),
+    );
     let mut cfg = config(&state, &dovecot, &bot, "bob", false);
     // NOTE: the config refuses repeats under a minute; the test shortens it after loading.
     cfg.escalation.get_mut(&Severity::Critical).unwrap().repeat = Some(Duration::from_secs(2));
     let db = cfg.db_path();
     let daemon = Running::start(cfg, rules());
     tokio::time::sleep(Duration::from_secs(1)).await;
-    dovecot.append("bob", "INBOX", &sbi_withdrawal("300,000", "9999")).await;
-    wait_until("a repeat", Duration::from_secs(15), || alert_texts(&bot).len() >= 2).await;
-    assert!(alert_texts(&bot).iter().any(|t| t.contains("Reminder 1")), "{:?}", alert_texts(&bot));
+    dovecot
+        .append("bob", "INBOX", &sbi_withdrawal("300,000", "9999"))
+        .await;
+    wait_until("a repeat", Duration::from_secs(15), || {
+        alert_texts(&bot).len() >= 2
+    })
+    .await;
+    assert!(
+        alert_texts(&bot).iter().any(|t| t.contains("Reminder 1")),
+        "{:?}",
+        alert_texts(&bot)
+    );
     let store = Store::open(&db).unwrap();
     let id = store.unacked_alerts().unwrap()[0].id;
     bot.inject_message(STRANGER, &format!("/ack {id}"));
     tokio::time::sleep(Duration::from_secs(3)).await;
-    assert!(store.alert(id).unwrap().unwrap().acked_at.is_none(), "a stranger must not ack");
-    assert!(sent_to(&bot, STRANGER).is_empty(), "a stranger gets no answer");
+    assert!(
+        store.alert(id).unwrap().unwrap().acked_at.is_none(),
+        "a stranger must not ack"
+    );
+    assert!(
+        sent_to(&bot, STRANGER).is_empty(),
+        "a stranger gets no answer"
+    );
     bot.inject_message(CHAT, &format!("/ack {id}"));
-    wait_until("the ack", Duration::from_secs(10), || store.alert(id).unwrap().unwrap().acked_at.is_some()).await;
+    wait_until("the ack", Duration::from_secs(10), || {
+        store.alert(id).unwrap().unwrap().acked_at.is_some()
+    })
+    .await;
     wait_until("the ack reply", Duration::from_secs(5), || {
-        sent_to(&bot, CHAT).iter().any(|t| t.contains("acknowledged"))
+        sent_to(&bot, CHAT)
+            .iter()
+            .any(|t| t.contains("acknowledged"))
     })
     .await;
     let after_ack = alert_texts(&bot).len();
     tokio::time::sleep(Duration::from_secs(5)).await;
-    assert_eq!(alert_texts(&bot).len(), after_ack, "repeats continued after /ack");
+    assert_eq!(
+        alert_texts(&bot).len(),
+        after_ack,
+        "repeats continued after /ack"
+    );
     daemon.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn expectation_keeps_a_matching_notice_quiet_but_not_others() {
-    let (dovecot, bot, state) = (Dovecot::start(), FakeBot::start().await, TempDir::new().unwrap());
+    let (dovecot, bot, state) = (
+        Dovecot::start(),
+        FakeBot::start().await,
+        TempDir::new().unwrap(),
+    );
     let cfg = config(&state, &dovecot, &bot, "carol", false);
     let store = Store::open(&cfg.db_path()).unwrap();
     let now = brokerwatch::store::now();
-    store.add_expectation("sbi", EventKind::Withdrawal, now - 10, now + 3600, Some("test")).unwrap();
+    store
+        .add_expectation(
+            "sbi",
+            EventKind::Withdrawal,
+            now - 10,
+            now + 3600,
+            Some("test"),
+        )
+        .unwrap();
     let daemon = Running::start(cfg, rules());
     tokio::time::sleep(Duration::from_secs(1)).await;
-    dovecot.append("carol", "INBOX", &sbi_withdrawal("2,000,000", "1111")).await;
-    dovecot.append("carol", "INBOX", &rakuten_email_change()).await;
+    dovecot
+        .append("carol", "INBOX", &sbi_withdrawal("2,000,000", "1111"))
+        .await;
+    dovecot
+        .append("carol", "INBOX", &rakuten_email_change())
+        .await;
     wait_until("the rakuten alert", Duration::from_secs(10), || {
         alert_texts(&bot).iter().any(|t| t.contains("楽天"))
     })
@@ -200,54 +285,101 @@ async fn expectation_keeps_a_matching_notice_quiet_but_not_others() {
         alert_texts(&bot)
     );
     let recent = store.recent_alerts(0).unwrap();
-    assert!(recent.iter().any(|a| a.kind == "expected" && a.severity == "info"), "{recent:?}");
+    assert!(
+        recent
+            .iter()
+            .any(|a| a.kind == "expected" && a.severity == "info"),
+        "{recent:?}"
+    );
     daemon.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn telegram_outage_and_daemon_restart_delay_but_never_lose_an_alert() {
-    let (dovecot, bot, state) = (Dovecot::start(), FakeBot::start().await, TempDir::new().unwrap());
+    let (dovecot, bot, state) = (
+        Dovecot::start(),
+        FakeBot::start().await,
+        TempDir::new().unwrap(),
+    );
     let cfg = config(&state, &dovecot, &bot, "alice", false);
     bot.down().await;
     let daemon = Running::start(cfg.clone(), rules());
     tokio::time::sleep(Duration::from_secs(1)).await;
-    dovecot.append("alice", "INBOX", &sbi_withdrawal("700,000", "2222")).await;
+    dovecot
+        .append("alice", "INBOX", &sbi_withdrawal("700,000", "2222"))
+        .await;
     let store = Store::open(&cfg.db_path()).unwrap();
-    wait_until("the alert row", Duration::from_secs(10), || !store.unacked_alerts().unwrap().is_empty()).await;
+    wait_until("the alert row", Duration::from_secs(10), || {
+        !store.unacked_alerts().unwrap().is_empty()
+    })
+    .await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     daemon.stop().await;
     assert!(alert_texts(&bot).is_empty());
     bot.up().await;
     let daemon = Running::start(cfg, rules());
-    wait_until("delivery after restart", Duration::from_secs(20), || !alert_texts(&bot).is_empty()).await;
+    wait_until("delivery after restart", Duration::from_secs(20), || {
+        !alert_texts(&bot).is_empty()
+    })
+    .await;
     tokio::time::sleep(Duration::from_secs(3)).await;
-    assert_eq!(alert_texts(&bot).len(), 1, "delivered exactly once: {:?}", alert_texts(&bot));
+    assert_eq!(
+        alert_texts(&bot).len(),
+        1,
+        "delivered exactly once: {:?}",
+        alert_texts(&bot)
+    );
     daemon.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn flood_and_server_errors_are_retried_as_the_api_asks() {
-    let (dovecot, bot, state) = (Dovecot::start(), FakeBot::start().await, TempDir::new().unwrap());
+    let (dovecot, bot, state) = (
+        Dovecot::start(),
+        FakeBot::start().await,
+        TempDir::new().unwrap(),
+    );
     let cfg = config(&state, &dovecot, &bot, "bob", false);
     bot.fail_next_on("sendMessage", 1, Fault::RetryAfter(3));
     let daemon = Running::start(cfg, rules());
     tokio::time::sleep(Duration::from_secs(1)).await;
-    dovecot.append("bob", "INBOX", &sbi_withdrawal("100,000", "3333")).await;
-    wait_until("delivery after 429", Duration::from_secs(20), || !alert_texts(&bot).is_empty()).await;
+    dovecot
+        .append("bob", "INBOX", &sbi_withdrawal("100,000", "3333"))
+        .await;
+    wait_until("delivery after 429", Duration::from_secs(20), || {
+        !alert_texts(&bot).is_empty()
+    })
+    .await;
     let sends = bot.requests_for("sendMessage");
-    let first = sends.iter().find(|r| r.status == 429).expect("a 429 was answered").at;
-    let ok = sends.iter().find(|r| r.status == 200).expect("then delivered").at;
+    let first = sends
+        .iter()
+        .find(|r| r.status == 429)
+        .expect("a 429 was answered")
+        .at;
+    let ok = sends
+        .iter()
+        .find(|r| r.status == 200)
+        .expect("then delivered")
+        .at;
     let waited = ok.duration_since(first);
-    assert!(waited >= Duration::from_millis(2900), "retry_after 3 s not honoured: {waited:?}");
+    assert!(
+        waited >= Duration::from_millis(2900),
+        "retry_after 3 s not honoured: {waited:?}"
+    );
     eprintln!("429 retry_after=3 → resent after {waited:?}");
     bot.fail_next_on("sendMessage", 3, Fault::ServerError);
-    dovecot.append("bob", "INBOX", &rakuten_email_change()).await;
+    dovecot
+        .append("bob", "INBOX", &rakuten_email_change())
+        .await;
     wait_until("delivery after 3×500", Duration::from_secs(60), || {
         alert_texts(&bot).iter().any(|t| t.contains("楽天"))
     })
     .await;
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let n = alert_texts(&bot).iter().filter(|t| t.contains("楽天")).count();
+    let n = alert_texts(&bot)
+        .iter()
+        .filter(|t| t.contains("楽天"))
+        .count();
     assert_eq!(n, 1, "delivered once after three 500s");
     daemon.stop().await;
 }

@@ -1,6 +1,7 @@
 //! Parse + classify never panic, on broken mails and on arbitrary or mutated bytes.
 
 use std::path::Path;
+use std::sync::LazyLock;
 use std::time::{Duration, Instant};
 
 use brokerwatch::assess::Context;
@@ -9,10 +10,16 @@ use brokerwatch::pipeline::judge;
 use brokerwatch::rules;
 use proptest::prelude::*;
 
-fn setup() -> (config::Config, rules::RuleSet) {
+/// Compiled once for all cases: the rule packs take a moment to build.
+static SETUP: LazyLock<(config::Config, rules::RuleSet)> = LazyLock::new(|| {
     let mut cfg = config::builtin();
     cfg.authserv_ids = vec!["mx.brokerwatch.test".into()];
     (cfg, rules::load(true, &[]).expect("shipped rules"))
+});
+static MAILS: LazyLock<Vec<Vec<u8>>> = LazyLock::new(fixture_mails);
+
+fn setup() -> &'static (config::Config, rules::RuleSet) {
+    &SETUP
 }
 
 fn fixture_mails() -> Vec<Vec<u8>> {
@@ -32,7 +39,7 @@ fn fixture_mails() -> Vec<Vec<u8>> {
 fn broken_mails_get_a_verdict_in_bounded_time() {
     let (cfg, rules) = setup();
     let ctx = Context {
-        config: &cfg,
+        config: cfg,
         expectations: &[],
         now: 0,
     };
@@ -65,7 +72,7 @@ fn broken_mails_get_a_verdict_in_bounded_time() {
     assert!(cases.len() >= 8, "broken fixtures missing: {}", cases.len());
     for (name, raw) in &cases {
         let start = Instant::now();
-        let j = judge(raw, true, &rules, &ctx);
+        let j = judge(raw, true, rules, &ctx);
         let took = start.elapsed();
         // A generous bound: this guards against hangs, it is not a benchmark.
         assert!(took < Duration::from_secs(20), "{name} took {took:?}");
@@ -79,9 +86,9 @@ proptest! {
     #[test]
     fn arbitrary_bytes_never_panic(raw in proptest::collection::vec(any::<u8>(), 0..4096)) {
         let (cfg, rules) = setup();
-        let ctx = Context { config: &cfg, expectations: &[], now: 0 };
-        let _ = judge(&raw, true, &rules, &ctx);
-        let _ = judge(&raw, false, &rules, &ctx);
+        let ctx = Context { config: cfg, expectations: &[], now: 0 };
+        let _ = judge(&raw, true, rules, &ctx);
+        let _ = judge(&raw, false, rules, &ctx);
     }
 
     #[test]
@@ -89,7 +96,7 @@ proptest! {
         pick in any::<prop::sample::Index>(),
         edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>(), 0u8..3), 1..40),
     ) {
-        let mails = fixture_mails();
+        let mails = &*MAILS;
         prop_assume!(!mails.is_empty());
         let mut raw = mails[pick.index(mails.len())].clone();
         for (at, byte, op) in edits {
@@ -102,7 +109,7 @@ proptest! {
             }
         }
         let (cfg, rules) = setup();
-        let ctx = Context { config: &cfg, expectations: &[], now: 0 };
-        let _ = judge(&raw, true, &rules, &ctx);
+        let ctx = Context { config: cfg, expectations: &[], now: 0 };
+        let _ = judge(&raw, true, rules, &ctx);
     }
 }

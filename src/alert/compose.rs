@@ -111,7 +111,7 @@ fn details(v: &Verdict) -> String {
 
 fn unexpected_body(v: &Verdict, e: EventKind, name: &str, pack: Option<&Pack>) -> String {
     let mut out = format!(
-        "{name} reports a {} that nobody said to expect.\n{}",
+        "{name} reports: {} — nobody said to expect it.\n{}",
         e.describe(),
         details(v)
     );

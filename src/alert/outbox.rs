@@ -69,12 +69,16 @@ impl Outbox {
     }
 
     fn sleep_for(&self) -> Duration {
-        match self.store.next_delivery_at() {
-            Ok(Some(at)) => {
+        let next = [self.store.next_delivery_at(), self.store.next_repeat_at()]
+            .into_iter()
+            .filter_map(|r| r.ok().flatten())
+            .min();
+        match next {
+            Some(at) => {
                 let secs = (at - now()).clamp(0, MAX_SLEEP.as_secs() as i64);
                 Duration::from_secs(secs as u64).max(Duration::from_millis(200))
             }
-            _ => MAX_SLEEP,
+            None => MAX_SLEEP,
         }
     }
 

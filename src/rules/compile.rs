@@ -186,8 +186,7 @@ fn pattern(c: &mut Collector, p: &At<String>) -> Option<Pattern> {
             let msg = e.to_string();
             let last = msg
                 .lines()
-                .filter(|l| !l.trim().is_empty())
-                .last()
+                .rfind(|l| !l.trim().is_empty())
                 .unwrap_or("")
                 .trim()
                 .to_string();

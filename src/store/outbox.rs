@@ -262,6 +262,17 @@ impl Store {
         )?)
     }
 
+    /// The earliest time an unacknowledged alert repeats, if any.
+    pub fn next_repeat_at(&self) -> Result<Option<i64>, StoreError> {
+        let c = self.lock();
+        Ok(c.query_row(
+            "SELECT MIN(MAX(next_repeat_at, COALESCE(snoozed_until, 0))) FROM alerts
+             WHERE acked_at IS NULL AND next_repeat_at IS NOT NULL",
+            [],
+            |r| r.get(0),
+        )?)
+    }
+
     /// Records the outcome of one attempt.
     pub fn delivery_done(
         &self,
