@@ -184,3 +184,52 @@ fn expect_ack_and_status_work_on_the_state() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no alert #999"));
 }
+
+#[test]
+fn run_on_a_maildir_alerts_and_stops_cleanly_on_sigterm() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let dir = tempfile::tempdir().unwrap();
+    let maildir = dir.path().join("mail");
+    for sub in ["new", "cur", "tmp"] {
+        std::fs::create_dir_all(maildir.join(sub)).unwrap();
+    }
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("demo/maildir/new");
+    for e in std::fs::read_dir(&demo).unwrap() {
+        let p = e.unwrap().path();
+        std::fs::copy(&p, maildir.join("new").join(p.file_name().unwrap())).unwrap();
+    }
+    let cfg = dir.path().join("config.yaml");
+    std::fs::write(
+        &cfg,
+        "authserv_ids: [mx.brokerwatch.test]\nstate_dir: state\nfirst_run_lookback: 3650d\n\
+         accounts:\n  - {name: local, maildir: mail}\nsinks: {console: true, desktop: {enabled: false}}\n",
+    )
+    .unwrap();
+    let mut child = bw()
+        .arg("-c")
+        .arg(&cfg)
+        .arg("run")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    let first_alert = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .find(|l| l.starts_with("[CRITICAL]"))
+        .expect("an alert line on stdout");
+    assert!(first_alert.contains("not expected"), "{first_alert}");
+    // SAFETY: kill(2) on our own child's pid.
+    let rc = unsafe { libc_kill(child.id() as i32, 15) };
+    assert_eq!(rc, 0);
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "SIGTERM must end the daemon with exit 0");
+}
+
+unsafe extern "C" {
+    #[link_name = "kill"]
+    fn libc_kill(pid: i32, sig: i32) -> i32;
+}

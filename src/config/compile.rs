@@ -67,7 +67,9 @@ fn compile(text: &str, label: &str, base: &Path) -> (Config, Vec<Problem>) {
         check_accounts(&mut c, &cfg.accounts, &root);
         cfg.escalation = escalation(&mut c, &root, &cfg.sinks);
     }
-    (cfg, c.problems)
+    let mut problems = c.problems;
+    problems.sort_by_key(|p| p.loc);
+    (cfg, problems)
 }
 
 /// The configuration used when there is no file (e.g. `brokerwatch test` on a few mails).
