@@ -10,6 +10,7 @@ pub mod cli;
 pub mod config;
 pub mod daemon;
 pub mod event;
+pub mod links;
 pub mod logging;
 pub mod mail;
 pub mod pipeline;

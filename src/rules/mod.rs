@@ -3,6 +3,7 @@
 
 mod classify;
 mod compile;
+pub mod lookalike;
 mod model;
 
 use regex::Regex;
