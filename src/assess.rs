@@ -76,6 +76,9 @@ pub fn assess(mail: &Mail, class: &Classification, ctx: &Context) -> Verdict {
         ));
     }
     let phishing = pack.is_some() && (authentic == Some(false) || foreign_sender);
+    if authentic != Some(true) {
+        reasons.extend(class.suspicious.iter().cloned());
+    }
     let event = class.rule.map(|r| r.event);
     let mut expected = false;
     if let (Some(p), Some(ev), false) = (pack, event, phishing)

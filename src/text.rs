@@ -55,9 +55,17 @@ pub fn defang_url(url: &str) -> String {
     }
 }
 
-/// Replaces every URL in a text by its defanged form (for excerpts of a mail in an alert).
+static BARE_HOST: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(?:[a-z0-9_%+-]+(?:\.[a-z0-9_%+-]+)*@)?(?:[a-z0-9-]+\.)+[a-z]{2,}\b")
+        .expect("static regex")
+});
+
+/// Replaces every URL, host name and address in a text by a defanged form, so that no sink
+/// (Telegram links bare domains by itself) turns text from a mail into something clickable.
 pub fn defang_all(text: &str) -> String {
-    URL.replace_all(text, |c: &regex::Captures| defang_url(&c[0]))
+    let urls = URL.replace_all(text, |c: &regex::Captures| defang_url(&c[0]));
+    BARE_HOST
+        .replace_all(&urls, |c: &regex::Captures| c[0].replace('.', "[.]"))
         .into_owned()
 }
 
@@ -145,6 +153,12 @@ mod tests {
             defang_all("go to http://evil.example/a now"),
             "go to hxxp://evil[.]example/a now"
         );
+        assert_eq!(
+            defang_all("from support@sbisec-co-jp.com, see www.evil.example."),
+            "from support@sbisec-co-jp[.]com, see www[.]evil[.]example."
+        );
+        let once = defang_all("https://a.example/x");
+        assert_eq!(defang_all(&once), once, "defanging twice changes nothing");
         assert_eq!(
             url_host("https://user@Login.Example.COM:8443/x").as_deref(),
             Some("login.example.com")

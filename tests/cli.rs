@@ -226,7 +226,11 @@ fn run_on_a_maildir_alerts_and_stops_cleanly_on_sigterm() {
     let rc = unsafe { libc_kill(child.id() as i32, 15) };
     assert_eq!(rc, 0);
     let status = child.wait().unwrap();
-    assert_eq!(status.code(), Some(0), "SIGTERM must end the daemon with exit 0");
+    assert_eq!(
+        status.code(),
+        Some(0),
+        "SIGTERM must end the daemon with exit 0"
+    );
 }
 
 unsafe extern "C" {

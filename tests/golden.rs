@@ -82,3 +82,40 @@ fn golden_mail_fixtures() {
     );
     eprintln!("golden: {ran} fixtures matched");
 }
+
+/// No alert carries a clickable link or a plain host name from a mail (Telegram links bare
+/// domains by itself): every fixture's alert text is checked.
+#[test]
+fn no_alert_text_has_a_clickable_link() {
+    use brokerwatch::alert::compose::compose;
+    let cfg_path = fixtures().join("config.yaml");
+    let (cfg, rules) = load_checked(Some(&cfg_path)).unwrap_or_else(|p| panic!("{p}"));
+    let ctx = Context {
+        config: &cfg,
+        expectations: &[],
+        now: 1_764_000_000,
+    };
+    let host = regex::Regex::new(r"(?i)(?:https?|ftp)://|\b(?:[a-z0-9-]+\.)+[a-z]{2,}\b").unwrap();
+    let mut composed = 0;
+    for e in std::fs::read_dir(fixtures().join("mail")).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_none_or(|x| x != "eml") {
+            continue;
+        }
+        let j = judge(&std::fs::read(&p).unwrap(), true, &rules, &ctx);
+        let pack = j.verdict.broker.as_deref().and_then(|b| rules.pack(b));
+        let links = j.mail.as_ref().map(|m| m.links.clone()).unwrap_or_default();
+        if let Some(c) = compose(&j.verdict, pack, &links) {
+            composed += 1;
+            for text in [&c.title, &c.body] {
+                assert!(
+                    !host.is_match(text),
+                    "{}: clickable text in alert: {:?}",
+                    p.display(),
+                    host.find(text)
+                );
+            }
+        }
+    }
+    assert!(composed > 40, "only {composed} fixtures produced an alert");
+}

@@ -6,7 +6,7 @@ use crate::assess::Verdict;
 use crate::config::{Config, SinkKind};
 use crate::event::{EventKind, Severity};
 use crate::rules::Pack;
-use crate::text::{defang_all, defang_url, truncate_chars, url_host};
+use crate::text::{defang_all, defang_url, truncate_chars};
 
 /// The alert a verdict calls for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,7 +19,16 @@ pub struct Composed {
 }
 
 /// Decides whether a verdict alerts, and composes the text. None: nothing to tell.
+/// Every URL, host and address in the result is defanged, whatever part of the mail it came from.
 pub fn compose(v: &Verdict, pack: Option<&Pack>, links: &[crate::text::Link]) -> Option<Composed> {
+    compose_raw(v, pack, links).map(|mut c| {
+        c.title = defang_all(&c.title);
+        c.body = defang_all(&c.body);
+        c
+    })
+}
+
+fn compose_raw(v: &Verdict, pack: Option<&Pack>, links: &[crate::text::Link]) -> Option<Composed> {
     let name = v
         .broker_name
         .clone()
@@ -164,16 +173,15 @@ fn phishing_body(v: &Verdict, name: &str, links: &[crate::text::Link]) -> String
     {
         out.push_str(&format!("\n- {}", defang_all(r)));
     }
-    let hosts: Vec<String> =
-        links
-            .iter()
-            .filter_map(|l| url_host(&l.href))
-            .fold(Vec::new(), |mut acc, h| {
-                if !acc.contains(&h) {
-                    acc.push(h);
-                }
-                acc
-            });
+    let hosts: Vec<String> = links
+        .iter()
+        .filter_map(|l| crate::links::href_host(&l.href))
+        .fold(Vec::new(), |mut acc, h| {
+            if !acc.contains(&h) {
+                acc.push(h);
+            }
+            acc
+        });
     if !hosts.is_empty() {
         let shown: Vec<String> = hosts
             .iter()

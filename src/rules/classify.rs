@@ -3,7 +3,9 @@
 
 use std::collections::BTreeMap;
 
+use super::lookalike::lookalike;
 use super::{Pack, Pattern, Rule, RuleSet};
+use crate::links::{describe, href_host, mismatches};
 use crate::mail::Mail;
 use crate::text::normalize;
 
@@ -16,6 +18,8 @@ pub enum Claim {
     DisplayName(String),
     /// The subject or text presents itself as the broker (the matched words).
     Wording(String),
+    /// The sender's domain, or a link's, imitates the broker's (the reason).
+    LookAlike(String),
 }
 
 impl Claim {
@@ -25,6 +29,7 @@ impl Claim {
             Claim::Domain(d) => format!("sent from the broker's domain `{d}`"),
             Claim::DisplayName(n) => format!("the sender's display name says `{n}`"),
             Claim::Wording(w) => format!("the mail presents itself as the broker: `{w}`"),
+            Claim::LookAlike(why) => format!("look-alike: {why}"),
         }
     }
 }
@@ -48,6 +53,9 @@ pub struct Classification<'r> {
     pub cues: Vec<Cue>,
     /// Why nothing matched, where that is worth telling (e.g. a forwarded notice).
     pub notes: Vec<String>,
+    /// Signs of imitation: look-alike sender or link domains, links that hide their target.
+    /// They count only for a mail that is not authentic (genuine mail has tracking links).
+    pub suspicious: Vec<String>,
 }
 
 /// The texts rules run on, normalised once.
@@ -91,9 +99,11 @@ pub fn classify<'r>(set: &'r RuleSet, mail: &Mail) -> Classification<'r> {
         .map(|p| (p, Claim::Domain(from_domain.to_string())))
         .or_else(|| by_display_name(set, mail))
         .or_else(|| by_wording(set, &t))
+        .or_else(|| by_lookalike(set, from_domain, mail))
     else {
         return out;
     };
+    out.suspicious = suspicious(set, pack, from_domain, mail);
     out.pack = Some(pack);
     out.claim = Some(claim);
     for rule in &pack.rules {
@@ -131,6 +141,36 @@ fn by_wording<'r>(set: &'r RuleSet, t: &Texts) -> Option<(&'r Pack, Claim)> {
         })
         .min_by_key(|(start, _, _)| *start)
         .map(|(_, p, w)| (p, Claim::Wording(w)))
+}
+
+fn by_lookalike<'r>(set: &'r RuleSet, from_domain: &str, mail: &Mail) -> Option<(&'r Pack, Claim)> {
+    let hit = lookalike(set, from_domain).or_else(|| {
+        mail.links
+            .iter()
+            .filter_map(|l| href_host(&l.href))
+            .find_map(|h| lookalike(set, &h))
+    })?;
+    let pack = set.pack(&hit.broker)?;
+    Some((pack, Claim::LookAlike(hit.why)))
+}
+
+/// Imitation signs worth telling about a mail that claims `pack`.
+fn suspicious(set: &RuleSet, pack: &Pack, from_domain: &str, mail: &Mail) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(l) = lookalike(set, from_domain) {
+        out.push(format!("the sender's domain imitates a broker: {}", l.why));
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for host in mail.links.iter().filter_map(|l| href_host(&l.href)) {
+        if pack.owns_domain(&host) || !seen.insert(host.clone()) {
+            continue;
+        }
+        if let Some(l) = lookalike(set, &host) {
+            out.push(format!("a link imitates a broker: {}", l.why));
+        }
+    }
+    out.extend(mismatches(&mail.links).iter().map(describe));
+    out
 }
 
 /// All condition groups of the rule hold: the cues that matched, or None.
