@@ -10,6 +10,7 @@ pub mod cli;
 pub mod config;
 pub mod daemon;
 pub mod event;
+pub mod health;
 pub mod links;
 pub mod logging;
 pub mod mail;

@@ -206,8 +206,21 @@ impl MailHandler for Processor {
                 self.store.source_error(mb, &format!("unreachable: {e}"))
             }
         };
-        if let Err(e) = r {
-            tracing::error!("cannot record source health: {e}");
+        let alert = r.and_then(|_| {
+            crate::health::on_event(&self.store, &self.config, mb, &event, |s| {
+                self.deliveries(s)
+            })
+        });
+        match alert {
+            Ok(Some(a)) if self.alerts_enabled => match self.store.insert_alert(&a) {
+                Ok(id) => {
+                    tracing::warn!(alert = id, "{}", a.title);
+                    self.outbox_wake.notify_one();
+                }
+                Err(e) => tracing::error!("cannot record a health alert: {e}"),
+            },
+            Ok(_) => {}
+            Err(e) => tracing::error!("cannot record source health: {e}"),
         }
     }
 }

@@ -94,6 +94,8 @@ pub fn builtin() -> Config {
             command: None,
         },
         first_run_lookback: DEFAULT_LOOKBACK,
+        cannot_watch_after: Duration::from_secs(10 * 60),
+        takeover_window: Duration::from_secs(7 * 86_400),
         warnings: Vec::new(),
     }
 }
@@ -124,6 +126,16 @@ fn apply(c: &mut Collector, cfg: &mut Config, key: &str, node: &Node, base: &Pat
             let v = c.take::<At<String>>(node);
             if let Some(d) = duration(c, v.as_ref()) {
                 cfg.first_run_lookback = d;
+            }
+        }
+        "cannot_watch_after" | "takeover_window" => {
+            let v = c.take::<At<String>>(node);
+            if let Some(d) = duration(c, v.as_ref()) {
+                if key == "cannot_watch_after" {
+                    cfg.cannot_watch_after = d;
+                } else {
+                    cfg.takeover_window = d;
+                }
             }
         }
         "accounts" => {

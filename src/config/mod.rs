@@ -42,6 +42,10 @@ pub struct Config {
     pub sinks: Sinks,
     /// On the first run on a mailbox, alert only on mail younger than this.
     pub first_run_lookback: Duration,
+    /// A mailbox failing (login refused, server unreachable) this long raises "cannot watch".
+    pub cannot_watch_after: Duration,
+    /// Unexpected security steps at one broker within this window form one takeover incident.
+    pub takeover_window: Duration,
     /// Warnings found while loading (e.g. a config with secrets readable by others).
     pub warnings: Vec<String>,
 }

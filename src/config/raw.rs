@@ -10,6 +10,8 @@ pub const TOP_LEVEL: &[&str] = &[
     "state_dir",
     "authserv_ids",
     "first_run_lookback",
+    "cannot_watch_after",
+    "takeover_window",
     "accounts",
     "rules_dirs",
     "shipped_rules",

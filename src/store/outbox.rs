@@ -380,4 +380,9 @@ impl Store {
         )?;
         Ok(())
     }
+
+    pub fn kv_delete(&self, key: &str) -> Result<bool, StoreError> {
+        let c = self.lock();
+        Ok(c.execute("DELETE FROM kv WHERE key=?1", [key])? > 0)
+    }
 }
