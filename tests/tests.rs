@@ -7,5 +7,6 @@ mod daemon;
 mod desktop;
 mod golden;
 mod imap;
+mod ops;
 mod robust;
 mod telegram;

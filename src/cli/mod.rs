@@ -6,7 +6,11 @@
 mod ack;
 mod alert_test;
 mod check;
+mod completions;
+mod doctor;
 mod expect;
+pub mod health;
+mod init;
 mod run;
 mod scan;
 mod status;
@@ -91,6 +95,34 @@ pub enum Command {
     Status,
     /// Send one test alert through every configured sink and report each result.
     AlertTest,
+    /// Is the daemon keeping up? Exit 0, or one line per stale mailbox and exit 1 (no network).
+    #[command(
+        after_help = "Unhealthy: a mailbox whose last successful check is older than 3 x max(poll_interval, idle_refresh) (IMAP)\nor 3 x max(poll_interval, 60s) (Maildir), counted from the daemon's start at the earliest;\na missing or corrupt state database.\n\nExamples:\n  brokerwatch health\n  docker inspect --format '{{json .State.Health}}' brokerwatch"
+    )]
+    Health,
+    /// Write a commented starter config (never overwrites an existing file).
+    #[command(
+        after_help = "Examples:\n  brokerwatch init\n  brokerwatch init --path /srv/brokerwatch/config.yaml\n\nExit 2 if the file already exists."
+    )]
+    Init {
+        /// Where to write it (default: --config, else $BROKERWATCH_CONFIG, else the XDG config dir).
+        #[arg(long)]
+        path: Option<PathBuf>,
+    },
+    /// Check config, rules, state dir, IMAP logins, desktop and Telegram; one ✔/✘ line each.
+    #[command(
+        after_help = "Processes no mail and shows no toast. Exit 1 if any check fails.\n\nExamples:\n  brokerwatch doctor\n  brokerwatch --config /config/config.yaml doctor"
+    )]
+    Doctor,
+    /// Print a shell completion script to stdout.
+    #[command(
+        after_help = "Examples:\n  brokerwatch completions bash > ~/.local/share/bash-completion/completions/brokerwatch\n  brokerwatch completions zsh > ~/.zfunc/_brokerwatch\n  brokerwatch completions fish > ~/.config/fish/completions/brokerwatch.fish"
+    )]
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 fn parse_duration_arg(s: &str) -> Result<Duration, String> {
@@ -149,6 +181,10 @@ fn dispatch(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Ack { id } => ack::run(cfg_path, id),
         Command::Status => status::run(cfg_path),
         Command::AlertTest => alert_test::run(cfg_path),
+        Command::Health => health::run(cfg_path),
+        Command::Init { path } => init::run(cfg_path, path.as_deref()),
+        Command::Doctor => doctor::run(cfg_path),
+        Command::Completions { shell } => completions::run(shell),
     }
 }
 

@@ -6,6 +6,7 @@
 //! fetching), `watch` (the IDLE/poll loop, keepalive and reconnect).
 
 mod connect;
+pub mod probe;
 mod sync;
 mod watch;
 
@@ -20,6 +21,7 @@ use crate::config::ImapAccount;
 use crate::secret::SecretError;
 
 pub use connect::is_loopback_host;
+pub use probe::{Probe, probe};
 
 /// Why talking to the server failed. Each variant names what was being done.
 #[derive(Debug, thiserror::Error)]

@@ -1,0 +1,158 @@
+//! `brokerwatch init`: writes a commented starter config (asks nothing) where brokerwatch looks
+//! for it, readable by you only, and never over an existing file. The starter passes
+//! `brokerwatch check` as written and once its example account is uncommented and filled in.
+
+use std::io::Write as _;
+use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _};
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+
+use super::Outcome;
+use crate::config;
+
+/// The starter config. Lines of the example account start with `#  ` so that removing the first
+/// `#` of each turns them into YAML (tests do exactly that).
+pub const STARTER: &str = r##"# brokerwatch configuration, written by `brokerwatch init`. YAML; unknown keys are errors;
+# relative paths are relative to this file's folder; `~/` is your home. `brokerwatch check`
+# validates it, `brokerwatch doctor` tries it out. Full reference: README, "Configuration".
+
+# Your receiving server's authserv-id: only its Authentication-Results headers are trusted. Find
+# it in the topmost Authentication-Results header of a mail you received (its first word).
+# Gmail: mx.google.com. Empty: authenticity is "unknown" and genuine and forged notices look alike.
+authserv_ids: []
+
+# Mailboxes to watch. Uncomment the example (remove the first `#` of each line) and fill it in.
+# The password is never written here: `file` (chmod 600 it), `env` or `command`.
+accounts:
+#  - name: gmail
+#    imap:
+#      host: imap.gmail.com          # Outlook: outlook.office365.com
+#      port: 993
+#      tls: implicit                 # implicit | starttls
+#      username: you@gmail.com
+#      password: {file: ~/.config/brokerwatch/imap-password}   # an app password
+#      mailboxes: [INBOX, "[Gmail]/Spam"]   # a notice filtered to spam still counts
+#  - name: local                     # or a local Maildir (mbsync, offlineimap)
+#    maildir: ~/Mail/broker
+
+# Where alerts go. A security notice you did not expect is repeated until acknowledged.
+sinks:
+  console: true
+  desktop: {app_name: brokerwatch}   # on a server without a desktop: {enabled: false}
+#  telegram:                         # see README, "Telegram bot setup"
+#    token: {file: ~/.config/brokerwatch/telegram-token}
+#    chat_ids: [123456789]
+
+# Standing "this is fine" for genuine notices, e.g. your monthly transfer:
+allowances:
+#  - {broker: sbi, event: withdrawal, max_amount: 100000, account_suffix: "1234", note: monthly transfer}
+"##;
+
+/// `brokerwatch init [--path P]`.
+pub fn run(cfg_path: Option<&Path>, path: Option<&Path>) -> anyhow::Result<Outcome> {
+    let target: PathBuf = match path
+        .map(Path::to_path_buf)
+        .or_else(|| config::locate(cfg_path))
+    {
+        Some(p) => p,
+        None => anyhow::bail!("cannot tell where the config goes: pass --path FILE"),
+    };
+    if target.exists() {
+        eprintln!(
+            "brokerwatch: {} already exists; not overwriting it (edit it, or move it away and run `brokerwatch init` again)",
+            target.display()
+        );
+        return Ok(Outcome::Usage);
+    }
+    if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty()) {
+        make_private_dir(dir)?;
+    }
+    write_new(&target, STARTER)?;
+    let cfg = config::load(&target).map_err(|p| {
+        anyhow::anyhow!("the starter config does not load (a bug, please report it):\n{p}")
+    })?;
+    make_private_dir(&cfg.state_dir)?;
+    print_next_steps(
+        &target,
+        &cfg.state_dir,
+        path.is_some() || cfg_path.is_some(),
+    );
+    Ok(Outcome::Ok)
+}
+
+/// Creates `dir` and missing parents, each new one 0700.
+fn make_private_dir(dir: &Path) -> anyhow::Result<()> {
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .with_context(|| format!("cannot create {}", dir.display()))
+}
+
+/// Writes a new 0600 file; fails if it appeared in the meantime.
+fn write_new(path: &Path, text: &str) -> anyhow::Result<()> {
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    f.write_all(text.as_bytes())
+        .and_then(|()| f.sync_all())
+        .with_context(|| format!("cannot write {}", path.display()))
+}
+
+fn print_next_steps(path: &Path, state_dir: &Path, explicit: bool) {
+    let p = path.display();
+    let flag = if explicit {
+        format!(" --config {p}")
+    } else {
+        String::new()
+    };
+    println!(
+        "wrote {p} (readable by you only); state goes to {}",
+        state_dir.display()
+    );
+    println!();
+    println!("Next steps:");
+    println!("  1. edit {p}: uncomment the example account and fill it in;");
+    println!("     put the IMAP app password in a file and `chmod 600` it");
+    println!("  2. brokerwatch{flag} check          # validates config and rules");
+    println!("  3. brokerwatch{flag} doctor         # logs in, finds the desktop and the bot");
+    println!("  4. brokerwatch{flag} alert-test     # one test alert through every sink");
+    println!(
+        "  5. systemctl --user enable --now brokerwatch   # after copying systemd/brokerwatch.service"
+    );
+    println!("     to ~/.config/systemd/user/ (see README, Install)");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The example account uncommented: what a user gets after filling in the placeholders.
+    pub(crate) fn uncommented(text: &str) -> String {
+        text.lines()
+            .map(|l| {
+                l.strip_prefix('#')
+                    .filter(|r| r.starts_with("  "))
+                    .unwrap_or(l)
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    #[test]
+    fn starter_loads_as_written_and_uncommented() {
+        let cfg = config::load_str(STARTER, "starter", Path::new("/home/u/.config/brokerwatch"))
+            .expect("starter as written");
+        assert!(cfg.accounts.is_empty());
+        let filled = uncommented(STARTER);
+        let cfg = config::load_str(&filled, "filled", Path::new("/home/u/.config/brokerwatch"))
+            .unwrap_or_else(|p| panic!("{p}\n{filled}"));
+        assert_eq!(cfg.accounts.len(), 2);
+        assert!(cfg.sinks.telegram.is_some());
+        assert_eq!(cfg.allowances.len(), 1);
+    }
+}

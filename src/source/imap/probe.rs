@@ -1,0 +1,56 @@
+//! A connection check for `brokerwatch doctor`: TCP, TLS (or STARTTLS), greeting and LOGIN, then
+//! EXAMINE of each configured mailbox (read-only: it changes no flag and fetches no message) and
+//! LOGOUT. Nothing is handed to the pipeline and no checkpoint is read or written.
+
+use super::connect::{self, ImapSession};
+use super::{ImapError, Timeouts, prepare, proto, with_timeout};
+use crate::config::{ImapAccount, TlsMode};
+
+/// What the server answered.
+#[derive(Debug)]
+pub struct Probe {
+    /// The transport was TLS (implicit or STARTTLS); false only for `tls: none` on loopback.
+    pub tls: bool,
+    /// The server offers IDLE (otherwise the watcher polls every `poll_interval`).
+    pub idle: bool,
+    /// Each configured mailbox with its message count, or why it could not be examined.
+    pub mailboxes: Vec<(String, Result<u32, ImapError>)>,
+}
+
+/// Connects and logs in as the account would, examines its mailboxes, and logs out.
+///
+/// `Err` when the server cannot be reached, TLS fails, or the login is refused (the password
+/// is read from its source now, so an unreadable secret is reported here too).
+pub async fn probe(cfg: &ImapAccount, t: &Timeouts) -> Result<Probe, ImapError> {
+    let tls = prepare(cfg)?;
+    let mut session = connect::connect(cfg, &tls, t).await?;
+    let caps = with_timeout(t.command, "CAPABILITY", session.capabilities())
+        .await?
+        .map_err(proto("CAPABILITY"))?;
+    let idle = caps.has_str("IDLE");
+    let mut mailboxes = Vec::with_capacity(cfg.mailboxes.len());
+    for name in &cfg.mailboxes {
+        let r = examine(&mut session, name, t).await;
+        let fatal =
+            matches!(&r, Err(e) if !matches!(e, ImapError::Protocol { what: "EXAMINE", .. }));
+        mailboxes.push((name.clone(), r));
+        if fatal {
+            // The connection state is unknown after anything but a refused EXAMINE.
+            break;
+        }
+    }
+    // Best effort: the check is over either way.
+    let _ = with_timeout(t.command, "LOGOUT", session.logout()).await;
+    Ok(Probe {
+        tls: cfg.tls != TlsMode::None,
+        idle,
+        mailboxes,
+    })
+}
+
+async fn examine(session: &mut ImapSession, name: &str, t: &Timeouts) -> Result<u32, ImapError> {
+    let mb = with_timeout(t.command, "EXAMINE", session.examine(name))
+        .await?
+        .map_err(proto("EXAMINE"))?;
+    Ok(mb.exists)
+}
