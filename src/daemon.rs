@@ -5,6 +5,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use sd_notify::NotifyState;
 use tokio::sync::{Notify, mpsc, watch};
 use tokio::task::JoinSet;
 
@@ -19,7 +20,7 @@ use crate::process::Processor;
 use crate::respond::Responder;
 use crate::rules::RuleSet;
 use crate::source::{MailHandler, imap, maildir};
-use crate::store::Store;
+use crate::store::{Store, now};
 
 /// How long tasks get to finish after shutdown (the current transaction, IDLE DONE, LOGOUT).
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
@@ -33,6 +34,8 @@ pub async fn run(
     let config = Arc::new(config);
     let rules = Arc::new(rules);
     let store = Store::open(&config.db_path())?;
+    // `brokerwatch health` counts a mailbox's staleness from this at the earliest.
+    store.kv_set(crate::cli::health::STARTED_AT_KEY, &now().to_string())?;
     let (stop_tx, stop_rx) = watch::channel(false);
     let (resp_tx, resp_rx) = mpsc::channel::<(Option<i64>, Response)>(64);
     let wake = Arc::new(Notify::new());
@@ -75,13 +78,24 @@ pub async fn run(
         wake.clone(),
         stop_rx.clone(),
     ));
+    if let Some(period) = sd_notify::watchdog_enabled() {
+        tasks.spawn(feed_watchdog(store.clone(), period / 2, stop_rx.clone()));
+    }
     tracing::info!(
         accounts = config.accounts.len(),
         packs = rules.packs.len(),
         "brokerwatch running"
     );
+    let status = format!(
+        "watching {} account(s) with {} broker pack(s)",
+        config.accounts.len(),
+        rules.packs.len()
+    );
+    // NOTE: a no-op without NOTIFY_SOCKET (not under systemd, or Type=simple).
+    let _ = sd_notify::notify(&[NotifyState::Ready, NotifyState::Status(&status)]);
     shutdown.await;
     tracing::info!("shutting down");
+    let _ = sd_notify::notify(&[NotifyState::Stopping, NotifyState::Status("shutting down")]);
     let _ = stop_tx.send(true);
     drop(resp_tx);
     let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
@@ -253,6 +267,26 @@ async fn answer(
         for c in chats {
             if let Err(e) = t.reply(c, &reply).await {
                 tracing::warn!(chat_id = c, "cannot send the reply: {e}");
+            }
+        }
+    }
+}
+
+/// Tells systemd we are alive every `every` (half of `WatchdogSec=`), as long as the runtime
+/// runs this task and the state database answers; otherwise systemd restarts us.
+async fn feed_watchdog(store: Store, every: Duration, mut stop: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(every);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stop.changed() => return,
+        }
+        match store.kv_get(crate::cli::health::STARTED_AT_KEY) {
+            Ok(_) => {
+                let _ = sd_notify::notify(&[NotifyState::Watchdog]);
+            }
+            Err(e) => {
+                tracing::error!("state database does not answer ({e}); not feeding the watchdog")
             }
         }
     }

@@ -17,7 +17,7 @@ pub fn report(cfg: &Config, store: &Store) -> Result<String, StoreError> {
     for a in &cfg.accounts {
         let boxes: Vec<String> = match &a.source {
             AccountSource::Imap(i) => i.mailboxes.clone(),
-            AccountSource::Maildir(_) => vec!["maildir".into()],
+            AccountSource::Maildir(_) => vec![crate::source::maildir::MAILBOX.into()],
         };
         for b in boxes {
             let h = health

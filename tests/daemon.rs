@@ -383,3 +383,38 @@ async fn flood_and_server_errors_are_retried_as_the_api_asks() {
     assert_eq!(n, 1, "delivered once after three 500s");
     daemon.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refused_login_raises_cannot_watch_through_telegram() {
+    let (dovecot, bot, state) = (
+        Dovecot::start(),
+        FakeBot::start().await,
+        TempDir::new().unwrap(),
+    );
+    let mut cfg = config(&state, &dovecot, &bot, "carol", false);
+    if let AccountSource::Imap(a) = &mut cfg.accounts[0].source {
+        a.password = brokerwatch::secret::SecretSource::File(
+            dovecot.password_file("wrong", "not-the-password"),
+        );
+    }
+    let daemon = Running::start(cfg, rules());
+    wait_until("the cannot-watch alert", Duration::from_secs(15), || {
+        sent_to(&bot, CHAT)
+            .iter()
+            .any(|t| t.contains("cannot watch carol/INBOX") && t.contains("refuses the login"))
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let n = sent_to(&bot, CHAT)
+        .iter()
+        .filter(|t| t.contains("cannot watch"))
+        .count();
+    assert_eq!(n, 1, "one alert per outage, not one per retry");
+    assert!(
+        !sent_to(&bot, CHAT)
+            .iter()
+            .any(|t| t.contains("not-the-password")),
+        "the password never reaches an alert"
+    );
+    daemon.stop().await;
+}

@@ -18,6 +18,9 @@ use crate::config::MaildirAccount;
 
 /// The mailbox name a Maildir account reports under (it has exactly one).
 pub const MAILBOX: &str = "INBOX";
+/// A healthy Maildir re-reports `Ok` this often: `brokerwatch health` needs a fresh last check,
+/// and SQLite needs no write on every poll.
+const OK_REFRESH: Duration = Duration::from_secs(60);
 /// Messages per `process` call.
 const BATCH: usize = 50;
 /// A header block longer than this is cut (the candidate test needs only the first fields).
@@ -68,6 +71,7 @@ pub async fn watch(
     };
     let mut scanner = Scanner::default();
     let mut healthy: Option<bool> = None;
+    let mut last_ok: Option<std::time::Instant> = None;
     while !*shutdown.borrow() {
         let job = {
             let (handler, mailbox, path, opts) = (
@@ -95,7 +99,13 @@ pub async fn watch(
                 Ok(0)
             }
         };
-        report(handler.as_ref(), &mailbox, &result, &mut healthy);
+        report(
+            handler.as_ref(),
+            &mailbox,
+            &result,
+            &mut healthy,
+            &mut last_ok,
+        );
         tokio::select! {
             _ = tokio::time::sleep(cfg.poll_interval) => {}
             _ = shutdown.wait_for(|stop| *stop) => break,
@@ -109,10 +119,12 @@ fn report(
     mailbox: &MailboxId,
     result: &Result<usize, MaildirError>,
     healthy: &mut Option<bool>,
+    last_ok: &mut Option<std::time::Instant>,
 ) {
     match result {
-        Ok(_) if *healthy != Some(true) => {
+        Ok(_) if *healthy != Some(true) || last_ok.is_none_or(|t| t.elapsed() >= OK_REFRESH) => {
             *healthy = Some(true);
+            *last_ok = Some(std::time::Instant::now());
             handler.source_event(mailbox, SourceEvent::Ok);
         }
         Ok(_) => {}
