@@ -22,6 +22,7 @@ pub mod secret;
 pub mod source;
 pub mod status;
 pub mod store;
+pub mod takeover;
 pub mod text;
 pub mod units;
 pub mod yaml;

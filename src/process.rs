@@ -133,8 +133,28 @@ impl Processor {
         let id = self.store.record(&rec, alert.as_ref())?;
         if let Some(id) = id {
             tracing::info!(alert = id, mailbox = %mb, position = %m.position, severity = %v.severity, "alert recorded");
+            if alert.as_ref().is_some_and(|a| a.kind == "unexpected") {
+                self.correlate(v);
+            }
         }
         Ok(id.is_some())
+    }
+
+    /// After an unexpected security notice: does it complete a takeover chain?
+    fn correlate(&self, v: &Verdict) {
+        let Some(pack) = v.broker.as_deref().and_then(|b| self.rules.pack(b)) else {
+            return;
+        };
+        match crate::takeover::check(&self.store, &self.config, pack, |s| self.deliveries(s)) {
+            Ok(Some(a)) => match self.store.insert_alert(&a) {
+                Ok(id) => {
+                    tracing::error!(alert = id, broker = %pack.id, "possible account takeover")
+                }
+                Err(e) => tracing::error!("cannot record the takeover alert: {e}"),
+            },
+            Ok(None) => {}
+            Err(e) => tracing::error!("takeover check failed: {e}"),
+        }
     }
 }
 

@@ -418,3 +418,47 @@ async fn a_refused_login_raises_cannot_watch_through_telegram() {
     );
     daemon.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_unexpected_steps_at_one_broker_raise_one_takeover_alert() {
+    let (dovecot, bot, state) = (
+        Dovecot::start(),
+        FakeBot::start().await,
+        TempDir::new().unwrap(),
+    );
+    let cfg = config(&state, &dovecot, &bot, "alice", false);
+    let daemon = Running::start(cfg, rules());
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/mail");
+    let email_change = std::fs::read(fixtures.join("006-sbi-email-registered-eucjp.eml")).unwrap();
+    dovecot.append("alice", "INBOX", &email_change).await;
+    dovecot
+        .append("alice", "INBOX", &sbi_withdrawal("5,000,000", "7777"))
+        .await;
+    wait_until("the takeover alert", Duration::from_secs(15), || {
+        sent_to(&bot, CHAT)
+            .iter()
+            .any(|t| t.contains("Possible account takeover at SBI証券"))
+    })
+    .await;
+    let texts = sent_to(&bot, CHAT);
+    let t = texts
+        .iter()
+        .find(|t| t.contains("Possible account takeover"))
+        .unwrap();
+    let (a, b) = (
+        t.find("e-mail address change").expect("step 1"),
+        t.find("withdrawal").expect("step 2"),
+    );
+    assert!(a < b, "steps in order: {t}");
+    dovecot
+        .append("alice", "INBOX", &sbi_withdrawal("1,000", "7777"))
+        .await;
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let n = sent_to(&bot, CHAT)
+        .iter()
+        .filter(|t| t.contains("Possible account takeover"))
+        .count();
+    assert_eq!(n, 1, "one incident, one takeover alert");
+    daemon.stop().await;
+}

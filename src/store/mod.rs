@@ -307,6 +307,43 @@ impl Store {
         Ok(out)
     }
 
+    /// Unexpected, genuine-or-unverified security notices of one broker since `since`, oldest
+    /// first: (epoch seconds, event, fields as JSON).
+    pub fn security_steps(
+        &self,
+        broker: &str,
+        since: i64,
+    ) -> Result<Vec<(i64, String, String)>, StoreError> {
+        let c = self.lock();
+        let mut st = c.prepare(
+            "SELECT COALESCE(received_at, processed_at), event, verdict FROM messages
+             WHERE broker=?1 AND COALESCE(received_at, processed_at) >= ?2 AND phishing=0 AND expected=0
+               AND event IN ('withdrawal','email_change','payout_account_change','login','password_change','mfa_change')
+             ORDER BY COALESCE(received_at, processed_at), id",
+        )?;
+        let rows = st.query_map(params![broker, since], |r| {
+            let verdict: String = r.get(2)?;
+            let fields = serde_json::from_str::<serde_json::Value>(&verdict)
+                .ok()
+                .and_then(|v| v.get("fields").map(|f| f.to_string()))
+                .unwrap_or_default();
+            Ok((r.get(0)?, r.get(1)?, fields))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Was a takeover alert for this broker raised since `since`?
+    pub fn takeover_alerted(&self, broker: &str, since: i64) -> Result<bool, StoreError> {
+        let c = self.lock();
+        Ok(c.query_row(
+            "SELECT 1 FROM alerts WHERE kind='takeover' AND broker=?1 AND created_at >= ?2 LIMIT 1",
+            params![broker, since],
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some())
+    }
+
     /// Counts of recorded messages (for `status`).
     pub fn message_count(&self) -> Result<i64, StoreError> {
         let c = self.lock();
