@@ -86,13 +86,8 @@ fn check_reports_bad_user_rules_with_locations() {
 
 #[test]
 fn test_json_gives_the_contract_keys() {
-    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
-    let mut mails: Vec<_> = std::fs::read_dir(fixtures.join("mail"))
-        .unwrap()
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "eml"))
-        .collect();
-    mails.sort();
+    let fixtures = crate::util::fixtures();
+    let mut mails = crate::util::fixture_mails();
     mails.truncate(5);
     assert!(!mails.is_empty());
     let out = bw()

@@ -462,3 +462,67 @@ async fn two_unexpected_steps_at_one_broker_raise_one_takeover_alert() {
     assert_eq!(n, 1, "one incident, one takeover alert");
     daemon.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn scan_prints_json_per_matching_mail_and_consumes_nothing_without_alert() {
+    let (dovecot, state) = (Dovecot::start(), TempDir::new().unwrap());
+    dovecot
+        .append("bob", "INBOX", &sbi_withdrawal("1,500,000", "4444"))
+        .await;
+    dovecot
+        .append("bob", "INBOX", &rakuten_email_change())
+        .await;
+    dovecot
+        .append(
+            "bob",
+            "INBOX",
+            b"From: friend@example.jp\r\nSubject: lunch?\r\n\r\nnoon\r\n",
+        )
+        .await;
+    let acct = dovecot.account("bob", TlsMode::Implicit);
+    let brokerwatch::secret::SecretSource::File(pw) = &acct.password else {
+        panic!("file secret")
+    };
+    let cfg = state.path().join("config.yaml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "authserv_ids: [mx.brokerwatch.test]\nstate_dir: state\naccounts:\n  - name: bob\n    imap:\n      host: localhost\n      port: {}\n      username: bob\n      password: {{file: {}}}\n      ca_file: {}\nsinks: {{desktop: {{enabled: false}}}}\n",
+            acct.port,
+            pw.display(),
+            acct.ca_file.as_ref().unwrap().display()
+        ),
+    )
+    .unwrap();
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_brokerwatch"))
+        .arg("-c")
+        .arg(&cfg)
+        .args(["scan", "--json"])
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let objs: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(objs.len(), 2, "{objs:?}");
+    assert_eq!(
+        (objs[0]["uid"].as_u64(), objs[0]["mailbox"].as_str()),
+        (Some(1), Some("bob/INBOX"))
+    );
+    assert_eq!(
+        (objs[0]["broker"].as_str(), objs[0]["event"].as_str()),
+        (Some("sbi"), Some("withdrawal"))
+    );
+    assert_eq!(objs[1]["event"].as_str(), Some("email_change"));
+    assert!(
+        !state.path().join("state").exists(),
+        "scan without --alert keeps no state"
+    );
+}

@@ -1,16 +1,17 @@
 //! Golden fixtures: tests/fixtures/mail/NNN-name.eml beside the expected NNN-name.json. A mismatch
 //! writes NNN-name.failed (the actual JSON) for diffing; the test also asserts it ran cases.
 
-use std::path::{Path, PathBuf};
-
 use brokerwatch::assess::Context;
 use brokerwatch::cli::load_checked;
 use brokerwatch::cli::verdict_json;
 use brokerwatch::pipeline::judge;
 use serde_json::{Value, json};
 
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+use crate::util::{fixture_mails, fixtures};
+
+/// The golden config and rules (tests/fixtures/config.yaml with the shipped packs).
+fn setup() -> (brokerwatch::config::Config, brokerwatch::rules::RuleSet) {
+    load_checked(Some(&fixtures().join("config.yaml"))).unwrap_or_else(|p| panic!("{p}"))
 }
 
 /// The keys DESIGN.md fixes; `reasons` is free text and not compared.
@@ -37,19 +38,13 @@ fn pick(v: &Value) -> Value {
 
 #[test]
 fn golden_mail_fixtures() {
-    let cfg_path = fixtures().join("config.yaml");
-    let (cfg, rules) = load_checked(Some(&cfg_path)).unwrap_or_else(|p| panic!("{p}"));
+    let (cfg, rules) = setup();
     let ctx = Context {
         config: &cfg,
         expectations: &[],
         now: 1_764_000_000,
     };
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(fixtures().join("mail"))
-        .expect("tests/fixtures/mail")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "eml"))
-        .collect();
-    paths.sort();
+    let paths = fixture_mails();
     let mut ran = 0;
     let mut failed = Vec::new();
     for eml in &paths {
@@ -88,8 +83,7 @@ fn golden_mail_fixtures() {
 #[test]
 fn no_alert_text_has_a_clickable_link() {
     use brokerwatch::alert::compose::compose;
-    let cfg_path = fixtures().join("config.yaml");
-    let (cfg, rules) = load_checked(Some(&cfg_path)).unwrap_or_else(|p| panic!("{p}"));
+    let (cfg, rules) = setup();
     let ctx = Context {
         config: &cfg,
         expectations: &[],
@@ -97,11 +91,7 @@ fn no_alert_text_has_a_clickable_link() {
     };
     let host = regex::Regex::new(r"(?i)(?:https?|ftp)://|\b(?:[a-z0-9-]+\.)+[a-z]{2,}\b").unwrap();
     let mut composed = 0;
-    for e in std::fs::read_dir(fixtures().join("mail")).unwrap() {
-        let p = e.unwrap().path();
-        if p.extension().is_none_or(|x| x != "eml") {
-            continue;
-        }
+    for p in fixture_mails() {
         let j = judge(&std::fs::read(&p).unwrap(), true, &rules, &ctx);
         let pack = j.verdict.broker.as_deref().and_then(|b| rules.pack(b));
         let links = j.mail.as_ref().map(|m| m.links.clone()).unwrap_or_default();

@@ -23,16 +23,10 @@ fn setup() -> &'static (config::Config, rules::RuleSet) {
 }
 
 fn fixture_mails() -> Vec<Vec<u8>> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/mail");
-    let mut v: Vec<_> = std::fs::read_dir(dir)
-        .map(|rd| {
-            rd.filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.extension().is_some_and(|x| x == "eml"))
-                .collect()
-        })
-        .unwrap_or_default();
-    v.sort();
-    v.iter().filter_map(|p| std::fs::read(p).ok()).collect()
+    crate::util::fixture_mails()
+        .iter()
+        .filter_map(|p| std::fs::read(p).ok())
+        .collect()
 }
 
 #[test]

@@ -4,3 +4,21 @@
 pub mod desktop;
 pub mod dovecot;
 pub mod fakebot;
+
+use std::path::{Path, PathBuf};
+
+/// tests/fixtures.
+pub fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+/// Every golden fixture mail (tests/fixtures/mail/*.eml), sorted.
+pub fn fixture_mails() -> Vec<PathBuf> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(fixtures().join("mail"))
+        .expect("tests/fixtures/mail")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+        .collect();
+    paths.sort();
+    paths
+}
