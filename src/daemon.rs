@@ -66,6 +66,7 @@ pub async fn run(
             stop_rx.clone(),
         ));
     }
+    tasks.spawn(liveness(processor.clone(), stop_rx.clone()));
     let responder = Responder {
         store: store.clone(),
         config: config.clone(),
@@ -288,6 +289,30 @@ async fn feed_watchdog(store: Store, every: Duration, mut stop: watch::Receiver<
             Err(e) => {
                 tracing::error!("state database does not answer ({e}); not feeding the watchdog")
             }
+        }
+    }
+}
+
+/// Quiet brokers and the heartbeat, checked once a minute.
+async fn liveness(p: Arc<Processor>, mut stop: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(60));
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stop.changed() => return,
+        }
+        let due = crate::liveness::due(&p.store, &p.config, &p.rules, now(), |s| p.deliveries(s));
+        match due {
+            Ok(alerts) => {
+                for a in alerts {
+                    match p.store.insert_alert(&a) {
+                        Ok(id) => tracing::info!(alert = id, "{}", a.title),
+                        Err(e) => tracing::error!("cannot record a liveness alert: {e}"),
+                    }
+                    p.outbox_wake.notify_one();
+                }
+            }
+            Err(e) => tracing::error!("liveness check failed: {e}"),
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod daemon;
 pub mod event;
 pub mod health;
 pub mod links;
+pub mod liveness;
 pub mod logging;
 pub mod mail;
 pub mod pipeline;

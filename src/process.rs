@@ -42,7 +42,8 @@ pub struct Processor {
 }
 
 impl Processor {
-    fn deliveries(&self, sinks: &[SinkKind]) -> Vec<NewDelivery> {
+    /// The delivery rows for these sinks (one per Telegram chat).
+    pub fn deliveries(&self, sinks: &[SinkKind]) -> Vec<NewDelivery> {
         let mut out = Vec::new();
         for s in sinks {
             match s {

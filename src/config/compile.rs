@@ -96,6 +96,8 @@ pub fn builtin() -> Config {
         first_run_lookback: DEFAULT_LOOKBACK,
         cannot_watch_after: Duration::from_secs(10 * 60),
         takeover_window: Duration::from_secs(7 * 86_400),
+        quiet_days: None,
+        heartbeat: None,
         warnings: Vec::new(),
     }
 }
@@ -137,6 +139,11 @@ fn apply(c: &mut Collector, cfg: &mut Config, key: &str, node: &Node, base: &Pat
                     cfg.takeover_window = d;
                 }
             }
+        }
+        "quiet_days" => cfg.quiet_days = c.take::<u32>(node).filter(|d| *d > 0),
+        "heartbeat" => {
+            let v = c.take::<At<String>>(node);
+            cfg.heartbeat = duration(c, v.as_ref());
         }
         "accounts" => {
             let items: Vec<(Loc, RawAccount)> = c.take_each(node, "accounts");

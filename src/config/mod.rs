@@ -46,6 +46,11 @@ pub struct Config {
     pub cannot_watch_after: Duration,
     /// Unexpected security steps at one broker within this window form one takeover incident.
     pub takeover_window: Duration,
+    /// No mail at all from a broker that used to write for this many days raises "was your
+    /// registered e-mail address changed?". None: off.
+    pub quiet_days: Option<u32>,
+    /// A "still watching" message to Telegram this often. None: off.
+    pub heartbeat: Option<Duration>,
     /// Warnings found while loading (e.g. a config with secrets readable by others).
     pub warnings: Vec<String>,
 }

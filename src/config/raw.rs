@@ -12,6 +12,8 @@ pub const TOP_LEVEL: &[&str] = &[
     "first_run_lookback",
     "cannot_watch_after",
     "takeover_window",
+    "quiet_days",
+    "heartbeat",
     "accounts",
     "rules_dirs",
     "shipped_rules",

@@ -332,6 +332,17 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// The newest mail of each broker that was not a phishing copy: (broker, epoch seconds).
+    pub fn last_mail_per_broker(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        let c = self.lock();
+        let mut st = c.prepare(
+            "SELECT broker, MAX(COALESCE(received_at, processed_at)) FROM messages
+             WHERE broker IS NOT NULL AND phishing=0 GROUP BY broker ORDER BY broker",
+        )?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// Was a takeover alert for this broker raised since `since`?
     pub fn takeover_alerted(&self, broker: &str, since: i64) -> Result<bool, StoreError> {
         let c = self.lock();

@@ -1,0 +1,185 @@
+//! Liveness beyond the connection: a broker that used to write and fell silent (an attacker
+//! who changed the registered e-mail address gets the notices now), and an optional heartbeat
+//! that proves to the family's phones that brokerwatch is still watching.
+
+use crate::alert::compose::route;
+use crate::config::{Config, SinkKind};
+use crate::event::Severity;
+use crate::rules::RuleSet;
+use crate::store::{NewAlert, NewDelivery, Store, StoreError};
+use crate::units::format_duration;
+
+/// Alerts that are due at `now`: quiet brokers (once per silence) and the heartbeat.
+pub fn due(
+    store: &Store,
+    config: &Config,
+    rules: &RuleSet,
+    now: i64,
+    deliveries: impl Fn(&[SinkKind]) -> Vec<NewDelivery>,
+) -> Result<Vec<NewAlert>, StoreError> {
+    let mut out = Vec::new();
+    if let Some(days) = config.quiet_days {
+        let limit = i64::from(days) * 86_400;
+        for (broker, last) in store.last_mail_per_broker()? {
+            let key = format!("quiet_alerted:{broker}");
+            if now - last < limit || store.kv_get(&key)?.as_deref() == Some(&last.to_string()) {
+                continue;
+            }
+            store.kv_set(&key, &last.to_string())?;
+            let name = rules
+                .pack(&broker)
+                .map_or(broker.clone(), |p| p.name.clone());
+            let (sinks, _) = route(config, Severity::Warning);
+            out.push(alert(
+                Severity::Warning,
+                format!("No mail from {name} for {} days — was your registered e-mail address changed?", (now - last) / 86_400),
+                format!(
+                    "{name} used to send you mail (statements, trade reports, newsletters); nothing has arrived for {} days.\n\
+                     An attacker who changes the registered e-mail address receives the notices instead of you.\n\
+                     Log in from your bookmark or the official app and check the registered e-mail address.",
+                    (now - last) / 86_400
+                ),
+                deliveries(&sinks),
+            ));
+        }
+    }
+    if let Some(every) = config.heartbeat {
+        let last = store
+            .kv_get("heartbeat_at")?
+            .and_then(|v| v.parse::<i64>().ok());
+        if last.is_none_or(|l| now - l >= every.as_secs() as i64) {
+            store.kv_set("heartbeat_at", &now.to_string())?;
+            let status = crate::status::report(config, store)?;
+            let to = deliveries(&[SinkKind::Telegram]);
+            if !to.is_empty() {
+                out.push(alert(
+                    Severity::Info,
+                    format!(
+                        "brokerwatch is watching (heartbeat every {})",
+                        format_duration(every)
+                    ),
+                    status,
+                    to,
+                ));
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn alert(
+    severity: Severity,
+    title: String,
+    body: String,
+    deliveries: Vec<NewDelivery>,
+) -> NewAlert {
+    NewAlert {
+        kind: "health".into(),
+        severity: severity.as_str().into(),
+        broker: None,
+        event: None,
+        title,
+        body,
+        actionable: false,
+        repeat_secs: None,
+        deliveries,
+        repeat_to: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::assess::Verdict;
+    use crate::source::{MailboxId, Position};
+    use crate::store::Recorded;
+
+    fn record(store: &Store, broker: &str, at: i64, uid: u32) {
+        let v = Verdict {
+            message_id: Some(format!("m{uid}")),
+            broker: Some(broker.into()),
+            event: None,
+            authentic: Some(true),
+            phishing: false,
+            expected: false,
+            severity: Severity::None,
+            rule: None,
+            fields: Default::default(),
+            reasons: vec![],
+            broker_name: None,
+            subject: String::new(),
+            sender: None,
+        };
+        let mb = MailboxId {
+            account: "a".into(),
+            mailbox: "INBOX".into(),
+        };
+        let pos = Position::Imap {
+            uidvalidity: 1,
+            uid,
+        };
+        store
+            .record(
+                &Recorded {
+                    mailbox: &mb,
+                    position: &pos,
+                    verdict: &v,
+                    received_at: Some(at),
+                },
+                None,
+            )
+            .unwrap();
+    }
+
+    #[test]
+    fn a_silent_broker_is_reported_once_per_silence_and_heartbeats_are_spaced() {
+        let store = Store::open_memory().unwrap();
+        let rules = RuleSet::default();
+        let mut cfg = crate::config::builtin();
+        cfg.quiet_days = Some(30);
+        let day = 86_400;
+        let now = 100 * day;
+        record(&store, "sbi", now - 40 * day, 1);
+        record(&store, "rakuten", now - 2 * day, 2);
+        let d = |_: &[SinkKind]| {
+            vec![NewDelivery {
+                sink: "console".into(),
+                target: "-".into(),
+            }]
+        };
+        let first = due(&store, &cfg, &rules, now, d).unwrap();
+        assert_eq!(first.len(), 1);
+        assert!(
+            first[0].title.contains("No mail from sbi for 40 days"),
+            "{}",
+            first[0].title
+        );
+        assert!(
+            due(&store, &cfg, &rules, now + day, d).unwrap().is_empty(),
+            "once per silence"
+        );
+        record(&store, "sbi", now, 3);
+        assert!(
+            due(&store, &cfg, &rules, now + 2 * day, d)
+                .unwrap()
+                .is_empty(),
+            "mail again"
+        );
+
+        cfg.quiet_days = None;
+        cfg.heartbeat = Some(std::time::Duration::from_secs(day as u64));
+        let tg = |_: &[SinkKind]| {
+            vec![NewDelivery {
+                sink: "telegram".into(),
+                target: "1".into(),
+            }]
+        };
+        assert_eq!(due(&store, &cfg, &rules, now, tg).unwrap().len(), 1);
+        assert!(
+            due(&store, &cfg, &rules, now + 3600, tg)
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(due(&store, &cfg, &rules, now + day, tg).unwrap().len(), 1);
+    }
+}
