@@ -67,6 +67,7 @@ pub async fn run(
         ));
     }
     tasks.spawn(liveness(processor.clone(), stop_rx.clone()));
+    tasks.spawn(watch_tampering(processor.clone(), stop_rx.clone()));
     let responder = Responder {
         store: store.clone(),
         config: config.clone(),
@@ -313,6 +314,20 @@ async fn liveness(p: Arc<Processor>, mut stop: watch::Receiver<bool>) {
                 }
             }
             Err(e) => tracing::error!("liveness check failed: {e}"),
+        }
+    }
+}
+
+/// Checks recently alerted notices for deletion or foreign \\Seen every `tamper_check`.
+async fn watch_tampering(p: Arc<Processor>, mut stop: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(p.config.tamper_check);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stop.changed() => return,
+        }
+        if let Err(e) = crate::tamper::check(&p).await {
+            tracing::error!("tamper check failed: {e}");
         }
     }
 }

@@ -24,6 +24,7 @@ pub mod source;
 pub mod status;
 pub mod store;
 pub mod takeover;
+pub mod tamper;
 pub mod text;
 pub mod units;
 pub mod yaml;

@@ -526,3 +526,51 @@ async fn scan_prints_json_per_matching_mail_and_consumes_nothing_without_alert()
         "scan without --alert keeps no state"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_notice_deleted_or_marked_read_by_another_client_raises_tampering() {
+    let (dovecot, bot, state) = (
+        Dovecot::start(),
+        FakeBot::start().await,
+        TempDir::new().unwrap(),
+    );
+    let mut cfg = config(&state, &dovecot, &bot, "carol", false);
+    cfg.tamper_check = Duration::from_secs(1);
+    let daemon = Running::start(cfg, rules());
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    dovecot
+        .append("carol", "INBOX", &sbi_withdrawal("900,000", "1212"))
+        .await;
+    dovecot
+        .append("carol", "INBOX", &rakuten_email_change())
+        .await;
+    wait_until("both alerts", Duration::from_secs(15), || {
+        alert_texts(&bot).len() >= 2
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(
+        !sent_to(&bot, CHAT)
+            .iter()
+            .any(|t| t.contains("removed") || t.contains("marked read")),
+        "brokerwatch's own reading must not look like tampering"
+    );
+    dovecot.expunge("carol", "INBOX", 1).await;
+    dovecot.mark_seen("carol", "INBOX", 2).await;
+    wait_until("both tampering alerts", Duration::from_secs(15), || {
+        let t = sent_to(&bot, CHAT);
+        t.iter()
+            .any(|t| t.contains("A notice from SBI証券 was removed from your mailbox"))
+            && t.iter().any(|t| {
+                t.contains("A notice from 楽天証券 was marked read by another mail client")
+            })
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let n = sent_to(&bot, CHAT)
+        .iter()
+        .filter(|t| t.contains("was removed") || t.contains("marked read"))
+        .count();
+    assert_eq!(n, 2, "one tampering alert per notice");
+    daemon.stop().await;
+}

@@ -97,6 +97,8 @@ pub fn builtin() -> Config {
         cannot_watch_after: Duration::from_secs(10 * 60),
         takeover_window: Duration::from_secs(7 * 86_400),
         quiet_days: None,
+        tamper_window: Duration::from_secs(30 * 60),
+        tamper_check: Duration::from_secs(60),
         heartbeat: None,
         warnings: Vec::new(),
     }
@@ -137,6 +139,16 @@ fn apply(c: &mut Collector, cfg: &mut Config, key: &str, node: &Node, base: &Pat
                     cfg.cannot_watch_after = d;
                 } else {
                     cfg.takeover_window = d;
+                }
+            }
+        }
+        "tamper_window" | "tamper_check" => {
+            let v = c.take::<At<String>>(node);
+            if let Some(d) = duration(c, v.as_ref()) {
+                if key == "tamper_window" {
+                    cfg.tamper_window = d;
+                } else {
+                    cfg.tamper_check = d.max(Duration::from_secs(1));
                 }
             }
         }

@@ -49,6 +49,11 @@ pub struct Config {
     /// No mail at all from a broker that used to write for this many days raises "was your
     /// registered e-mail address changed?". None: off.
     pub quiet_days: Option<u32>,
+    /// A notice deleted or marked read by another client this soon after arrival, before it was
+    /// acknowledged, raises "a notice was removed from your mailbox".
+    pub tamper_window: Duration,
+    /// How often the notices inside `tamper_window` are checked.
+    pub tamper_check: Duration,
     /// A "still watching" message to Telegram this often. None: off.
     pub heartbeat: Option<Duration>,
     /// Warnings found while loading (e.g. a config with secrets readable by others).

@@ -13,6 +13,8 @@ pub const TOP_LEVEL: &[&str] = &[
     "cannot_watch_after",
     "takeover_window",
     "quiet_days",
+    "tamper_window",
+    "tamper_check",
     "heartbeat",
     "accounts",
     "rules_dirs",

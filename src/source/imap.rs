@@ -6,6 +6,7 @@
 //! fetching), `watch` (the IDLE/poll loop, keepalive and reconnect).
 
 mod connect;
+pub mod presence;
 pub mod probe;
 mod sync;
 mod watch;

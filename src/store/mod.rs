@@ -343,6 +343,24 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// Unacknowledged alerts about genuine notices created since `since`, with where the notice
+    /// sits: (alert id, broker, account, mailbox, position key `imap:V:U`).
+    pub fn watched_notices(
+        &self,
+        since: i64,
+    ) -> Result<Vec<(i64, Option<String>, String, String, String)>, StoreError> {
+        let c = self.lock();
+        let mut st = c.prepare(
+            "SELECT a.id, a.broker, m.account, m.mailbox, m.pos FROM alerts a JOIN messages m ON m.id = a.message
+             WHERE a.kind IN ('unexpected', 'expected') AND a.acked_at IS NULL AND a.created_at >= ?1
+               AND m.pos LIKE 'imap:%' ORDER BY a.id",
+        )?;
+        let rows = st.query_map([since], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// Was a takeover alert for this broker raised since `since`?
     pub fn takeover_alerted(&self, broker: &str, since: i64) -> Result<bool, StoreError> {
         let c = self.lock();

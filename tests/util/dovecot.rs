@@ -292,6 +292,20 @@ impl Dovecot {
         let _ = s.logout().await;
     }
 
+    /// Marks a message read, as another mail client would.
+    pub async fn mark_seen(&self, user: &str, mailbox: &str, uid: u32) {
+        let mut s = self.session(user).await;
+        s.select(mailbox).await.expect("SELECT");
+        let done: Vec<_> = s
+            .uid_store(uid.to_string(), "+FLAGS.SILENT (\\Seen)")
+            .await
+            .expect("STORE")
+            .collect()
+            .await;
+        drop(done);
+        let _ = s.logout().await;
+    }
+
     /// UID → flags of every message (EXAMINE, so looking changes nothing).
     pub async fn flags(&self, user: &str, mailbox: &str) -> Vec<(u32, Vec<String>)> {
         let mut s = self.session(user).await;

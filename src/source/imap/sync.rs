@@ -275,7 +275,7 @@ async fn with_bodies(
 }
 
 /// `UID FETCH` of exactly `uids` (ascending); unsolicited FETCH replies for others are dropped.
-async fn fetch(
+pub(super) async fn fetch(
     session: &mut ImapSession,
     uids: &[u32],
     items: &str,

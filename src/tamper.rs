@@ -1,0 +1,121 @@
+//! Mailbox tampering: an attacker who reads the victim's mailbox deletes the broker's notice or
+//! marks it read before anyone notices. A notice brokerwatch alerted on that disappears, or is
+//! marked read by another client, within `tamper_window` and before it was acknowledged raises
+//! its own alert. brokerwatch itself never sets \Seen (it only PEEKs).
+
+use std::collections::BTreeMap;
+
+use crate::alert::compose::route;
+use crate::config::{AccountSource, Config};
+use crate::event::Severity;
+use crate::process::Processor;
+use crate::source::imap::Timeouts;
+use crate::source::imap::presence::{Presence, presence};
+use crate::store::{NewAlert, now};
+
+/// One pass: checks every watched notice and writes the tampering alerts it finds.
+pub async fn check(p: &Processor) -> anyhow::Result<usize> {
+    let cfg: &Config = &p.config;
+    let since = now() - cfg.tamper_window.as_secs() as i64;
+    // (account, mailbox, uidvalidity) → [(uid, alert id, broker)]
+    let mut groups: BTreeMap<(String, String, u32), Vec<(u32, i64, Option<String>)>> =
+        BTreeMap::new();
+    for (alert, broker, account, mailbox, pos) in p.store.watched_notices(since)? {
+        if p.store.kv_get(&format!("tamper:{alert}"))?.is_some() {
+            continue;
+        }
+        let mut parts = pos.splitn(3, ':').skip(1);
+        let (Some(Ok(v)), Some(Ok(u))) = (
+            parts.next().map(str::parse::<u32>),
+            parts.next().map(str::parse::<u32>),
+        ) else {
+            continue;
+        };
+        groups
+            .entry((account, mailbox, v))
+            .or_default()
+            .push((u, alert, broker));
+    }
+    let timeouts = Timeouts {
+        connect: std::time::Duration::from_secs(20),
+        command: std::time::Duration::from_secs(30),
+    };
+    let mut raised = 0;
+    for ((account, mailbox, v), notices) in groups {
+        let Some(AccountSource::Imap(imap)) = cfg.account(&account).map(|a| &a.source) else {
+            continue;
+        };
+        let uids: Vec<u32> = notices.iter().map(|n| n.0).collect();
+        let found = match presence(imap, &mailbox, v, &uids, &timeouts).await {
+            Ok(f) => f,
+            Err(e) => {
+                tracing::debug!(account = %account, "tamper check skipped: {e}");
+                continue;
+            }
+        };
+        for (uid, alert, broker) in notices {
+            let Some(a) = tampered(
+                p,
+                found.get(&uid).copied(),
+                alert,
+                broker.as_deref(),
+                &account,
+                &mailbox,
+            ) else {
+                continue;
+            };
+            p.store.kv_set(&format!("tamper:{alert}"), "1")?;
+            let id = p.store.insert_alert(&a)?;
+            tracing::error!(alert = id, about = alert, "{}", a.title);
+            raised += 1;
+        }
+    }
+    if raised > 0 {
+        p.outbox_wake.notify_one();
+    }
+    Ok(raised)
+}
+
+fn tampered(
+    p: &Processor,
+    found: Option<Presence>,
+    alert: i64,
+    broker: Option<&str>,
+    account: &str,
+    mailbox: &str,
+) -> Option<NewAlert> {
+    let name = broker
+        .and_then(|b| p.rules.pack(b))
+        .map_or("a broker".to_string(), |pk| pk.name.clone());
+    let (severity, title, what) = match found? {
+        Presence::Gone => (
+            Severity::Critical,
+            format!("A notice from {name} was removed from your mailbox"),
+            "was deleted (or moved) from",
+        ),
+        Presence::Present { seen: true } => (
+            Severity::Warning,
+            format!("A notice from {name} was marked read by another mail client"),
+            "was marked read in",
+        ),
+        Presence::Present { seen: false } => return None,
+    };
+    let body = format!(
+        "The notice of alert #{alert} {what} {account}/{mailbox} minutes after it arrived, before anyone acknowledged it.\n\
+         If that was you, acknowledge alert #{alert}. If not, someone else may be reading your mailbox: \
+         change your e-mail password, check the mailbox's forwarding and filter rules, and check your broker account from its official app."
+    );
+    let (sinks, _) = route(&p.config, severity);
+    Some(NewAlert {
+        kind: "health".into(),
+        severity: severity.as_str().into(),
+        broker: broker.map(str::to_string),
+        event: None,
+        title,
+        body,
+        actionable: false,
+        repeat_secs: None,
+        deliveries: p.deliveries(&sinks),
+        repeat_to: Vec::new(),
+    })
+}
