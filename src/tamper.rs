@@ -11,16 +11,26 @@ use crate::event::Severity;
 use crate::process::Processor;
 use crate::source::imap::Timeouts;
 use crate::source::imap::presence::{Presence, presence};
-use crate::store::{NewAlert, now};
+use crate::store::{NewAlert, WatchedNotice, now};
+
+/// (account, mailbox, UIDVALIDITY).
+type MailboxAt = (String, String, u32);
+/// (uid, alert id, broker).
+type Notice = (u32, i64, Option<String>);
 
 /// One pass: checks every watched notice and writes the tampering alerts it finds.
 pub async fn check(p: &Processor) -> anyhow::Result<usize> {
     let cfg: &Config = &p.config;
     let since = now() - cfg.tamper_window.as_secs() as i64;
-    // (account, mailbox, uidvalidity) → [(uid, alert id, broker)]
-    let mut groups: BTreeMap<(String, String, u32), Vec<(u32, i64, Option<String>)>> =
-        BTreeMap::new();
-    for (alert, broker, account, mailbox, pos) in p.store.watched_notices(since)? {
+    let mut groups: BTreeMap<MailboxAt, Vec<Notice>> = BTreeMap::new();
+    for n in p.store.watched_notices(since)? {
+        let WatchedNotice {
+            alert,
+            broker,
+            account,
+            mailbox,
+            pos,
+        } = n;
         if p.store.kv_get(&format!("tamper:{alert}"))?.is_some() {
             continue;
         }

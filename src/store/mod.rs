@@ -65,6 +65,17 @@ pub struct Recorded<'a> {
     pub received_at: Option<i64>,
 }
 
+/// An alerted notice whose presence in the mailbox is being watched (tampering check).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WatchedNotice {
+    pub alert: i64,
+    pub broker: Option<String>,
+    pub account: String,
+    pub mailbox: String,
+    /// `imap:UIDVALIDITY:UID`.
+    pub pos: String,
+}
+
 /// Health of one watched mailbox.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceHealth {
@@ -343,12 +354,8 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Unacknowledged alerts about genuine notices created since `since`, with where the notice
-    /// sits: (alert id, broker, account, mailbox, position key `imap:V:U`).
-    pub fn watched_notices(
-        &self,
-        since: i64,
-    ) -> Result<Vec<(i64, Option<String>, String, String, String)>, StoreError> {
+    /// Unacknowledged alerts about genuine notices created since `since`, with where the notice sits.
+    pub fn watched_notices(&self, since: i64) -> Result<Vec<WatchedNotice>, StoreError> {
         let c = self.lock();
         let mut st = c.prepare(
             "SELECT a.id, a.broker, m.account, m.mailbox, m.pos FROM alerts a JOIN messages m ON m.id = a.message
@@ -356,7 +363,13 @@ impl Store {
                AND m.pos LIKE 'imap:%' ORDER BY a.id",
         )?;
         let rows = st.query_map([since], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            Ok(WatchedNotice {
+                alert: r.get(0)?,
+                broker: r.get(1)?,
+                account: r.get(2)?,
+                mailbox: r.get(3)?,
+                pos: r.get(4)?,
+            })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
