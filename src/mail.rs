@@ -72,8 +72,11 @@ pub fn parse(raw: &[u8], complete: bool) -> Result<Mail, Unparseable> {
     if raw.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(Unparseable("empty message".into()));
     }
-    let msg = MessageParser::default()
-        .parse(raw)
+    // NOTE: mail-parser promises best effort but has panicked on malformed MIME (a debug
+    // assertion on a message/rfc822 part tree, found by fuzzing); one hostile mail must not take
+    // the daemon down, so a panic becomes an "unparseable" record.
+    let msg = std::panic::catch_unwind(|| MessageParser::default().parse(raw))
+        .map_err(|_| Unparseable("the MIME parser failed on this mail".into()))?
         .ok_or_else(|| Unparseable("no RFC 5322 structure found".into()))?;
     if msg.headers().is_empty() {
         return Err(Unparseable("no header fields".into()));
