@@ -89,7 +89,8 @@ pub fn on_event(
     )))
 }
 
-fn health_alert(
+/// An alert about brokerwatch's own watch (kind `health`): informative, never repeated.
+pub fn health_alert(
     severity: Severity,
     title: String,
     body: String,

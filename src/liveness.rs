@@ -5,6 +5,7 @@
 use crate::alert::compose::route;
 use crate::config::{Config, SinkKind};
 use crate::event::Severity;
+use crate::health::health_alert;
 use crate::rules::RuleSet;
 use crate::store::{NewAlert, NewDelivery, Store, StoreError};
 use crate::units::format_duration;
@@ -30,7 +31,7 @@ pub fn due(
                 .pack(&broker)
                 .map_or(broker.clone(), |p| p.name.clone());
             let (sinks, _) = route(config, Severity::Warning);
-            out.push(alert(
+            out.push(health_alert(
                 Severity::Warning,
                 format!("No mail from {name} for {} days — was your registered e-mail address changed?", (now - last) / 86_400),
                 format!(
@@ -52,7 +53,7 @@ pub fn due(
             let status = crate::status::report(config, store)?;
             let to = deliveries(&[SinkKind::Telegram]);
             if !to.is_empty() {
-                out.push(alert(
+                out.push(health_alert(
                     Severity::Info,
                     format!(
                         "brokerwatch is watching (heartbeat every {})",
@@ -65,26 +66,6 @@ pub fn due(
         }
     }
     Ok(out)
-}
-
-fn alert(
-    severity: Severity,
-    title: String,
-    body: String,
-    deliveries: Vec<NewDelivery>,
-) -> NewAlert {
-    NewAlert {
-        kind: "health".into(),
-        severity: severity.as_str().into(),
-        broker: None,
-        event: None,
-        title,
-        body,
-        actionable: false,
-        repeat_secs: None,
-        deliveries,
-        repeat_to: Vec::new(),
-    }
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use crate::alert::compose::route;
 use crate::config::{AccountSource, Config};
 use crate::event::Severity;
+use crate::health::health_alert;
 use crate::process::Processor;
 use crate::source::imap::Timeouts;
 use crate::source::imap::presence::{Presence, presence};
@@ -116,16 +117,7 @@ fn tampered(
          change your e-mail password, check the mailbox's forwarding and filter rules, and check your broker account from its official app."
     );
     let (sinks, _) = route(&p.config, severity);
-    Some(NewAlert {
-        kind: "health".into(),
-        severity: severity.as_str().into(),
-        broker: broker.map(str::to_string),
-        event: None,
-        title,
-        body,
-        actionable: false,
-        repeat_secs: None,
-        deliveries: p.deliveries(&sinks),
-        repeat_to: Vec::new(),
-    })
+    let mut alert = health_alert(severity, title, body, p.deliveries(&sinks));
+    alert.broker = broker.map(str::to_string);
+    Some(alert)
 }
