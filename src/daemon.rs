@@ -10,9 +10,6 @@ use tokio::sync::{Notify, mpsc, watch};
 use tokio::task::JoinSet;
 
 use crate::alert::Response;
-use crate::alert::command::CommandSink;
-use crate::alert::console::ConsoleSink;
-use crate::alert::desktop::DesktopSink;
 use crate::alert::outbox::{Outbox, Sinks};
 use crate::alert::telegram::TelegramSink;
 use crate::config::{AccountSource, Config};
@@ -115,29 +112,19 @@ fn build_sinks(
     config: &Config,
     responses: mpsc::Sender<(Option<i64>, Response)>,
 ) -> anyhow::Result<Sinks> {
-    let mut sinks = Sinks::default();
-    if config.sinks.console {
-        sinks.console = Some(ConsoleSink);
-    }
-    if let Some(d) = &config.sinks.desktop {
-        // Desktop answers have no chat to reply to.
-        let (tx, mut rx) = mpsc::channel::<Response>(16);
-        tokio::spawn(async move {
-            while let Some(r) = rx.recv().await {
-                if responses.send((None, r)).await.is_err() {
-                    break;
-                }
+    // Desktop answers have no chat to reply to.
+    let (tx, mut rx) = mpsc::channel::<Response>(16);
+    tokio::spawn(async move {
+        while let Some(r) = rx.recv().await {
+            if responses.send((None, r)).await.is_err() {
+                break;
             }
-        });
-        sinks.desktop = Some(DesktopSink::new(d).with_responses(tx));
+        }
+    });
+    match Sinks::from_config(config, tx) {
+        (sinks, None) => Ok(sinks),
+        (_, Some(e)) => Err(e.into()),
     }
-    if let Some(t) = &config.sinks.telegram {
-        sinks.telegram = Some(Arc::new(TelegramSink::new(t)?));
-    }
-    if let Some(c) = &config.sinks.command {
-        sinks.command = Some(CommandSink::new(c));
-    }
-    Ok(sinks)
 }
 
 fn spawn_sources(

@@ -92,15 +92,16 @@ impl Processor {
         })
     }
 
+    /// Judges and records one message: None if it was already processed, else whether it alerted.
     fn process_one(
         &self,
         mb: &MailboxId,
         m: &RawMessage,
         first_run_since: Option<i64>,
         ctx: &Context,
-    ) -> Result<bool, HandlerError> {
+    ) -> Result<Option<bool>, HandlerError> {
         if self.store.seen_position(mb, &m.position)? {
-            return Ok(false);
+            return Ok(None);
         }
         let judged = judge(&m.bytes, m.complete, &self.rules, ctx);
         let v = &judged.verdict;
@@ -138,7 +139,7 @@ impl Processor {
                 self.correlate(v);
             }
         }
-        Ok(id.is_some())
+        Ok(Some(id.is_some()))
     }
 
     /// After an unexpected security notice: does it complete a takeover chain?
@@ -200,9 +201,11 @@ impl MailHandler for Processor {
         let mut new = 0;
         let mut alerted = false;
         for m in &messages {
-            let before = self.store.seen_position(mb, &m.position)?;
-            alerted |= self.process_one(mb, m, first_run_since, &ctx)?;
-            new += usize::from(!before);
+            // None: already processed at this position (a replay after a crash or restart).
+            if let Some(alert) = self.process_one(mb, m, first_run_since, &ctx)? {
+                new += 1;
+                alerted |= alert;
+            }
         }
         if alerted {
             self.outbox_wake.notify_one();

@@ -6,13 +6,14 @@ use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::sync::{Notify, watch};
+use tokio::sync::{Notify, mpsc, watch};
 
 use super::command::CommandSink;
 use super::console::ConsoleSink;
 use super::desktop::DesktopSink;
-use super::telegram::TelegramSink;
-use super::{AlertKind, AlertMessage, Delivered, DeliveryError};
+use super::telegram::{TelegramSetupError, TelegramSink};
+use super::{AlertKind, AlertMessage, Delivered, DeliveryError, Response};
+use crate::config::Config;
 use crate::event::Severity;
 use crate::store::{AlertRow, DeliveryRow, DeliveryState, Store, StoreError, now};
 
@@ -30,6 +31,35 @@ pub struct Sinks {
     pub desktop: Option<DesktopSink>,
     pub telegram: Option<Arc<TelegramSink>>,
     pub command: Option<CommandSink>,
+}
+
+impl Sinks {
+    /// The sinks the config enables. Desktop button clicks go to `desktop_responses`. A Telegram
+    /// sink that cannot be built (unreadable token, bad URL) is left out and its error returned
+    /// beside the rest, so each caller decides whether that is fatal.
+    pub fn from_config(
+        config: &Config,
+        desktop_responses: mpsc::Sender<Response>,
+    ) -> (Sinks, Option<TelegramSetupError>) {
+        let mut sinks = Sinks::default();
+        if config.sinks.console {
+            sinks.console = Some(ConsoleSink);
+        }
+        if let Some(d) = &config.sinks.desktop {
+            sinks.desktop = Some(DesktopSink::new(d).with_responses(desktop_responses));
+        }
+        let mut error = None;
+        if let Some(t) = &config.sinks.telegram {
+            match TelegramSink::new(t) {
+                Ok(s) => sinks.telegram = Some(Arc::new(s)),
+                Err(e) => error = Some(e),
+            }
+        }
+        if let Some(c) = &config.sinks.command {
+            sinks.command = Some(CommandSink::new(c));
+        }
+        (sinks, error)
+    }
 }
 
 /// Delivers what the store says is due.

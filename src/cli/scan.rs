@@ -140,21 +140,9 @@ fn print_verdict(mb: &MailboxId, m: &RawMessage, v: &Verdict, as_json: bool) {
 
 async fn deliver_pending(cfg: &crate::config::Config, store: Store, wake: Arc<Notify>) {
     let (tx, _rx) = tokio::sync::mpsc::channel(1);
-    let mut sinks = Sinks::default();
-    if cfg.sinks.console {
-        sinks.console = Some(crate::alert::console::ConsoleSink);
-    }
-    if let Some(d) = &cfg.sinks.desktop {
-        sinks.desktop = Some(crate::alert::desktop::DesktopSink::new(d).with_responses(tx));
-    }
-    if let Some(t) = &cfg.sinks.telegram {
-        match crate::alert::telegram::TelegramSink::new(t) {
-            Ok(s) => sinks.telegram = Some(Arc::new(s)),
-            Err(e) => eprintln!("brokerwatch: telegram: {e}"),
-        }
-    }
-    if let Some(c) = &cfg.sinks.command {
-        sinks.command = Some(crate::alert::command::CommandSink::new(c));
+    let (sinks, telegram_error) = Sinks::from_config(cfg, tx);
+    if let Some(e) = telegram_error {
+        eprintln!("brokerwatch: telegram: {e}");
     }
     let outbox = Outbox::new(store.clone(), sinks, wake);
     let start = Instant::now();
