@@ -93,6 +93,12 @@ impl Dovecot {
         self.dir.path()
     }
 
+    /// The server's own directory: `mail/<user>` holds each user's Maildir, `dovecot.conf` the
+    /// configuration (benchmarks delete index caches here).
+    pub fn dir(&self) -> &Path {
+        self.root()
+    }
+
     /// Starts the (stopped) server again: same ports, same data.
     pub fn start_again(&self) {
         // NOTE: the daemonized master keeps inherited pipes open, so `output()` would wait
