@@ -5,6 +5,8 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures::{Stream, StreamExt};
+
 use sd_notify::NotifyState;
 use tokio::sync::{Notify, mpsc, watch};
 use tokio::task::JoinSet;
@@ -13,6 +15,7 @@ use crate::alert::Response;
 use crate::alert::outbox::{Outbox, Sinks};
 use crate::alert::telegram::TelegramSink;
 use crate::config::{AccountSource, Config};
+use crate::live::Live;
 use crate::process::Processor;
 use crate::respond::Responder;
 use crate::rules::RuleSet;
@@ -28,8 +31,20 @@ pub async fn run(
     rules: RuleSet,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
+    serve(config, rules, shutdown, futures::stream::pending()).await
+}
+
+/// [`run`], reloading the configuration file and rules at each item of `reloads` (SIGHUP in
+/// `brokerwatch run`). A reload that fails keeps the last good configuration and rules.
+pub async fn serve(
+    config: Config,
+    rules: RuleSet,
+    shutdown: impl Future<Output = ()>,
+    reloads: impl Stream<Item = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     let config = Arc::new(config);
     let rules = Arc::new(rules);
+    let live = Live::new(config.clone(), rules.clone());
     let store = Store::open(&config.db_path())?;
     // `brokerwatch health` counts a mailbox's staleness from this at the earliest.
     store.kv_set(crate::cli::health::STARTED_AT_KEY, &now().to_string())?;
@@ -40,8 +55,7 @@ pub async fn run(
     let telegram = sinks.telegram.clone();
     let processor = Arc::new(Processor {
         store: store.clone(),
-        config: config.clone(),
-        rules: rules.clone(),
+        live: live.clone(),
         outbox_wake: wake.clone(),
         alerts_enabled: true,
         on_verdict: None,
@@ -67,9 +81,9 @@ pub async fn run(
     tasks.spawn(watch_tampering(processor.clone(), stop_rx.clone()));
     let responder = Responder {
         store: store.clone(),
-        config: config.clone(),
-        rules: rules.clone(),
+        live: live.clone(),
     };
+    tasks.spawn(reload_on(reloads, live, stop_rx.clone()));
     tasks.spawn(answer(
         responder,
         resp_rx,
@@ -289,7 +303,8 @@ async fn liveness(p: Arc<Processor>, mut stop: watch::Receiver<bool>) {
             _ = tick.tick() => {}
             _ = stop.changed() => return,
         }
-        let due = crate::liveness::due(&p.store, &p.config, &p.rules, now(), |s| p.deliveries(s));
+        let (config, rules) = (p.config(), p.rules());
+        let due = crate::liveness::due(&p.store, &config, &rules, now(), |s| p.deliveries(s));
         match due {
             Ok(alerts) => {
                 for a in alerts {
@@ -307,7 +322,7 @@ async fn liveness(p: Arc<Processor>, mut stop: watch::Receiver<bool>) {
 
 /// Checks recently alerted notices for deletion or foreign \\Seen every `tamper_check`.
 async fn watch_tampering(p: Arc<Processor>, mut stop: watch::Receiver<bool>) {
-    let mut tick = tokio::time::interval(p.config.tamper_check);
+    let mut tick = tokio::time::interval(p.config().tamper_check);
     loop {
         tokio::select! {
             _ = tick.tick() => {}
@@ -317,6 +332,64 @@ async fn watch_tampering(p: Arc<Processor>, mut stop: watch::Receiver<bool>) {
             tracing::error!("tamper check failed: {e}");
         }
     }
+}
+
+/// Reloads at each item of `reloads` until stopped.
+async fn reload_on(
+    reloads: impl Stream<Item = ()> + Send + 'static,
+    live: Live,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut reloads = std::pin::pin!(reloads);
+    loop {
+        tokio::select! {
+            r = reloads.next() => if r.is_none() { return },
+            _ = stop.changed() => return,
+        }
+        let l = live.clone();
+        let outcome = tokio::task::spawn_blocking(move || crate::reload::reload(&l)).await;
+        let status = match outcome {
+            Ok(Ok(applied)) => {
+                for note in &applied.not_applied {
+                    tracing::warn!("reload: {note}");
+                }
+                tracing::info!(
+                    packs = applied.packs,
+                    rules = applied.rules,
+                    "reloaded the configuration and rules"
+                );
+                format!(
+                    "reloaded: {} rule(s) in {} pack(s)",
+                    applied.rules, applied.packs
+                )
+            }
+            Ok(Err(problems)) => {
+                for p in &problems.0 {
+                    tracing::error!("reload: {p}");
+                }
+                tracing::error!(
+                    "reload failed ({} problem(s)): still running on the last good configuration and rules",
+                    problems.0.len()
+                );
+                "reload failed: running on the last good configuration and rules".to_string()
+            }
+            Err(e) => {
+                tracing::error!("reload failed: {e}");
+                "reload failed: running on the last good configuration and rules".to_string()
+            }
+        };
+        let _ = sd_notify::notify(&[NotifyState::Status(&status)]);
+    }
+}
+
+/// Each SIGHUP, as a stream. The handler is installed at once, so a SIGHUP that arrives before
+/// the daemon is ready is a reload, not the default "terminate".
+pub fn hangups() -> std::io::Result<impl Stream<Item = ()> + Send + 'static> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let hup = signal(SignalKind::hangup())?;
+    Ok(futures::stream::unfold(hup, |mut hup| async move {
+        hup.recv().await.map(|()| ((), hup))
+    }))
 }
 
 /// Resolves on SIGTERM or SIGINT.

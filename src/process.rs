@@ -9,6 +9,7 @@ use tokio::sync::Notify;
 use crate::alert::compose::{compose, route};
 use crate::assess::{Context, Verdict};
 use crate::config::{Config, SinkKind};
+use crate::live::Live;
 use crate::mail;
 use crate::pipeline::judge;
 use crate::rules::{RuleSet, classify};
@@ -31,8 +32,8 @@ pub type VerdictHook = Box<dyn Fn(&MailboxId, &RawMessage, &Verdict) + Send + Sy
 /// Shared by all source tasks.
 pub struct Processor {
     pub store: Store,
-    pub config: Arc<Config>,
-    pub rules: Arc<RuleSet>,
+    /// The configuration and rules to judge by (replaced on reload).
+    pub live: Live,
     /// Woken after an alert is written, so the outbox delivers at once.
     pub outbox_wake: Arc<Notify>,
     /// `scan` without `--alert`: record verdicts, create no alert.
@@ -42,13 +43,23 @@ pub struct Processor {
 }
 
 impl Processor {
+    /// The current configuration.
+    pub fn config(&self) -> Arc<Config> {
+        self.live.config()
+    }
+
+    /// The current rules.
+    pub fn rules(&self) -> Arc<RuleSet> {
+        self.live.rules()
+    }
+
     /// The delivery rows for these sinks (one per Telegram chat).
     pub fn deliveries(&self, sinks: &[SinkKind]) -> Vec<NewDelivery> {
         let mut out = Vec::new();
         for s in sinks {
             match s {
                 SinkKind::Telegram => {
-                    if let Some(t) = &self.config.sinks.telegram {
+                    if let Some(t) = &self.config().sinks.telegram {
                         out.extend(t.chat_ids.iter().map(|c| NewDelivery {
                             sink: "telegram".into(),
                             target: c.to_string(),
@@ -66,9 +77,10 @@ impl Processor {
 
     /// The alert row a verdict calls for (None: nothing to tell).
     pub fn plan_alert(&self, v: &Verdict, links: &[crate::text::Link]) -> Option<NewAlert> {
-        let pack = v.broker.as_deref().and_then(|b| self.rules.pack(b));
+        let rules = self.rules();
+        let pack = v.broker.as_deref().and_then(|b| rules.pack(b));
         let c = compose(v, pack, links)?;
-        let (sinks, repeat) = route(&self.config, c.severity);
+        let (sinks, repeat) = route(&self.config(), c.severity);
         let repeat_to: Vec<NewDelivery> = if c.actionable && repeat.is_some() {
             // Repeats go to the sinks that reach a person, not to the log.
             self.deliveries(&sinks)
@@ -98,12 +110,13 @@ impl Processor {
         mb: &MailboxId,
         m: &RawMessage,
         first_run_since: Option<i64>,
+        rules: &RuleSet,
         ctx: &Context,
     ) -> Result<Option<bool>, HandlerError> {
         if self.store.seen_position(mb, &m.position)? {
             return Ok(None);
         }
-        let judged = judge(&m.bytes, m.complete, &self.rules, ctx);
+        let judged = judge(&m.bytes, m.complete, rules, ctx);
         let v = &judged.verdict;
         if let Some(cb) = &self.on_verdict {
             cb(mb, m, v);
@@ -144,10 +157,11 @@ impl Processor {
 
     /// After an unexpected security notice: does it complete a takeover chain?
     fn correlate(&self, v: &Verdict) {
-        let Some(pack) = v.broker.as_deref().and_then(|b| self.rules.pack(b)) else {
+        let rules = self.rules();
+        let Some(pack) = v.broker.as_deref().and_then(|b| rules.pack(b)) else {
             return;
         };
-        match crate::takeover::check(&self.store, &self.config, pack, |s| self.deliveries(s)) {
+        match crate::takeover::check(&self.store, &self.config(), pack, |s| self.deliveries(s)) {
             Ok(Some(a)) => match self.store.insert_alert(&a) {
                 Ok(id) => {
                     tracing::error!(alert = id, broker = %pack.id, "possible account takeover")
@@ -174,7 +188,7 @@ impl MailHandler for Processor {
             // Unreadable headers: fetch the whole thing and let the pipeline record it.
             return true;
         };
-        if classify(&self.rules, &m).pack.is_some() {
+        if classify(&self.rules(), &m).pack.is_some() {
             return true;
         }
         let name = m
@@ -193,8 +207,10 @@ impl MailHandler for Processor {
     ) -> Result<usize, HandlerError> {
         let now = store::now();
         let expectations = self.store.active_expectations(now)?;
+        // One snapshot for the whole batch: a reload never splits a message's judgement.
+        let live = self.live.snapshot();
         let ctx = Context {
-            config: &self.config,
+            config: &live.config,
             expectations: &expectations,
             now,
         };
@@ -202,7 +218,7 @@ impl MailHandler for Processor {
         let mut alerted = false;
         for m in &messages {
             // None: already processed at this position (a replay after a crash or restart).
-            if let Some(alert) = self.process_one(mb, m, first_run_since, &ctx)? {
+            if let Some(alert) = self.process_one(mb, m, first_run_since, &live.rules, &ctx)? {
                 new += 1;
                 alerted |= alert;
             }
@@ -231,7 +247,7 @@ impl MailHandler for Processor {
             }
         };
         let alert = r.and_then(|_| {
-            crate::health::on_event(&self.store, &self.config, mb, &event, |s| {
+            crate::health::on_event(&self.store, &self.config(), mb, &event, |s| {
                 self.deliveries(s)
             })
         });

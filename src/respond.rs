@@ -1,14 +1,12 @@
 //! Answers from people (Telegram commands and buttons, desktop actions): acknowledge, "not me",
 //! snooze, expect, mute, status. Each returns the text to send back.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use crate::alert::Response;
 use crate::alert::compose::playbook;
-use crate::config::Config;
 use crate::event::EventKind;
-use crate::rules::RuleSet;
+use crate::live::Live;
 use crate::store::{Store, StoreError, now};
 use crate::units::format_duration;
 
@@ -17,8 +15,8 @@ pub const DEFAULT_EXPECT: Duration = Duration::from_secs(24 * 3600);
 
 pub struct Responder {
     pub store: Store,
-    pub config: Arc<Config>,
-    pub rules: Arc<RuleSet>,
+    /// The configuration and rules in force (replaced on reload).
+    pub live: Live,
 }
 
 impl Responder {
@@ -46,7 +44,7 @@ impl Responder {
                     format!("Alert #{alert_id} does not exist or was already acknowledged.")
                 })
             }
-            Response::Status { .. } => crate::status::report(&self.config, &self.store),
+            Response::Status { .. } => crate::status::report(&self.live.config(), &self.store),
             Response::Expect {
                 broker,
                 event,
@@ -71,7 +69,8 @@ impl Responder {
         };
         self.store.not_me(id)?;
         tracing::error!(alert = id, by = %by, "answered NOT ME");
-        let pack = alert.broker.as_deref().and_then(|b| self.rules.pack(b));
+        let rules = self.live.rules();
+        let pack = alert.broker.as_deref().and_then(|b| rules.pack(b));
         let mut text = format!(
             "🚨 Alert #{id} was NOT you. Act now — do not use any link from the mail.\n{}",
             alert.title
@@ -93,8 +92,9 @@ impl Responder {
         for_: Option<Duration>,
         by: &str,
     ) -> Result<String, StoreError> {
-        let Some(pack) = self.rules.pack(broker) else {
-            let known: Vec<&str> = self.rules.packs.iter().map(|p| p.id.as_str()).collect();
+        let rules = self.live.rules();
+        let Some(pack) = rules.pack(broker) else {
+            let known: Vec<&str> = rules.packs.iter().map(|p| p.id.as_str()).collect();
             return Ok(format!(
                 "Unknown broker `{broker}`. Known: {}",
                 known.join(", ")

@@ -4,6 +4,7 @@
 //! its own alert. brokerwatch itself never sets \Seen (it only PEEKs).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use crate::alert::compose::route;
 use crate::config::{AccountSource, Config};
@@ -21,7 +22,7 @@ type Notice = (u32, i64, Option<String>);
 
 /// One pass: checks every watched notice and writes the tampering alerts it finds.
 pub async fn check(p: &Processor) -> anyhow::Result<usize> {
-    let cfg: &Config = &p.config;
+    let cfg: Arc<Config> = p.config();
     let since = now() - cfg.tamper_window.as_secs() as i64;
     let mut groups: BTreeMap<MailboxAt, Vec<Notice>> = BTreeMap::new();
     for n in p.store.watched_notices(since)? {
@@ -95,8 +96,9 @@ fn tampered(
     account: &str,
     mailbox: &str,
 ) -> Option<NewAlert> {
+    let rules = p.rules();
     let name = broker
-        .and_then(|b| p.rules.pack(b))
+        .and_then(|b| rules.pack(b))
         .map_or("a broker".to_string(), |pk| pk.name.clone());
     let (severity, title, what) = match found? {
         Presence::Gone => (
@@ -116,7 +118,7 @@ fn tampered(
          If that was you, acknowledge alert #{alert}. If not, someone else may be reading your mailbox: \
          change your e-mail password, check the mailbox's forwarding and filter rules, and check your broker account from its official app."
     );
-    let (sinks, _) = route(&p.config, severity);
+    let (sinks, _) = route(&p.config(), severity);
     let mut alert = health_alert(severity, title, body, p.deliveries(&sinks));
     alert.broker = broker.map(str::to_string);
     Some(alert)

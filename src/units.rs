@@ -9,6 +9,11 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     if t.is_empty() {
         return Err("empty duration".into());
     }
+    if t.ends_with("ms") {
+        return Err(format!(
+            "invalid duration `{t}`: the smallest unit is whole seconds (e.g. 1s)"
+        ));
+    }
     let mut total: u64 = 0;
     let mut num = String::new();
     let mut saw_unit = false;

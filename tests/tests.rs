@@ -8,5 +8,6 @@ mod desktop;
 mod golden;
 mod imap;
 mod ops;
+mod reload;
 mod robust;
 mod telegram;

@@ -34,8 +34,7 @@ pub fn run(
     };
     let responder = Responder {
         store,
-        config: cfg.into(),
-        rules: rules.into(),
+        live: crate::live::Live::new(cfg.into(), rules.into()),
     };
     let reply = responder.handle(&Response::Expect {
         broker: broker.to_string(),

@@ -19,6 +19,9 @@ pub fn run(cfg_path: Option<&Path>) -> anyhow::Result<Outcome> {
         .worker_threads(2)
         .enable_all()
         .build()?;
-    rt.block_on(daemon::run(cfg, rules, daemon::shutdown_signal()))?;
+    rt.block_on(async {
+        let hangups = daemon::hangups()?;
+        daemon::serve(cfg, rules, daemon::shutdown_signal(), hangups).await
+    })?;
     Ok(Outcome::Ok)
 }

@@ -47,8 +47,7 @@ pub fn run(
     let wake = Arc::new(Notify::new());
     let processor = Processor {
         store: store.clone(),
-        config: cfg.clone(),
-        rules: Arc::new(rules),
+        live: crate::live::Live::new(cfg.clone(), Arc::new(rules)),
         outbox_wake: wake.clone(),
         alerts_enabled: alert,
         on_verdict: Some(Box::new(move |mb, m, v| print_verdict(mb, m, v, as_json))),

@@ -61,14 +61,14 @@ pub struct Config {
 }
 
 /// One mailbox owner: an IMAP login or a local Maildir.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Account {
     /// A short name, unique in the config; part of every message key.
     pub name: String,
     pub source: AccountSource,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum AccountSource {
     Imap(ImapAccount),
     Maildir(MaildirAccount),
@@ -85,7 +85,7 @@ pub enum TlsMode {
     None,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ImapAccount {
     pub host: String,
     pub port: u16,
@@ -102,7 +102,7 @@ pub struct ImapAccount {
     pub idle_refresh: Duration,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct MaildirAccount {
     /// The Maildir root (holding `new/` and `cur/`).
     pub path: PathBuf,
@@ -151,7 +151,7 @@ pub struct Policy {
     pub repeat: Option<Duration>,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Sinks {
     pub console: bool,
     pub desktop: Option<DesktopConfig>,
@@ -159,7 +159,7 @@ pub struct Sinks {
     pub command: Option<CommandConfig>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct DesktopConfig {
     pub app_name: String,
 }
@@ -172,7 +172,7 @@ pub enum TelegramFormat {
     Html,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct TelegramConfig {
     pub token: SecretSource,
     /// Alerts go to these chats, and commands are accepted only from them.
@@ -185,7 +185,7 @@ pub struct TelegramConfig {
 }
 
 /// Runs a program per alert with the alert as JSON on stdin.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct CommandConfig {
     pub program: String,
     pub args: Vec<String>,
