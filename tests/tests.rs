@@ -10,4 +10,5 @@ mod imap;
 mod ops;
 mod reload;
 mod robust;
+mod secrets;
 mod telegram;

@@ -1,0 +1,227 @@
+//! The bot token and the IMAP passwords never show: a full run of the real binary with every log
+//! level on (`RUST_LOG=trace`, dependencies included) through a delivered alert, Telegram 500s, a
+//! Telegram outage, a refused IMAP login and a `/status` command; then `check`, `status`,
+//! `doctor` and `alert-test`. Every line printed, every message sent and the state database are
+//! searched for the secrets.
+
+use std::os::unix::fs::PermissionsExt as _;
+use std::path::Path;
+use std::time::Duration;
+
+use crate::util::dovecot::Dovecot;
+use crate::util::fakebot::{FakeBot, Fault, TOKEN};
+use crate::util::proc::{Daemon, command};
+
+const WRONG_PASSWORD: &str = "bob-Wr0ng-s3cret-Pw";
+const CHAT: i64 = 4242;
+
+fn notice(n: u32) -> Vec<u8> {
+    let date = "Tue, 24 Nov 2026 09:37:00 +0900";
+    format!(
+        "From: SBI <info@sbisec.co.jp>\r\nTo: alice@example.com\r\n\
+         Subject: =?UTF-8?B?44CQU0JJ6Ki85Yi444CR5Ye66YeR5oyH56S644KS5Y+X44GR5LuY44GR44G+44GX44Gf?=\r\n\
+         Date: {date}\r\nMessage-ID: <secret-{n}@sbisec.co.jp>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\
+         以下の内容で出金指示を受け付けました。\r\n出金金額：{n},000円\r\n"
+    )
+    .into_bytes()
+}
+
+fn secret_file(dir: &Path, name: &str, value: &str) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, format!("{value}\n")).unwrap();
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
+    p.display().to_string()
+}
+
+fn config(dir: &Path, d: &Dovecot, bot: &FakeBot) -> std::path::PathBuf {
+    let good = secret_file(dir, "alice-pw", Dovecot::password("alice"));
+    let bad = secret_file(dir, "bob-pw", WRONG_PASSWORD);
+    let account = |name: &str, user: &str, pw: &str| {
+        format!(
+            "  - name: {name}\n    imap: {{host: localhost, port: {port}, username: {user}, \
+             password: {{file: {pw}}}, ca_file: {ca}, mailboxes: [INBOX]}}\n",
+            port = d.imaps_port,
+            ca = d.ca_path.display(),
+        )
+    };
+    let cfg = dir.join("config.yaml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "state_dir: state\nfirst_run_lookback: 1d\ncannot_watch_after: 1s\n\
+             accounts:\n{alice}{bob}\
+             sinks:\n  console: true\n  desktop: {{enabled: false}}\n  \
+             telegram: {{token: {{env: BW_SECRET_TOKEN}}, chat_ids: [{CHAT}], api_url: '{url}', commands: true}}\n",
+            alice = account("home", "alice", &good),
+            bob = account("other", "bob", &bad),
+            url = bot.url(),
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&cfg, std::fs::Permissions::from_mode(0o600)).unwrap();
+    cfg
+}
+
+fn bw(home: &Path, cfg: &Path) -> std::process::Command {
+    let mut c = command(home);
+    c.arg("-c")
+        .arg(cfg)
+        .env("RUST_LOG", "trace")
+        .env("BW_SECRET_TOKEN", TOKEN);
+    c
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn no_secret_in_any_output_of_a_full_run() {
+    let d = tokio::task::spawn_blocking(Dovecot::start).await.unwrap();
+    let bot = FakeBot::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path();
+    let cfg = config(home, &d, &bot);
+    let daemon = Daemon::spawn({
+        let mut c = bw(home, &cfg);
+        c.arg("run");
+        c
+    });
+
+    // A delivered alert, after two 500s.
+    bot.fail_next_on("sendMessage", 2, Fault::ServerError);
+    d.append("alice", "INBOX", &notice(1)).await;
+    let got = bot
+        .wait_for("sendMessage", 3, Duration::from_secs(30))
+        .await;
+    assert!(got.len() >= 3, "{}", daemon.output());
+    // An outage: network errors while the next alert waits.
+    bot.down().await;
+    d.append("alice", "INBOX", &notice(2)).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    bot.up().await;
+    // A command answered in the chat.
+    bot.inject_message(CHAT, "/status");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let texts: Vec<String> = bot.delivered().into_iter().filter_map(|r| r.text).collect();
+        let alerts = texts.iter().filter(|t| t.contains("出金")).count();
+        let cannot_watch = texts.iter().any(|t| t.contains("other/INBOX"));
+        let status = texts.iter().any(|t| t.contains("home/INBOX"));
+        if alerts >= 2 && cannot_watch && status {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "not everything arrived: {texts:#?}\n{}",
+            daemon.output()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    daemon.signal(15);
+    let (status, mut everything) =
+        tokio::task::spawn_blocking(move || daemon.wait(Duration::from_secs(30)))
+            .await
+            .unwrap();
+    assert_eq!(status.code(), Some(0), "{everything}");
+    // The run really logged its internals and its failures.
+    for want in ["TRACE", "login failed", "alert recorded"] {
+        assert!(
+            everything.contains(want),
+            "missing `{want}` in the run's output"
+        );
+    }
+
+    for sub in [&["check"][..], &["status"], &["doctor"], &["alert-test"]] {
+        let out = tokio::process::Command::from({
+            let mut c = bw(home, &cfg);
+            c.args(sub);
+            c
+        })
+        .output()
+        .await
+        .unwrap();
+        everything.push_str(&String::from_utf8_lossy(&out.stdout));
+        everything.push_str(&String::from_utf8_lossy(&out.stderr));
+    }
+    for r in bot.requests() {
+        everything.push_str(&r.text.unwrap_or_default());
+    }
+    let mut state = Vec::new();
+    for f in ["brokerwatch.sqlite", "brokerwatch.sqlite-wal"] {
+        state.extend(std::fs::read(home.join("state").join(f)).unwrap_or_default());
+    }
+    let state = String::from_utf8_lossy(&state);
+
+    let token_secret = TOKEN.split_once(':').map(|(_, s)| s).unwrap();
+    for (what, secret) in [
+        ("bot token", token_secret),
+        ("IMAP password", Dovecot::password("alice")),
+        ("wrong IMAP password", WRONG_PASSWORD),
+    ] {
+        assert!(
+            !everything.contains(secret),
+            "the {what} appears in the output:\n{}",
+            everything
+                .lines()
+                .filter(|l| l.contains(secret))
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+        assert!(
+            !state.contains(secret),
+            "the {what} is in the state database"
+        );
+    }
+    eprintln!(
+        "secrets: {} lines and {} bytes of state searched, none found",
+        everything.lines().count(),
+        state.len()
+    );
+}
+
+#[test]
+fn secrets_readable_by_others_are_warned_about() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path();
+    let pw = home.join("imap-password");
+    std::fs::write(&pw, "pw\n").unwrap();
+    let cfg = home.join("config.yaml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "state_dir: state\naccounts:\n  - name: a\n    imap: {{host: imap.example.com, username: u, password: {{file: {}}}}}\n  \
+             - name: b\n    imap: {{host: imap.example.com, username: v, password: {{command: 'pass show mail'}}}}\n",
+            pw.display()
+        ),
+    )
+    .unwrap();
+    let check = || {
+        let out = command(home)
+            .arg("-c")
+            .arg(&cfg)
+            .arg("check")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr)
+    };
+    let mode =
+        |p: &Path, m: u32| std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap();
+
+    mode(&pw, 0o644);
+    mode(&cfg, 0o644);
+    let out = check();
+    assert!(
+        out.contains(&format!(
+            "secret file {} is readable by other users",
+            pw.display()
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains("names a secret command and is readable by other users"),
+        "{out}"
+    );
+
+    mode(&pw, 0o600);
+    mode(&cfg, 0o600);
+    let out = check();
+    assert!(!out.contains("readable by other users"), "{out}");
+}
