@@ -11,4 +11,5 @@ mod ops;
 mod reload;
 mod robust;
 mod secrets;
+mod storage;
 mod telegram;

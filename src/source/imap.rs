@@ -60,7 +60,7 @@ pub enum ImapError {
     NoUidValidity(String),
     #[error("the stored checkpoint is not an IMAP checkpoint")]
     WrongCheckpoint,
-    #[error("mail handler failed: {0:#}")]
+    #[error("cannot record mail in the state database (nothing is marked processed): {0:#}")]
     Handler(anyhow::Error),
 }
 

@@ -36,7 +36,7 @@ pub enum MaildirError {
     },
     #[error("the stored checkpoint is not a Maildir checkpoint")]
     WrongCheckpoint,
-    #[error("mail handler failed: {0:#}")]
+    #[error("cannot record mail in the state database (nothing is marked processed): {0:#}")]
     Handler(anyhow::Error),
 }
 
@@ -128,7 +128,7 @@ fn report(
             handler.source_event(mailbox, SourceEvent::Ok);
         }
         Ok(_) => {}
-        Err(MaildirError::Handler(e)) => tracing::warn!(%mailbox, "{e:#}; retrying next poll"),
+        Err(e @ MaildirError::Handler(_)) => tracing::error!(%mailbox, "{e}; retrying next poll"),
         Err(e) => {
             tracing::warn!(%mailbox, "{e}");
             *healthy = Some(false);

@@ -88,21 +88,48 @@ pub struct SourceHealth {
 impl Store {
     /// Opens (creating if needed) the database and brings its schema up to date.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
+        use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _};
+        // Alerts quote the user's notices (amounts, banks): only the user may read the state.
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|source| StoreError::Dir {
-                path: dir.display().to_string(),
-                source,
-            })?;
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)
+                .map_err(|source| StoreError::Dir {
+                    path: dir.display().to_string(),
+                    source,
+                })?;
         }
         let label = path.display().to_string();
-        let conn = Connection::open(path).map_err(|source| StoreError::Open {
+        let open_err = |source| StoreError::Open {
             path: label.clone(),
             source,
+        };
+        if !path.exists() {
+            // SQLite gives its -wal and -shm files the database file's mode.
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(path)
+                .map_err(|e| {
+                    open_err(rusqlite::Error::SqliteFailure(
+                        rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CANTOPEN),
+                        Some(e.to_string()),
+                    ))
+                })?;
+        }
+        let conn = Connection::open(path).map_err(open_err)?;
+        let setup = || -> rusqlite::Result<()> {
+            conn.busy_timeout(Duration::from_secs(10))?;
+            conn.pragma_update(None, "journal_mode", "WAL")?;
+            conn.pragma_update(None, "synchronous", "FULL")
+        };
+        setup().map_err(open_err)?;
+        schema::migrate(&conn, &label).map_err(|e| match e {
+            StoreError::Sql(source) => open_err(source),
+            other => other,
         })?;
-        conn.busy_timeout(Duration::from_secs(10))?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        schema::migrate(&conn, &label)?;
         Ok(Store {
             conn: Arc::new(Mutex::new(conn)),
         })
@@ -445,6 +472,22 @@ fn write_checkpoint(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_new_state_is_private_to_the_user() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("state/brokerwatch.sqlite");
+        let store = Store::open(&db).unwrap();
+        store.kv_set("k", "v").unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&db), 0o600);
+        assert_eq!(mode(&dir.path().join("state")), 0o700);
+        assert_eq!(
+            mode(&dir.path().join("state/brokerwatch.sqlite-wal")),
+            0o600
+        );
+    }
     use crate::event::Severity;
 
     fn verdict(mid: &str) -> Verdict {

@@ -43,7 +43,11 @@ pub(crate) async fn run(
         };
         report(ctx, &err);
         let delay = backoff.next_delay();
-        tracing::warn!(mailbox = %ctx.mailbox, retry_in = ?delay, "{err}");
+        if matches!(err, ImapError::Handler(_)) {
+            tracing::error!(mailbox = %ctx.mailbox, retry_in = ?delay, "{err}");
+        } else {
+            tracing::warn!(mailbox = %ctx.mailbox, retry_in = ?delay, "{err}");
+        }
         tokio::select! {
             _ = tokio::time::sleep(delay) => {}
             _ = stopped(shutdown) => return,
