@@ -7,6 +7,7 @@ mod daemon;
 mod desktop;
 mod golden;
 mod imap;
+mod migrate;
 mod ops;
 mod reload;
 mod robust;

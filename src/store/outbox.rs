@@ -111,8 +111,8 @@ pub(super) fn insert_alert(
     }
     for d in &a.repeat_to {
         tx.execute(
-            "INSERT OR IGNORE INTO kv (key, value) VALUES (?1, '')",
-            params![format!("repeat:{id}:{}:{}", d.sink, d.target)],
+            "INSERT OR IGNORE INTO repeat_targets (alert, sink, target) VALUES (?1, ?2, ?3)",
+            params![id, d.sink, d.target],
         )?;
     }
     Ok(id)
@@ -318,21 +318,20 @@ impl Store {
             rows.collect::<Result<_, _>>()?
         };
         for (id, round, every) in &due {
-            let targets: Vec<String> = {
-                let mut st = tx.prepare("SELECT key FROM kv WHERE key LIKE ?1")?;
-                let rows = st.query_map([format!("repeat:{id}:%")], |r| r.get::<_, String>(0))?;
+            let targets: Vec<NewDelivery> = {
+                let mut st = tx.prepare_cached(
+                    "SELECT sink, target FROM repeat_targets WHERE alert=?1 ORDER BY sink, target",
+                )?;
+                let rows = st.query_map([id], |r| {
+                    Ok(NewDelivery {
+                        sink: r.get(0)?,
+                        target: r.get(1)?,
+                    })
+                })?;
                 rows.collect::<Result<_, _>>()?
             };
-            for key in targets {
-                let mut parts = key.splitn(4, ':').skip(2);
-                let (Some(sink), Some(target)) = (parts.next(), parts.next()) else {
-                    continue;
-                };
-                let d = NewDelivery {
-                    sink: sink.into(),
-                    target: target.into(),
-                };
-                insert_delivery(&tx, *id, &d, round + 1, at)?;
+            for d in &targets {
+                insert_delivery(&tx, *id, d, round + 1, at)?;
             }
             tx.execute(
                 "UPDATE alerts SET round=round+1, next_repeat_at=?2 WHERE id=?1",

@@ -39,6 +39,19 @@ const MIGRATIONS: &[&str] = &[
         account TEXT NOT NULL, mailbox TEXT NOT NULL, last_ok INTEGER, last_error TEXT,
         last_error_at INTEGER, PRIMARY KEY (account, mailbox));
      CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
+    // 2: who gets an alert's repeats becomes a table (it was `repeat:ALERT:SINK:TARGET` keys in
+    // kv); at most one alert of a kind per message, enforced by the database.
+    "CREATE TABLE repeat_targets (
+        alert INTEGER NOT NULL REFERENCES alerts(id), sink TEXT NOT NULL, target TEXT NOT NULL,
+        PRIMARY KEY (alert, sink, target));
+     WITH k AS (SELECT substr(key, 8) AS rest FROM kv WHERE key LIKE 'repeat:%'),
+          a AS (SELECT substr(rest, 1, instr(rest, ':') - 1) AS alert,
+                       substr(rest, instr(rest, ':') + 1) AS st FROM k WHERE instr(rest, ':') > 0)
+     INSERT OR IGNORE INTO repeat_targets (alert, sink, target)
+        SELECT CAST(alert AS INTEGER), substr(st, 1, instr(st, ':') - 1), substr(st, instr(st, ':') + 1)
+        FROM a WHERE instr(st, ':') > 0;
+     DELETE FROM kv WHERE key LIKE 'repeat:%';
+     CREATE UNIQUE INDEX alerts_one_per_message ON alerts (message, kind) WHERE message IS NOT NULL;",
 ];
 
 /// The schema version this binary writes.
