@@ -2,7 +2,9 @@
 //! error, nothing marked processed that was not recorded, no corruption, and every notice alerted
 //! exactly once when the disk is back. The state dir is a small tmpfs in the daemon's own mount
 //! namespace (`unshare -m`, which needs root, as in CI); the test reaches it through
-//! /proc/PID/root and changes it with `nsenter`.
+//! /proc/PID/root. A read-only state dir is tested at start (a read-only tmpfs, and a state dir
+//! the daemon's user may not write): a mounted file system with the database open for writing
+//! cannot be remounted read-only.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -78,15 +80,6 @@ fn wait_until(d: &Daemon, what: &str, within: Duration, ok: impl Fn() -> bool) {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
-}
-
-fn nsenter(d: &Daemon, args: &[&str]) {
-    let status = Command::new("nsenter")
-        .args(["-t", &d.pid().to_string(), "-m", "--"])
-        .args(args)
-        .status()
-        .unwrap();
-    assert!(status.success(), "nsenter {args:?} failed");
 }
 
 /// `PRAGMA integrity_check` on a copy of the database (with its WAL).
