@@ -1,4 +1,4 @@
-//! The state directory running out of space or turning read-only under a running daemon: a clear
+//! The state directory running out of space under a running daemon, or read-only at start: a clear
 //! error, nothing marked processed that was not recorded, no corruption, and every notice alerted
 //! exactly once when the disk is back. The state dir is a small tmpfs in the daemon's own mount
 //! namespace (`unshare -m`, which needs root, as in CI); the test reaches it through
