@@ -59,6 +59,7 @@ def index_once(env, user):
 def write_config(tmp, env_info, user, password):
     pw = tmp / "imap-password"
     pw.write_text(password)
+    pw.chmod(0o600)
     cfg = tmp / "config.yaml"
     cfg.write_text(
         "authserv_ids: [mx.brokerwatch.test]\n"
