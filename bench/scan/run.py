@@ -158,16 +158,22 @@ def main():
                     runs.append({"rep": rep, "tool": tool, "cache": cache, "seconds": elapsed,
                                  "bytes_fetched": nbytes, **s})
                     benchlib.log(f"rep {rep} {tool:11} {cache}: {elapsed:7.2f}s  {common.describe(s)}")
-        result = summarise(runs, tools, manifest)
-        result.update({
-            "mails": manifest["count"], "corpus_bytes": manifest["bytes"], "kinds": manifest["kinds"],
-            "reps": a.reps, "page_cache_dropped": drop, "runs": runs,
-            "machine": {"nproc": os.cpu_count(), "loadavg_end": os.getloadavg()},
-        })
+            # Written after every repetition: an interrupted run still leaves its figures.
+            result = write_result(a.out, runs, tools, manifest, rep + 1, drop)
     print_table(result, tools)
-    a.out.parent.mkdir(parents=True, exist_ok=True)
-    a.out.write_text(json.dumps(result, indent=1) + "\n")
     benchlib.log(f"wrote {a.out}")
+
+
+def write_result(out, runs, tools, manifest, reps, drop):
+    result = summarise(runs, tools, manifest)
+    result.update({
+        "mails": manifest["count"], "corpus_bytes": manifest["bytes"], "kinds": manifest["kinds"],
+        "reps": reps, "page_cache_dropped": drop, "runs": runs,
+        "machine": {"nproc": os.cpu_count(), "loadavg_end": os.getloadavg()},
+    })
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=1) + "\n")
+    return result
 
 
 def summarise(runs, tools, manifest):
