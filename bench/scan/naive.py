@@ -1,0 +1,52 @@
+#!/usr/bin/env python3
+"""(a) The script a user would write: fetch every message (BODY.PEEK[], 200 per UID FETCH), parse
+it with the `email` package and look for broker domains, broker names and security words."""
+
+import email
+import email.policy
+import re
+import time
+
+import common
+
+TAGS = re.compile(r"<[^>]+>")
+
+
+def text_of(msg):
+    parts = []
+    for part in msg.walk():
+        if part.get_content_maintype() != "text" or part.is_attachment():
+            continue
+        try:
+            content = part.get_content()
+        except (LookupError, UnicodeError, AssertionError):
+            content = part.get_payload(decode=True).decode("utf-8", "replace")
+        if part.get_content_subtype() == "html":
+            content = TAGS.sub(" ", content)
+        parts.append(content)
+    return "\n".join(parts)
+
+
+def main():
+    a = common.args(__doc__)
+    started = time.monotonic()
+    m = common.connect(a.env)
+    common.check(*m.select(a.mailbox, readonly=True), "EXAMINE")
+    uids = common.check(*m.uid("SEARCH", None, "ALL"), "UID SEARCH")[0].split()
+    found, nbytes = {}, 0
+    for i in range(0, len(uids), 200):
+        chunk = b",".join(uids[i:i + 200]).decode()
+        data = common.check(*m.uid("FETCH", chunk, "(BODY.PEEK[])"), "UID FETCH")
+        for _, raw in common.fetch_items(data):
+            nbytes += len(raw)
+            msg = email.message_from_bytes(raw, policy=email.policy.default)
+            verdict, _, _ = common.judge(str(msg.get("From", "")), str(msg.get("Subject", "")),
+                                         text_of(msg), [str(h) for h in msg.get_all("Authentication-Results", [])])
+            if verdict:
+                found[common.message_id(msg.get("Message-ID"))] = verdict
+    m.logout()
+    common.report("naive", a.manifest, len(uids), nbytes, found, started)
+
+
+if __name__ == "__main__":
+    main()
