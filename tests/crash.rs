@@ -162,6 +162,7 @@ fn spawn(config: &Path, log: &Path) -> Child {
         .env_remove("JOURNAL_STREAM")
         .env_remove("NOTIFY_SOCKET")
         .env("RUST_LOG", "info")
+        .env("NO_COLOR", "1")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(err)
@@ -447,6 +448,23 @@ async fn sigkill_at_random_moments_loses_no_notice_and_duplicates_at_most_one_pe
         drain.as_secs_f64(),
         elapsed.as_secs_f64(),
     );
+    // What the daemons complained about (restarts are expected to cause some), for the record.
+    let daemon_log = std::fs::read_to_string(&log).unwrap_or_default();
+    let mut complaints: BTreeMap<String, usize> = BTreeMap::new();
+    for line in daemon_log.lines() {
+        if let Some(at) = line.find("WARN ").or_else(|| line.find("ERROR ")) {
+            // Counted by their wording, without the ids and numbers that vary.
+            let text: String = line[at..]
+                .chars()
+                .map(|c| if c.is_ascii_digit() { '#' } else { c })
+                .take(160)
+                .collect();
+            *complaints.entry(text).or_default() += 1;
+        }
+    }
+    for (text, n) in &complaints {
+        eprintln!("crash: daemon log {n}×{text}");
+    }
     assert_eq!(killed, kills);
     assert!(
         problems.is_empty(),
