@@ -3,8 +3,10 @@
 mod util;
 
 mod cli;
+mod crash;
 mod daemon;
 mod desktop;
+mod faults;
 mod golden;
 mod imap;
 mod migrate;

@@ -6,6 +6,8 @@ use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use futures::StreamExt;
+use futures::stream::FuturesUnordered;
 use tokio::sync::{Notify, mpsc, watch};
 
 use super::command::CommandSink;
@@ -80,19 +82,37 @@ impl Outbox {
         }
     }
 
-    /// Runs until `shutdown` turns true.
+    /// Runs until `shutdown` turns true. Each sink works through its rows on its own: a sink
+    /// that is slow or hangs (up to its request timeout) holds up its own rows only.
     pub async fn run(&self, mut shutdown: watch::Receiver<bool>) {
+        let mut running = FuturesUnordered::new();
+        let mut busy: HashSet<String> = HashSet::new();
         loop {
-            if let Err(e) = self.tick().await {
-                tracing::error!("outbox: {e}");
+            match self.due_by_sink(&busy) {
+                Ok(batches) => {
+                    for (sink, rows) in batches {
+                        busy.insert(sink.clone());
+                        running.push(async move {
+                            self.deliver_rows(&rows).await;
+                            sink
+                        });
+                    }
+                }
+                Err(e) => tracing::error!("outbox: {e}"),
             }
             let sleep = self.sleep_for();
             tokio::select! {
+                Some(sink) = running.next() => {
+                    busy.remove(&sink);
+                }
                 _ = tokio::time::sleep(sleep) => {}
                 _ = self.wake.notified() => {}
                 _ = shutdown.changed() => {}
             }
             if *shutdown.borrow() {
+                // Sends in flight finish and are recorded; dropped, they would go out again
+                // after the restart.
+                while running.next().await.is_some() {}
                 return;
             }
         }
@@ -114,6 +134,17 @@ impl Outbox {
 
     /// One pass: start due repeats, then deliver everything due, sinks in parallel.
     pub async fn tick(&self) -> Result<(), StoreError> {
+        let by_sink = self.due_by_sink(&HashSet::new())?;
+        let runs = by_sink.values().map(|rows| self.deliver_rows(rows));
+        futures::future::join_all(runs).await;
+        Ok(())
+    }
+
+    /// Starts due repeats, then takes the due deliveries of every sink not in `busy`.
+    fn due_by_sink(
+        &self,
+        busy: &HashSet<String>,
+    ) -> Result<BTreeMap<String, Vec<DeliveryRow>>, StoreError> {
         let t = now();
         let muted = self
             .store
@@ -125,35 +156,45 @@ impl Outbox {
                 tracing::info!(alert = id, "not acknowledged: repeating");
             }
         }
-        let due = self.store.due_deliveries(t, 200)?;
+        let skip: Vec<&str> = busy.iter().map(String::as_str).collect();
         let mut by_sink: BTreeMap<String, Vec<DeliveryRow>> = BTreeMap::new();
-        for d in due {
+        for d in self.store.due_deliveries_except(t, 200, &skip)? {
             by_sink.entry(d.sink.clone()).or_default().push(d);
         }
-        let runs = by_sink.into_values().map(|rows| async move {
-            for d in rows {
-                if let Err(e) = self.deliver_one(&d).await {
-                    tracing::error!("outbox: {e}");
-                }
-            }
-        });
-        futures::future::join_all(runs).await;
-        Ok(())
+        Ok(by_sink)
     }
 
-    async fn deliver_one(&self, d: &DeliveryRow) -> Result<(), StoreError> {
+    /// One sink's rows in order. After a transient failure the rest wait for the next pass: a
+    /// sink that is down or hangs costs one attempt (one timeout) per pass, not one per row.
+    async fn deliver_rows(&self, rows: &[DeliveryRow]) {
+        for d in rows {
+            match self.deliver_one(d).await {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(e) => tracing::error!("outbox: {e}"),
+            }
+        }
+    }
+
+    /// Delivers one row and records the outcome; false if the sink failed transiently.
+    async fn deliver_one(&self, d: &DeliveryRow) -> Result<bool, StoreError> {
         let Some(alert) = self.store.alert(d.alert)? else {
-            return self.store.delivery_done(d, DeliveryState::Cancelled, None);
+            self.store
+                .delivery_done(d, DeliveryState::Cancelled, None)?;
+            return Ok(true);
         };
         if d.round > 0 && alert.acked_at.is_some() {
-            return self.store.delivery_done(d, DeliveryState::Cancelled, None);
+            self.store
+                .delivery_done(d, DeliveryState::Cancelled, None)?;
+            return Ok(true);
         }
         let msg = message(&alert, d.round);
         match self.send(d, &msg).await {
             Ok(done) => {
                 tracing::debug!(alert = d.alert, sink = %d.sink, "delivered");
                 self.store
-                    .delivery_done(d, DeliveryState::Sent, done.remote_id.as_deref())
+                    .delivery_done(d, DeliveryState::Sent, done.remote_id.as_deref())?;
+                Ok(true)
             }
             Err(DeliveryError::Unavailable(why)) => {
                 let first = self
@@ -165,19 +206,23 @@ impl Outbox {
                     tracing::warn!(sink = %d.sink, "sink unavailable, skipping it: {why}");
                 }
                 self.store
-                    .delivery_done(d, DeliveryState::Unavailable, None)
+                    .delivery_done(d, DeliveryState::Unavailable, None)?;
+                Ok(true)
             }
             Err(DeliveryError::Retry { reason, after }) => {
                 let wait = after
                     .map(|a| a.as_secs().max(1) as i64)
                     .unwrap_or_else(|| backoff(d.attempts));
                 tracing::warn!(alert = d.alert, sink = %d.sink, retry_in = wait, "delivery failed: {reason}");
-                self.store.delivery_retry(d, &reason, now() + wait)
+                self.store.delivery_retry(d, &reason, now() + wait)?;
+                Ok(false)
             }
             Err(DeliveryError::Config(reason)) => {
                 tracing::error!(alert = d.alert, sink = %d.sink, "sink misconfigured: {reason}");
+                // Another chat of the same sink may still work.
                 self.store
-                    .delivery_retry(d, &reason, now() + CONFIG_RETRY_SECS)
+                    .delivery_retry(d, &reason, now() + CONFIG_RETRY_SECS)?;
+                Ok(true)
             }
         }
     }

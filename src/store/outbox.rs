@@ -235,12 +235,25 @@ impl Store {
 
     /// Deliveries whose time has come, oldest first.
     pub fn due_deliveries(&self, at: i64, limit: usize) -> Result<Vec<DeliveryRow>, StoreError> {
+        self.due_deliveries_except(at, limit, &[])
+    }
+
+    /// [`due_deliveries`](Self::due_deliveries) of every sink but those in `skip` (busy ones).
+    pub fn due_deliveries_except(
+        &self,
+        at: i64,
+        limit: usize,
+        skip: &[&str],
+    ) -> Result<Vec<DeliveryRow>, StoreError> {
+        let skip = serde_json::to_string(skip).unwrap_or_else(|_| "[]".into());
         let c = self.lock();
-        let mut st = c.prepare(
+        let mut st = c.prepare_cached(
             "SELECT alert, sink, target, round, attempts FROM deliveries
-             WHERE state='pending' AND next_attempt_at <= ?1 ORDER BY next_attempt_at, alert LIMIT ?2",
+             WHERE state='pending' AND next_attempt_at <= ?1
+               AND sink NOT IN (SELECT value FROM json_each(?3))
+             ORDER BY next_attempt_at, alert LIMIT ?2",
         )?;
-        let rows = st.query_map(params![at, limit as i64], |r| {
+        let rows = st.query_map(params![at, limit as i64, skip], |r| {
             Ok(DeliveryRow {
                 alert: r.get(0)?,
                 sink: r.get(1)?,
@@ -383,5 +396,39 @@ impl Store {
     pub fn kv_delete(&self, key: &str) -> Result<bool, StoreError> {
         let c = self.lock();
         Ok(c.execute("DELETE FROM kv WHERE key=?1", [key])? > 0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn due_deliveries_except_leaves_out_busy_sinks() {
+        let s = Store::open_memory().unwrap();
+        let to = |sink: &str, target: &str| NewDelivery {
+            sink: sink.into(),
+            target: target.into(),
+        };
+        s.insert_alert(&NewAlert {
+            kind: "unexpected".into(),
+            severity: "critical".into(),
+            broker: None,
+            event: None,
+            title: "t".into(),
+            body: "b".into(),
+            actionable: false,
+            repeat_secs: None,
+            deliveries: vec![to("console", "-"), to("telegram", "1"), to("telegram", "2")],
+            repeat_to: vec![],
+        })
+        .unwrap();
+        let sinks = |skip: &[&str]| -> Vec<String> {
+            let due = s.due_deliveries_except(now() + 1, 10, skip).unwrap();
+            due.into_iter().map(|d| d.sink).collect()
+        };
+        assert_eq!(sinks(&[]), ["console", "telegram", "telegram"]);
+        assert_eq!(sinks(&["telegram"]), ["console"]);
+        assert!(sinks(&["telegram", "console"]).is_empty());
     }
 }

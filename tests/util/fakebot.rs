@@ -3,8 +3,9 @@
 //! `POST /bot<TOKEN>/<method>` with a JSON body (what teloxide sends), a form body or a query
 //! string. Implemented: sendMessage, getUpdates (long poll, offset, one poller at a time: a second
 //! concurrent one gets 409), answerCallbackQuery, setMyCommands, getMe. Scripted faults (500,
-//! 429 retry_after, 401, chat not found, slow), a strict MarkdownV2/HTML parser that answers 400
-//! "can't parse entities" like Telegram, down/up on the same port, and a record of every request.
+//! 429 retry_after, 401, chat not found, slow), a hanging mode (connections accepted, requests
+//! never answered), a strict MarkdownV2/HTML parser that answers 400 "can't parse entities" like
+//! Telegram, down/up on the same port, and a record of every request.
 //!
 //! Also used by `examples/fakebot.rs` (benchmarks), which drives it through `/_fake/*` routes.
 
@@ -46,6 +47,10 @@ pub enum Fault {
     Slow(Duration),
 }
 
+/// [`Recorded::status`] of a request that arrived while the fake was hanging: it is recorded on
+/// arrival, and answered (502) only when the hang ends, long after any client gave up.
+pub const HUNG: u16 = 0;
+
 /// One request as received.
 #[derive(Debug, Clone)]
 pub struct Recorded {
@@ -56,7 +61,7 @@ pub struct Recorded {
     pub reply_markup: Option<Value>,
     /// All parameters, normalised to JSON.
     pub params: Value,
-    /// The HTTP status answered.
+    /// The HTTP status answered; [`HUNG`] for a request that got no answer in time.
     pub status: u16,
     /// When the request arrived.
     pub at: Instant,
@@ -79,6 +84,16 @@ struct State_ {
     polling: bool,
     lenient: bool,
     missing_chats: HashSet<i64>,
+    /// Requests for this method (`None`: any) are accepted and not answered.
+    hang: Option<Option<String>>,
+}
+
+impl State_ {
+    fn hangs(&self, method: &str) -> bool {
+        self.hang
+            .as_ref()
+            .is_some_and(|m| m.as_deref().is_none_or(|m| m.eq_ignore_ascii_case(method)))
+    }
 }
 
 struct Shared {
@@ -86,6 +101,8 @@ struct Shared {
     state: Mutex<State_>,
     new_update: Notify,
     shutdown: Notify,
+    /// Woken when a hang ends.
+    unhang: Notify,
     started: Instant,
 }
 
@@ -165,6 +182,7 @@ impl FakeBot {
             }),
             new_update: Notify::new(),
             shutdown: Notify::new(),
+            unhang: Notify::new(),
             started: Instant::now(),
         });
         let listener = tokio::net::TcpListener::bind(addr)
@@ -231,6 +249,27 @@ impl FakeBot {
         let mut st = self.shared.lock();
         st.faults
             .extend(std::iter::repeat_n((Some(method.to_string()), fault), n));
+    }
+
+    /// From now on, requests for `method` (`None`: every method) are accepted and never answered,
+    /// like an API front end that hangs; each is recorded on arrival with status [`HUNG`].
+    pub fn hang(&self, method: Option<&str>) {
+        self.shared.lock().hang = Some(method.map(str::to_string));
+    }
+
+    /// Ends [`hang`](Self::hang): new requests are answered again, and the hung ones get a 502
+    /// (their clients have normally given up by then).
+    pub fn stop_hanging(&self) {
+        self.shared.lock().hang = None;
+        self.shared.unhang.notify_waiters();
+    }
+
+    /// Requests that arrived while hanging.
+    pub fn hung(&self, method: &str) -> Vec<Recorded> {
+        self.requests_for(method)
+            .into_iter()
+            .filter(|r| r.status == HUNG)
+            .collect()
     }
 
     /// Accept any formatting (default: strict, like Telegram).
@@ -326,9 +365,45 @@ async fn api(
     let at = Instant::now();
     let method = canonical(&method);
     let params = parse_params(&query, &headers, &body);
+    if shared.lock().hangs(&method) {
+        let rec = record(&method, params, StatusCode::OK, at);
+        shared.lock().requests.push(Recorded {
+            status: HUNG,
+            ..rec
+        });
+        hang_until_released(&shared, &method).await;
+        let (status, body) = error(StatusCode::BAD_GATEWAY, "Bad Gateway");
+        return (status, Json(body)).into_response();
+    }
     let (status, body) = answer(&shared, &bot, &method, &params).await;
-    let rec = Recorded {
-        method: method.clone(),
+    shared
+        .lock()
+        .requests
+        .push(record(&method, params, status, at));
+    (status, Json(body)).into_response()
+}
+
+/// Waits until the hang ends or the server goes down.
+async fn hang_until_released(shared: &Shared, method: &str) {
+    loop {
+        let unhang = shared.unhang.notified();
+        let shutdown = shared.shutdown.notified();
+        tokio::pin!(unhang, shutdown);
+        unhang.as_mut().enable();
+        shutdown.as_mut().enable();
+        if !shared.lock().hangs(method) {
+            return;
+        }
+        tokio::select! {
+            _ = &mut unhang => {}
+            _ = &mut shutdown => return,
+        }
+    }
+}
+
+fn record(method: &str, params: Map<String, Value>, status: StatusCode, at: Instant) -> Recorded {
+    Recorded {
+        method: method.to_string(),
         chat_id: params.get("chat_id").and_then(Value::as_i64),
         text: params
             .get("text")
@@ -342,9 +417,7 @@ async fn api(
         params: Value::Object(params),
         status: status.as_u16(),
         at,
-    };
-    shared.lock().requests.push(rec);
-    (status, Json(body)).into_response()
+    }
 }
 
 async fn answer(
@@ -725,10 +798,20 @@ async fn control_message(State(shared): State<Arc<Shared>>, Json(v): Json<Value>
     StatusCode::NO_CONTENT
 }
 
-/// `POST /_fake/fault {"kind": "500"|"429"|"401"|"slow", "n": 1, "secs": 2, "method": "sendMessage"}`.
+/// `POST /_fake/fault {"kind": "500"|"429"|"401"|"slow", "n": 1, "secs": 2, "method": "sendMessage"}`;
+/// `{"kind": "hang", "method": …}` hangs until `{"kind": "unhang"}`.
 async fn control_fault(State(shared): State<Arc<Shared>>, Json(v): Json<Value>) -> StatusCode {
     let secs = v["secs"].as_u64().unwrap_or(1);
     let fault = match v["kind"].as_str().unwrap_or("") {
+        "hang" => {
+            shared.lock().hang = Some(v["method"].as_str().map(str::to_string));
+            return StatusCode::NO_CONTENT;
+        }
+        "unhang" => {
+            shared.lock().hang = None;
+            shared.unhang.notify_waiters();
+            return StatusCode::NO_CONTENT;
+        }
         "500" => Fault::ServerError,
         "429" => Fault::RetryAfter(u32::try_from(secs).unwrap_or(1)),
         "401" => Fault::Unauthorized,

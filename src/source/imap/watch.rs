@@ -5,6 +5,7 @@ use std::hash::{BuildHasher, Hasher};
 use std::time::Duration;
 
 use async_imap::extensions::idle::IdleResponse;
+use async_imap::types::UnsolicitedResponse;
 use tokio::sync::watch;
 use tokio_rustls::TlsConnector;
 
@@ -95,7 +96,9 @@ async fn connection(
     backoff.reset();
     ctx.handler.source_event(ctx.mailbox, SourceEvent::Ok);
     loop {
-        let (s, wake) = if idle {
+        let (s, wake) = if mail_announced(&mut session) {
+            (session, Wake::Look)
+        } else if idle {
             idle_wait(session, cfg, ctx, shutdown).await?
         } else {
             poll_wait(session, cfg, ctx, shutdown).await?
@@ -113,6 +116,23 @@ async fn connection(
         }
         ctx.handler.source_event(ctx.mailbox, SourceEvent::Ok);
     }
+}
+
+/// Whether replies to our own commands (the catch-up's SEARCH and FETCH, CAPABILITY) announced
+/// new mail; consumes every untagged reply queued so far.
+///
+/// NOTE: mail that arrives during a catch-up, after its SEARCH, is announced (EXISTS) in those
+/// replies, and IDLE will not announce it again: without a look now it would wait for the next
+/// mail or the IDLE refresh.
+fn mail_announced(session: &mut ImapSession) -> bool {
+    let mut announced = false;
+    while let Ok(r) = session.unsolicited_responses.try_recv() {
+        announced |= matches!(
+            r,
+            UnsolicitedResponse::Exists(_) | UnsolicitedResponse::Recent(_)
+        );
+    }
+    announced
 }
 
 /// One IDLE round. Ends on any server data, at the keepalive/refresh deadline, or on shutdown;

@@ -1,0 +1,258 @@
+//! Telegram faults against the whole daemon (in-process, real Dovecot, fake Bot API): an API that
+//! accepts connections and never answers, and a long outage. 500 and 429 are in tests/daemon.rs
+//! and tests/telegram.rs.
+//!
+//! `BW_OUTAGE_SECS` (default 20) sets the outage; the issue's figure is 600.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use brokerwatch::rules::{self, RuleSet};
+use rusqlite::{Connection, OpenFlags, OptionalExtension};
+use tempfile::TempDir;
+
+use crate::daemon::{Running, config, rakuten_email_change, sbi_withdrawal};
+use crate::util::dovecot::Dovecot;
+use crate::util::fakebot::FakeBot;
+
+fn rules() -> RuleSet {
+    rules::load(true, &[]).expect("shipped rules")
+}
+
+fn open_ro(db: &Path) -> Option<Connection> {
+    Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_ONLY).ok()
+}
+
+/// The id of the alert about `broker`, once recorded.
+fn alert_of(db: &Path, broker: &str) -> Option<i64> {
+    open_ro(db)?
+        .query_row(
+            "SELECT id FROM alerts WHERE broker=?1 AND kind='unexpected'",
+            [broker],
+            |r| r.get(0),
+        )
+        .optional()
+        .ok()
+        .flatten()
+}
+
+/// (state, attempts, last_error) of an alert's delivery to `sink`.
+fn delivery(db: &Path, alert: i64, sink: &str) -> Option<(String, i64, Option<String>)> {
+    open_ro(db)?
+        .query_row(
+            "SELECT state, attempts, last_error FROM deliveries WHERE alert=?1 AND sink=?2 AND round=0",
+            rusqlite::params![alert, sink],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()
+        .ok()
+        .flatten()
+}
+
+/// Accepted messages carrying alert `id`'s buttons.
+fn sent_for(bot: &FakeBot, id: i64) -> Vec<crate::util::fakebot::Recorded> {
+    let ack = format!("ack:{id}");
+    bot.delivered()
+        .into_iter()
+        .filter(|r| {
+            r.reply_markup
+                .as_ref()
+                .is_some_and(|m| m.to_string().contains(&format!("\"{ack}\"")))
+        })
+        .collect()
+}
+
+async fn wait_for<T>(what: &str, within: Duration, mut f: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {within:?} waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_hanging_bot_api_times_out_is_retried_and_holds_up_nothing_else() {
+    let (dovecot, bot, state) = (
+        Dovecot::start(),
+        FakeBot::start().await,
+        TempDir::new().unwrap(),
+    );
+    let cfg = config(&state, &dovecot, &bot, "alice", false);
+    let db = cfg.db_path();
+    bot.hang(Some("sendMessage"));
+    let daemon = Running::start(cfg, rules());
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    dovecot
+        .append("alice", "INBOX", &sbi_withdrawal("800,000", "8080"))
+        .await;
+    let sbi = wait_for("the SBI alert", Duration::from_secs(15), || {
+        alert_of(&db, "sbi")
+    })
+    .await;
+    wait_for("a hung sendMessage", Duration::from_secs(15), || {
+        (!bot.hung("sendMessage").is_empty()).then_some(())
+    })
+    .await;
+
+    // While that request hangs, mail is still read and the other sinks still deliver.
+    dovecot
+        .append("alice", "INBOX", &rakuten_email_change())
+        .await;
+    let rakuten = wait_for("the Rakuten alert", Duration::from_secs(15), || {
+        alert_of(&db, "rakuten")
+    })
+    .await;
+    wait_for(
+        "the Rakuten alert on the console",
+        Duration::from_secs(15),
+        || delivery(&db, rakuten, "console").filter(|d| d.0 == "sent"),
+    )
+    .await;
+    assert_eq!(
+        (bot.hung("sendMessage").len(), bot.delivered().len()),
+        (1, 0),
+        "the console delivery of a new alert waited for the hung Telegram request"
+    );
+
+    // The hung request is given up (the client timeout), recorded as such, and retried.
+    let (_, attempts, error) = wait_for(
+        "the first attempt to time out",
+        Duration::from_secs(40),
+        || delivery(&db, sbi, "telegram").filter(|d| d.1 >= 1),
+    )
+    .await;
+    let error = error.unwrap_or_default();
+    assert!(error.contains("did not answer"), "{attempts}: {error}");
+    wait_for("a retry after the timeout", Duration::from_secs(40), || {
+        (bot.hung("sendMessage").len() >= 2).then_some(())
+    })
+    .await;
+
+    bot.stop_hanging();
+    let answered = Instant::now();
+    for id in [sbi, rakuten] {
+        wait_for(
+            "delivery once the API answers",
+            Duration::from_secs(90),
+            || (!sent_for(&bot, id).is_empty()).then_some(()),
+        )
+        .await;
+    }
+    let delay = answered.elapsed();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let hung = bot.hung("sendMessage").len();
+    let (sbi_sent, rakuten_sent) = (sent_for(&bot, sbi).len(), sent_for(&bot, rakuten).len());
+    eprintln!(
+        "hang: {hung} sendMessage request(s) hung, then both alerts delivered {delay:?} after the API answered again ({sbi_sent} + {rakuten_sent} accepted)"
+    );
+    assert_eq!(
+        (sbi_sent, rakuten_sent),
+        (1, 1),
+        "each alert delivered exactly once"
+    );
+    let (state_, attempts, _) = delivery(&db, sbi, "telegram").expect("delivery row");
+    assert_eq!(state_, "sent");
+    assert!(attempts >= 2, "delivered on a retry: {attempts} attempt(s)");
+    daemon.stop().await;
+}
+
+/// How many attempts fit in `window` seconds if attempt `k` (from 0) is followed by `delay(k)`.
+fn attempts_within(window: f64, delay: impl Fn(u32) -> f64) -> u32 {
+    let (mut at, mut n) = (0.0, 1);
+    loop {
+        at += delay(n - 1);
+        if at > window {
+            return n;
+        }
+        n += 1;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_long_telegram_outage_delays_alerts_and_each_arrives_once_after_it() {
+    let outage = Duration::from_secs(
+        std::env::var("BW_OUTAGE_SECS")
+            .ok()
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(20),
+    );
+    let (dovecot, bot, state) = (
+        Dovecot::start(),
+        FakeBot::start().await,
+        TempDir::new().unwrap(),
+    );
+    let cfg = config(&state, &dovecot, &bot, "bob", false);
+    let db = cfg.db_path();
+    bot.down().await;
+    let down_at = Instant::now();
+    let daemon = Running::start(cfg, rules());
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    dovecot
+        .append("bob", "INBOX", &sbi_withdrawal("450,000", "4545"))
+        .await;
+    let sbi = wait_for("the SBI alert", Duration::from_secs(15), || {
+        alert_of(&db, "sbi")
+    })
+    .await;
+    let first_alert_at = Instant::now();
+    tokio::time::sleep(outage / 2).await;
+    dovecot
+        .append("bob", "INBOX", &rakuten_email_change())
+        .await;
+    let rakuten = wait_for("the Rakuten alert", Duration::from_secs(15), || {
+        alert_of(&db, "rakuten")
+    })
+    .await;
+    tokio::time::sleep(outage.saturating_sub(down_at.elapsed())).await;
+
+    let (sbi_state, sbi_attempts, sbi_error) = delivery(&db, sbi, "telegram").expect("row");
+    let (_, rakuten_attempts, _) = delivery(&db, rakuten, "telegram").expect("row");
+    let window = first_alert_at.elapsed().as_secs_f64();
+    bot.up().await;
+    let up_at = Instant::now();
+    // Backoff is 2^(attempts+1) s ± 1, capped at 300 s; the store counts in whole seconds.
+    let at_most = attempts_within(window + 1.0, |k| {
+        (2f64.powi(k as i32 + 1).min(300.0) - 2.0).max(0.2)
+    });
+    let at_least = attempts_within(window - 2.0, |k| 2f64.powi(k as i32 + 1).min(300.0) + 2.5);
+    eprintln!(
+        "outage: {:?} down; SBI alert pending for {window:.0} s: {sbi_attempts} attempt(s) \
+         (allowed {at_least}..={at_most}), Rakuten: {rakuten_attempts}; last error: {}",
+        outage,
+        sbi_error.as_deref().unwrap_or("-")
+    );
+    assert_eq!(sbi_state, "pending", "never given up during the outage");
+    assert!(
+        (at_least as i64..=at_most as i64).contains(&sbi_attempts),
+        "{sbi_attempts} attempts in {window:.0} s: expected {at_least}..={at_most} (doubling backoff, capped)"
+    );
+
+    let mut delays = Vec::new();
+    for id in [sbi, rakuten] {
+        let first = wait_for(
+            "delivery after the outage",
+            Duration::from_secs(330),
+            || sent_for(&bot, id).first().map(|r| r.at),
+        )
+        .await;
+        delays.push(first.saturating_duration_since(up_at));
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let counts = (sent_for(&bot, sbi).len(), sent_for(&bot, rakuten).len());
+    eprintln!(
+        "outage: delivered {:?} / {:?} after the API returned; accepted {} + {} (duplicates: {})",
+        delays[0],
+        delays[1],
+        counts.0,
+        counts.1,
+        counts.0 + counts.1 - 2
+    );
+    assert_eq!(counts, (1, 1), "each alert delivered exactly once");
+    daemon.stop().await;
+}
