@@ -60,6 +60,7 @@ pub async fn serve(
         alerts_enabled: true,
         on_verdict: None,
     });
+    processor.correlate_all();
     let mut tasks = JoinSet::new();
     spawn_sources(&mut tasks, &config, processor.clone(), &stop_rx);
     let outbox = Arc::new(Outbox::new(store.clone(), sinks, wake.clone()));

@@ -158,9 +158,20 @@ impl Processor {
     /// After an unexpected security notice: does it complete a takeover chain?
     fn correlate(&self, v: &Verdict) {
         let rules = self.rules();
-        let Some(pack) = v.broker.as_deref().and_then(|b| rules.pack(b)) else {
-            return;
-        };
+        if let Some(pack) = v.broker.as_deref().and_then(|b| rules.pack(b)) {
+            self.correlate_pack(pack);
+        }
+    }
+
+    /// At start: the takeover check for every broker. Its alert is written after the notice's
+    /// own transaction, so a crash between the two must not lose it (the check is idempotent).
+    pub fn correlate_all(&self) {
+        for pack in &self.rules().packs {
+            self.correlate_pack(pack);
+        }
+    }
+
+    fn correlate_pack(&self, pack: &crate::rules::Pack) {
         match crate::takeover::check(&self.store, &self.config(), pack, |s| self.deliveries(s)) {
             Ok(Some(a)) => match self.store.insert_alert(&a) {
                 Ok(id) => {
