@@ -60,6 +60,9 @@ pub struct Recorded {
     pub status: u16,
     /// When the request arrived.
     pub at: Instant,
+    /// When the request arrived, in wall-clock milliseconds since the Unix epoch (benchmarks
+    /// compare it with timestamps taken in other processes).
+    pub received_at_ms: u64,
 }
 
 impl Recorded {
@@ -324,6 +327,7 @@ async fn api(
     body: Bytes,
 ) -> Response {
     let at = Instant::now();
+    let received_at_ms = unix_now_ms();
     let method = canonical(&method);
     let params = parse_params(&query, &headers, &body);
     let (status, body) = answer(&shared, &bot, &method, &params).await;
@@ -342,6 +346,7 @@ async fn api(
         params: Value::Object(params),
         status: status.as_u16(),
         at,
+        received_at_ms,
     };
     shared.lock().requests.push(rec);
     (status, Json(body)).into_response()
@@ -664,6 +669,12 @@ fn unix_now() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
+fn unix_now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
 fn chat_json(chat: i64) -> Value {
     if chat < 0 {
         json!({"id": chat, "type": "group", "title": "Family"})
@@ -709,6 +720,7 @@ async fn control_requests(State(shared): State<Arc<Shared>>) -> Json<Value> {
             "method": r.method, "chat_id": r.chat_id, "text": r.text, "parse_mode": r.parse_mode,
             "reply_markup": r.reply_markup, "status": r.status,
             "at_ms": r.at.duration_since(shared.started).as_millis() as u64,
+            "received_at_ms": r.received_at_ms,
         })
     });
     Json(Value::Array(list.collect()))
