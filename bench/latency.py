@@ -21,6 +21,7 @@ import argparse
 import email.utils
 import imaplib
 import json
+import os
 import random
 import re
 import shutil
@@ -214,6 +215,9 @@ def main():
     ap.add_argument("--count", type=int, default=60, help="measured deliveries (default 60)")
     ap.add_argument("--warmup", type=int, default=2, help="unmeasured deliveries first")
     ap.add_argument("--no-build", action="store_true")
+    ap.add_argument(
+        "--keep-toasts", action="store_true", help="leave the toasts on screen (default: close each)"
+    )
     ap.add_argument("--daemon-log", help="copy the daemon's log here (with --rust-log)")
     ap.add_argument("--rust-log", default="warn", help="RUST_LOG for the daemon (default warn)")
     args = ap.parse_args()
@@ -227,7 +231,7 @@ def main():
         monitor = NotifyMonitor(env.dbus_address)
         notify = NotifySocket(tmp)
         daemon_env = dict(
-            __import__("os").environ,
+            os.environ,
             DBUS_SESSION_BUS_ADDRESS=env.dbus_address,
             NOTIFY_SOCKET=notify.path,
             RUST_LOG=args.rust_log,
@@ -245,7 +249,9 @@ def main():
                 raise RuntimeError("brokerwatch did not become READY")
             floor = IdleFloor(env, USER, env.users[USER])
             time.sleep(2)  # the daemon's catch-up and first IDLE
-            rows = run_deliveries(env, bot, monitor, floor, args.warmup + args.count)
+            rows = run_deliveries(
+                env, bot, monitor, floor, args.warmup + args.count, not args.keep_toasts
+            )
         finally:
             if floor:
                 floor.close()
@@ -259,7 +265,7 @@ def main():
         report(rows[args.warmup :], rows[: args.warmup], bot, args)
 
 
-def run_deliveries(env, bot, monitor, floor, total):
+def run_deliveries(env, bot, monitor, floor, total, close_toasts):
     imap = imaplib.IMAP4("127.0.0.1", env.imap_port)
     imap.login(USER, env.users[USER])
     rows = []
@@ -288,6 +294,14 @@ def run_deliveries(env, bot, monitor, floor, total):
             f"{i + 1}/{total}: floor {ms(row, 'floor')} telegram {ms(row, 'telegram')} "
             f"desktop {ms(row, 'desktop')}"
         )
+        if close_toasts:
+            # The user reads and dismisses each toast: dunst keeps critical ones until then, and
+            # with dozens on screen it answers Notify ever more slowly (see BENCHMARKS.md).
+            subprocess.run(
+                ["dunstctl", "close-all"],
+                env=dict(os.environ, DBUS_SESSION_BUS_ADDRESS=env.dbus_address),
+                check=False,
+            )
         time.sleep(random.uniform(1.1, 1.6))  # spaced > 1 s: no two notices in one second
     imap.logout()
     return rows
@@ -323,6 +337,7 @@ def report(rows, warm, bot, args):
         "misses": {k: sum(1 for r in rows if r[k] is None) for k in ("floor", "telegram", "desktop")},
         "takeover_alerts": takeovers,
         "target_added_p50_ms": 20,
+        "toasts_closed_after_each": not args.keep_toasts,
         "rows": rows,
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
@@ -351,7 +366,6 @@ def report(rows, warm, bot, args):
 
 
 def machine():
-    import os
     import platform
 
     return f"{platform.machine()}, {os.cpu_count()} cores, {platform.release()}"
