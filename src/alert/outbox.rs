@@ -146,7 +146,12 @@ impl Outbox {
         for d in due {
             by_sink.entry(d.sink.clone()).or_default().push(d);
         }
-        let runs = by_sink.into_values().map(|rows| async move {
+        // NOTE: join_all polls the sinks in this order, and the console sink (and every sink's
+        // SQLite bookkeeping, with its fsync) runs synchronously: the sinks that wait on the
+        // network go first, so that their requests are on the wire meanwhile.
+        let mut groups: Vec<Vec<DeliveryRow>> = by_sink.into_values().collect();
+        groups.sort_by_key(|rows| rows.first().is_some_and(|d| d.sink == "console"));
+        let runs = groups.into_iter().map(|rows| async move {
             for d in rows {
                 if let Err(e) = self.deliver_one(&d).await {
                     tracing::error!("outbox: {e}");
