@@ -34,7 +34,17 @@ class Env:
     """A running `benchenv`: Dovecot (and a desktop with `desktop=True`) until `stop()`."""
 
     def __init__(self, desktop=False):
-        args = [str(TARGET / "examples" / "benchenv")] + (["--desktop"] if desktop else [])
+        self._start(["--desktop"] if desktop else [])
+
+    @classmethod
+    def with_args(cls, *args):
+        """An Env started with these `benchenv` arguments (e.g. "--users", "100")."""
+        env = cls.__new__(cls)
+        env._start([str(a) for a in args])
+        return env
+
+    def _start(self, extra):
+        args = [str(TARGET / "examples" / "benchenv")] + extra
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
         line = self.proc.stdout.readline()
         if not line:
@@ -121,6 +131,84 @@ def summary(values):
         "max": max(values) if values else float("nan"),
         "mean": statistics.fmean(values) if values else float("nan"),
     }
+
+
+class NotifySocket:
+    """A unix datagram socket standing in for systemd's NOTIFY_SOCKET (sd_notify messages)."""
+
+    def __init__(self, directory):
+        import socket
+
+        self.path = str(Path(directory) / f"notify-{os.getpid()}-{id(self)}.sock")
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(self.path)
+
+    def wait_for(self, state, timeout):
+        """Seconds (time.monotonic) when a message containing `state` (e.g. "READY=1") arrived,
+        or None after `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            self.sock.settimeout(left)
+            try:
+                data = self.sock.recv(4096)
+            except TimeoutError:
+                return None
+            if state in data.decode(errors="replace").splitlines():
+                return time.monotonic()
+
+    def close(self):
+        self.sock.close()
+        try:
+            os.unlink(self.path)
+        except FileNotFoundError:
+            pass
+
+
+def proc_usage(pid):
+    """RSS/peak RSS (kB), CPU seconds (utime+stime) and context switches (voluntary,
+    involuntary; summed over the threads, and per thread id in "tasks") of a running process,
+    from /proc. A thread that exits takes its counts with it: compare "tasks" between samples."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+    kb = lambda k: int(fields[k].split()[0])
+    stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    cpu = (int(stat[11]) + int(stat[12])) / ticks
+    vol = invol = threads = 0
+    tasks = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            t = Path(task, "status").read_text()
+        except FileNotFoundError:
+            continue
+        threads += 1
+        switches = 0
+        for line in t.splitlines():
+            if line.startswith("voluntary_ctxt_switches:"):
+                vol += int(line.split()[1])
+                switches += int(line.split()[1])
+            elif line.startswith("nonvoluntary_ctxt_switches:"):
+                invol += int(line.split()[1])
+                switches += int(line.split()[1])
+        tasks[task.name] = switches
+    return {
+        "rss_kb": kb("VmRSS"),
+        "hwm_kb": kb("VmHWM"),
+        "cpu_s": cpu,
+        "ctxt_voluntary": vol,
+        "ctxt_involuntary": invol,
+        "threads": threads,
+        "tasks": tasks,
+    }
+
+
+def switches_between(a, b):
+    """Context switches from sample `a` to sample `b` of proc_usage(): per thread, threads that
+    started in between counted in full (those that ended lose their last few)."""
+    return sum(n - a["tasks"].get(tid, 0) for tid, n in b["tasks"].items())
 
 
 def log(*args):

@@ -63,7 +63,10 @@ pub async fn serve(
     processor.correlate_all();
     let mut tasks = JoinSet::new();
     spawn_sources(&mut tasks, &config, processor.clone(), &stop_rx);
-    let outbox = Arc::new(Outbox::new(store.clone(), sinks, wake.clone()));
+    let alerted = Arc::new(Notify::new());
+    let mut outbox = Outbox::new(store.clone(), sinks, wake.clone());
+    outbox.forward_wake = Some(alerted.clone());
+    let outbox = Arc::new(outbox);
     {
         let (o, rx) = (outbox.clone(), stop_rx.clone());
         tasks.spawn(async move { o.run(rx).await });
@@ -79,7 +82,7 @@ pub async fn serve(
         ));
     }
     tasks.spawn(liveness(processor.clone(), stop_rx.clone()));
-    tasks.spawn(watch_tampering(processor.clone(), stop_rx.clone()));
+    tasks.spawn(watch_tampering(processor.clone(), alerted, stop_rx.clone()));
     let responder = Responder {
         store: store.clone(),
         live: live.clone(),
@@ -296,9 +299,12 @@ async fn feed_watchdog(store: Store, every: Duration, mut stop: watch::Receiver<
     }
 }
 
-/// Quiet brokers and the heartbeat, checked once a minute.
+/// Quiet brokers and the heartbeat, when configured (no timer otherwise).
 async fn liveness(p: Arc<Processor>, mut stop: watch::Receiver<bool>) {
-    let mut tick = tokio::time::interval(Duration::from_secs(60));
+    let Some(every) = crate::liveness::check_every(&p.config()) else {
+        return;
+    };
+    let mut tick = tokio::time::interval(every);
     loop {
         tokio::select! {
             _ = tick.tick() => {}
@@ -321,12 +327,18 @@ async fn liveness(p: Arc<Processor>, mut stop: watch::Receiver<bool>) {
     }
 }
 
-/// Checks recently alerted notices for deletion or foreign \\Seen every `tamper_check`.
-async fn watch_tampering(p: Arc<Processor>, mut stop: watch::Receiver<bool>) {
-    let mut tick = tokio::time::interval(p.config().tamper_check);
+/// Checks recently alerted notices for deletion or foreign \\Seen every `tamper_check`; with
+/// none to watch, waits for the next alert (`alerted`) rather than ticking.
+async fn watch_tampering(p: Arc<Processor>, alerted: Arc<Notify>, mut stop: watch::Receiver<bool>) {
     loop {
+        if matches!(crate::tamper::watching(&p), Ok(false)) {
+            tokio::select! {
+                _ = alerted.notified() => {}
+                _ = stop.changed() => return,
+            }
+        }
         tokio::select! {
-            _ = tick.tick() => {}
+            _ = tokio::time::sleep(p.config().tamper_check) => {}
             _ = stop.changed() => return,
         }
         if let Err(e) = crate::tamper::check(&p).await {

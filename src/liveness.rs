@@ -2,6 +2,8 @@
 //! who changed the registered e-mail address gets the notices now), and an optional heartbeat
 //! that proves to the family's phones that brokerwatch is still watching.
 
+use std::time::Duration;
+
 use crate::alert::compose::route;
 use crate::config::{Config, SinkKind};
 use crate::event::Severity;
@@ -9,6 +11,16 @@ use crate::health::health_alert;
 use crate::rules::RuleSet;
 use crate::store::{NewAlert, NewDelivery, Store, StoreError};
 use crate::units::format_duration;
+
+/// How often [`due`] needs a look: every minute for a heartbeat, hourly for quiet brokers
+/// (counted in days), never when neither is configured (an idle daemon keeps no timer for it).
+pub fn check_every(config: &Config) -> Option<Duration> {
+    match (config.heartbeat, config.quiet_days) {
+        (Some(_), _) => Some(Duration::from_secs(60)),
+        (None, Some(_)) => Some(Duration::from_secs(3600)),
+        (None, None) => None,
+    }
+}
 
 /// Alerts that are due at `now`: quiet brokers (once per silence) and the heartbeat.
 pub fn due(

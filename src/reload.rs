@@ -57,6 +57,14 @@ fn keep_restart_only(current: &Config, next: &mut Config) -> Vec<String> {
         next.state_dir = current.state_dir.clone();
         kept.push("a new `state_dir` needs a restart; the running one is kept".into());
     }
+    if crate::liveness::check_every(next) != crate::liveness::check_every(current) {
+        next.heartbeat = current.heartbeat;
+        next.quiet_days = current.quiet_days;
+        kept.push(
+            "turning `heartbeat` or `quiet_days` on or off needs a restart; the running ones are kept"
+                .into(),
+        );
+    }
     if next.tamper_check != current.tamper_check {
         next.tamper_check = current.tamper_check;
         kept.push("a new `tamper_check` needs a restart; the running interval is kept".into());

@@ -20,6 +20,17 @@ type MailboxAt = (String, String, u32);
 /// (uid, alert id, broker).
 type Notice = (u32, i64, Option<String>);
 
+/// Whether any alerted notice is still within its tamper window and not yet reported.
+pub fn watching(p: &Processor) -> anyhow::Result<bool> {
+    let since = now() - p.config().tamper_window.as_secs() as i64;
+    for n in p.store.watched_notices(since)? {
+        if p.store.kv_get(&format!("tamper:{}", n.alert))?.is_none() {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
 /// One pass: checks every watched notice and writes the tampering alerts it finds.
 pub async fn check(p: &Processor) -> anyhow::Result<usize> {
     let cfg: Arc<Config> = p.config();

@@ -5,7 +5,7 @@
 //! so that tests running in parallel never see each other's bus. Nothing else in this test binary
 //! reads that variable, and std serialises its own environment access.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use brokerwatch::alert::desktop::DesktopSink;
 use brokerwatch::alert::{AlertKind, AlertMessage, DeliveryError, Response};

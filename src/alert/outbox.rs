@@ -19,7 +19,8 @@ use crate::config::Config;
 use crate::event::Severity;
 use crate::store::{AlertRow, DeliveryRow, DeliveryState, Store, StoreError, now};
 
-/// Longest sleep between two looks at the store (repeats fall due without a wake-up).
+/// Longest sleep while something is pending: a wall-clock change or a suspend (the sleep runs
+/// on the monotonic clock) delays a due delivery or repeat by at most this.
 const MAX_SLEEP: Duration = Duration::from_secs(30);
 /// Backoff for a failing sink: 2^attempts seconds, capped.
 const MAX_BACKOFF_SECS: i64 = 300;
@@ -69,6 +70,8 @@ pub struct Outbox {
     pub store: Store,
     pub sinks: Sinks,
     pub wake: Arc<Notify>,
+    /// Passed every `wake` on, for tasks that only have work after a new alert.
+    pub forward_wake: Option<Arc<Notify>>,
     unavailable: Mutex<HashSet<String>>,
 }
 
@@ -78,6 +81,7 @@ impl Outbox {
             store,
             sinks,
             wake,
+            forward_wake: None,
             unavailable: Mutex::new(HashSet::new()),
         }
     }
@@ -105,8 +109,12 @@ impl Outbox {
                 Some(sink) = running.next() => {
                     busy.remove(&sink);
                 }
-                _ = tokio::time::sleep(sleep) => {}
-                _ = self.wake.notified() => {}
+                _ = sleep_or_wait(sleep) => {}
+                _ = self.wake.notified() => {
+                    if let Some(f) = &self.forward_wake {
+                        f.notify_one();
+                    }
+                }
                 _ = shutdown.changed() => {}
             }
             if *shutdown.borrow() {
@@ -118,18 +126,31 @@ impl Outbox {
         }
     }
 
-    fn sleep_for(&self) -> Duration {
-        let next = [self.store.next_delivery_at(), self.store.next_repeat_at()]
-            .into_iter()
-            .filter_map(|r| r.ok().flatten())
-            .min();
-        match next {
-            Some(at) => {
-                let secs = (at - now()).clamp(0, MAX_SLEEP.as_secs() as i64);
-                Duration::from_secs(secs as u64).max(Duration::from_millis(200))
-            }
-            None => MAX_SLEEP,
-        }
+    /// How long until the next pending delivery or repeat; `None` when nothing is pending: new
+    /// alerts and answers come with a `wake`, so an idle daemon has no timer here.
+    fn sleep_for(&self) -> Option<Duration> {
+        let (Ok(delivery), Ok(repeat), Ok(muted)) = (
+            self.store.next_delivery_at(),
+            self.store.next_repeat_at(),
+            self.muted_until(),
+        ) else {
+            return Some(MAX_SLEEP);
+        };
+        // NOTE: a mute holds repeats back until it ends; without this a due repeat would
+        // make every pass look again after the 200 ms floor for the whole mute.
+        let repeat = repeat.map(|at| at.max(muted.unwrap_or(0)));
+        let at = [delivery, repeat].into_iter().flatten().min()?;
+        let secs = (at - now()).clamp(0, MAX_SLEEP.as_secs() as i64);
+        Some(Duration::from_secs(secs as u64).max(Duration::from_millis(200)))
+    }
+
+    /// Until when repeats are muted (`/mute`), if a mute is on.
+    fn muted_until(&self) -> Result<Option<i64>, StoreError> {
+        let until = self
+            .store
+            .kv_get("mute_until")?
+            .and_then(|v| v.parse::<i64>().ok());
+        Ok(until.filter(|&u| u > now()))
     }
 
     /// One pass: start due repeats, then deliver everything due, sinks in parallel.
@@ -146,12 +167,7 @@ impl Outbox {
         busy: &HashSet<String>,
     ) -> Result<BTreeMap<String, Vec<DeliveryRow>>, StoreError> {
         let t = now();
-        let muted = self
-            .store
-            .kv_get("mute_until")?
-            .and_then(|v| v.parse::<i64>().ok())
-            .is_some_and(|until| until > t);
-        if !muted {
+        if self.muted_until()?.is_none() {
             for id in self.store.start_due_repeats(t)? {
                 tracing::info!(alert = id, "not acknowledged: repeating");
             }
@@ -262,6 +278,14 @@ impl Outbox {
             }
             _ => Err(missing()),
         }
+    }
+}
+
+/// Sleeps for `d`; with `None` never ends (the caller also waits for a wake-up or shutdown).
+async fn sleep_or_wait(d: Option<Duration>) {
+    match d {
+        Some(d) => tokio::time::sleep(d).await,
+        None => std::future::pending().await,
     }
 }
 

@@ -39,6 +39,7 @@ pub struct Dovecot {
     /// A CA that signed nothing this server presents.
     pub untrusted_ca_path: PathBuf,
     conf: PathBuf,
+    extra_users: Vec<(String, String)>,
 }
 
 /// Extra settings for [`Dovecot::start_with`].
@@ -54,6 +55,17 @@ impl Default for Options {
     }
 }
 
+/// Benchmark settings for [`Dovecot::start_scaled`]: many accounts on one server.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Scale {
+    /// Users `user001`, `user002`, … besides [`USERS`], with generated passwords
+    /// ([`Dovecot::users`]); process limits are raised so that each can hold a connection.
+    pub extra_users: usize,
+    /// Dovecot's `imap_idle_notify_interval`: how often an IDLE connection gets
+    /// "* OK Still here" (Dovecot's default: 2 min).
+    pub idle_notify: Option<Duration>,
+}
+
 impl Dovecot {
     /// Starts a server with IDLE.
     pub fn start() -> Dovecot {
@@ -62,6 +74,11 @@ impl Dovecot {
 
     /// Starts a server configured by `opts`.
     pub fn start_with(opts: Options) -> Dovecot {
+        Self::start_scaled(opts, Scale::default())
+    }
+
+    /// Starts a server configured by `opts`, with `scale`'s extra users and settings.
+    pub fn start_scaled(opts: Options, scale: Scale) -> Dovecot {
         assert!(
             Path::new(DOVECOT).exists(),
             "dovecot not installed: run scripts/test (it installs dovecot-imapd)"
@@ -73,10 +90,12 @@ impl Dovecot {
         let root = dir.path().to_path_buf();
         chmod(&root, 0o755);
         make_certs(&root);
-        write_users(&root);
+        let extra_users = generated_users(scale.extra_users);
+        write_users(&root, &extra_users);
         let (imap_port, imaps_port) = (free_port(), free_port());
         let conf = root.join("dovecot.conf");
-        std::fs::write(&conf, config(&root, imap_port, imaps_port, opts)).expect("write conf");
+        let text = config(&root, imap_port, imaps_port, opts) + &scale_config(scale);
+        std::fs::write(&conf, text).expect("write conf");
         let d = Dovecot {
             ca_path: root.join("ca.pem"),
             untrusted_ca_path: root.join("other-ca.pem"),
@@ -84,9 +103,19 @@ impl Dovecot {
             imap_port,
             imaps_port,
             conf,
+            extra_users,
         };
         d.start_again();
         d
+    }
+
+    /// Every user and password: [`USERS`], then the generated ones of [`Scale::extra_users`].
+    pub fn users(&self) -> Vec<(String, String)> {
+        USERS
+            .iter()
+            .map(|(u, p)| (u.to_string(), p.to_string()))
+            .chain(self.extra_users.iter().cloned())
+            .collect()
     }
 
     fn root(&self) -> &Path {
@@ -433,9 +462,43 @@ protocol imap {{
     )
 }
 
-fn write_users(root: &Path) {
+/// Settings appended to the configuration for [`Scale`] (none by default).
+fn scale_config(scale: Scale) -> String {
+    let mut out = String::new();
+    if scale.extra_users > 0 {
+        // NOTE: with TLS every connection holds one imap-login (proxy) and one imap process;
+        // Dovecot's default_process_limit of 100 would refuse the 101st login.
+        let limit = 2 * (scale.extra_users + USERS.len()) + 100;
+        out += &format!(
+            "default_process_limit = {limit}\ndefault_client_limit = {}\n",
+            4 * limit
+        );
+    }
+    if let Some(every) = scale.idle_notify {
+        out += &format!(
+            "imap_idle_notify_interval = {} secs\n",
+            every.as_secs().max(1)
+        );
+    }
+    out
+}
+
+/// `user001`… with passwords unique to this server instance.
+fn generated_users(n: usize) -> Vec<(String, String)> {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u32(std::process::id());
+    let salt = h.finish();
+    (1..=n)
+        .map(|i| (format!("user{i:03}"), format!("pw-{salt:016x}-{i}")))
+        .collect()
+}
+
+fn write_users(root: &Path, extra: &[(String, String)]) {
     let passwd: String = USERS
         .iter()
+        .map(|(u, p)| (*u, *p))
+        .chain(extra.iter().map(|(u, p)| (u.as_str(), p.as_str())))
         .map(|(u, p)| format!("{u}:{{PLAIN}}{p}\n"))
         .collect();
     std::fs::write(root.join("passwd"), passwd).expect("write passwd");

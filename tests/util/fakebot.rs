@@ -65,6 +65,9 @@ pub struct Recorded {
     pub status: u16,
     /// When the request arrived.
     pub at: Instant,
+    /// When the request arrived, in wall-clock milliseconds since the Unix epoch (benchmarks
+    /// compare it with timestamps taken in other processes).
+    pub received_at_ms: u64,
 }
 
 impl Recorded {
@@ -363,10 +366,11 @@ async fn api(
     body: Bytes,
 ) -> Response {
     let at = Instant::now();
+    let received_at_ms = unix_now_ms();
     let method = canonical(&method);
     let params = parse_params(&query, &headers, &body);
     if shared.lock().hangs(&method) {
-        let rec = record(&method, params, StatusCode::OK, at);
+        let rec = record(&method, params, StatusCode::OK, (at, received_at_ms));
         shared.lock().requests.push(Recorded {
             status: HUNG,
             ..rec
@@ -379,7 +383,7 @@ async fn api(
     shared
         .lock()
         .requests
-        .push(record(&method, params, status, at));
+        .push(record(&method, params, status, (at, received_at_ms)));
     (status, Json(body)).into_response()
 }
 
@@ -401,7 +405,12 @@ async fn hang_until_released(shared: &Shared, method: &str) {
     }
 }
 
-fn record(method: &str, params: Map<String, Value>, status: StatusCode, at: Instant) -> Recorded {
+fn record(
+    method: &str,
+    params: Map<String, Value>,
+    status: StatusCode,
+    (at, received_at_ms): (Instant, u64),
+) -> Recorded {
     Recorded {
         method: method.to_string(),
         chat_id: params.get("chat_id").and_then(Value::as_i64),
@@ -417,6 +426,7 @@ fn record(method: &str, params: Map<String, Value>, status: StatusCode, at: Inst
         params: Value::Object(params),
         status: status.as_u16(),
         at,
+        received_at_ms,
     }
 }
 
@@ -737,6 +747,12 @@ fn unix_now() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
+fn unix_now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
 fn chat_json(chat: i64) -> Value {
     if chat < 0 {
         json!({"id": chat, "type": "group", "title": "Family"})
@@ -782,6 +798,7 @@ async fn control_requests(State(shared): State<Arc<Shared>>) -> Json<Value> {
             "method": r.method, "chat_id": r.chat_id, "text": r.text, "parse_mode": r.parse_mode,
             "reply_markup": r.reply_markup, "status": r.status,
             "at_ms": r.at.duration_since(shared.started).as_millis() as u64,
+            "received_at_ms": r.received_at_ms,
         })
     });
     Json(Value::Array(list.collect()))
