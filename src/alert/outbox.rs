@@ -94,6 +94,12 @@ impl Outbox {
         loop {
             match self.due_by_sink(&busy) {
                 Ok(batches) => {
+                    // NOTE: futures are first polled in push order, and the console sink (and
+                    // every sink's SQLite bookkeeping, with its fsync) runs synchronously: the
+                    // sinks that wait on the network go first, so their requests are on the
+                    // wire meanwhile.
+                    let mut batches: Vec<_> = batches.into_iter().collect();
+                    batches.sort_by_key(|(sink, _)| sink == "console");
                     for (sink, rows) in batches {
                         busy.insert(sink.clone());
                         running.push(async move {
