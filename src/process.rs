@@ -136,9 +136,7 @@ impl Processor {
         rules: &RuleSet,
         ctx: &Context,
     ) -> Result<Option<bool>, HandlerError> {
-        if self.store.seen_position(mb, &m.position)? {
-            return Ok(None);
-        }
+        // Taken first: a replayed message's entry must not linger in the memo.
         let memo = if m.complete {
             None
         } else {
@@ -146,6 +144,9 @@ impl Processor {
                 .remove(&m.bytes)
                 .filter(|u| std::ptr::eq(Arc::as_ptr(&u.rules), rules))
         };
+        if self.store.seen_position(mb, &m.position)? {
+            return Ok(None);
+        }
         let judged = match memo {
             Some(u) => judge_classified(u.mail, &u.class, ctx),
             None => judge(&m.bytes, m.complete, rules, ctx),
