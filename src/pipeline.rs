@@ -4,7 +4,7 @@
 use crate::assess::{Context, Verdict, assess};
 use crate::event::Severity;
 use crate::mail::{self, Mail};
-use crate::rules::{Cue, RuleSet, classify};
+use crate::rules::{Classification, Cue, RuleSet, classify};
 
 /// A verdict with what explains it.
 #[derive(Debug, Clone)]
@@ -23,13 +23,7 @@ pub fn judge(raw: &[u8], complete: bool, rules: &RuleSet, ctx: &Context) -> Judg
     match mail::parse(raw, complete) {
         Ok(m) => {
             let class = classify(rules, &m);
-            let verdict = assess(&m, &class, ctx);
-            Judged {
-                verdict,
-                cues: class.cues.clone(),
-                rule_origin: class.rule.map(|r| r.origin.clone()),
-                mail: Some(m),
-            }
+            judge_classified(m, &class, ctx)
         }
         Err(e) => Judged {
             verdict: unparseable(&e.0),
@@ -37,6 +31,16 @@ pub fn judge(raw: &[u8], complete: bool, rules: &RuleSet, ctx: &Context) -> Judg
             rule_origin: None,
             mail: None,
         },
+    }
+}
+
+/// Judges a mail already parsed and classified (by `classify` with the rules to judge by).
+pub fn judge_classified(mail: Mail, class: &Classification, ctx: &Context) -> Judged {
+    Judged {
+        verdict: assess(&mail, class, ctx),
+        cues: class.cues.clone(),
+        rule_origin: class.rule.map(|r| r.origin.clone()),
+        mail: Some(mail),
     }
 }
 

@@ -59,6 +59,25 @@ pub struct Classification<'r> {
     pub suspicious: Vec<String>,
 }
 
+impl Classification<'_> {
+    /// The same classification, freed from the rules when it claims no broker (it then borrows
+    /// nothing from them); None when it does.
+    pub fn unclaimed(self) -> Option<Classification<'static>> {
+        if self.pack.is_some() || self.rule.is_some() {
+            return None;
+        }
+        Some(Classification {
+            pack: None,
+            claim: self.claim,
+            rule: None,
+            fields: self.fields,
+            cues: self.cues,
+            notes: self.notes,
+            suspicious: self.suspicious,
+        })
+    }
+}
+
 /// The texts rules run on, normalised once.
 struct Texts {
     subject: String,

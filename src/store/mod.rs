@@ -162,11 +162,12 @@ impl Store {
     pub fn checkpoint(&self, mb: &MailboxId) -> Result<Option<Checkpoint>, StoreError> {
         let c = self.lock();
         let row = c
-            .query_row(
+            .prepare_cached(
                 "SELECT kind, uidvalidity, last_uid FROM checkpoints WHERE account=?1 AND mailbox=?2",
-                params![mb.account, mb.mailbox],
-                |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?)),
-            )
+            )?
+            .query_row(params![mb.account, mb.mailbox], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
+            })
             .optional()?;
         Ok(row.map(|(kind, v, u)| match kind.as_str() {
             "maildir" => Checkpoint::Maildir,
@@ -188,25 +189,17 @@ impl Store {
     pub fn seen_position(&self, mb: &MailboxId, pos: &Position) -> Result<bool, StoreError> {
         let c = self.lock();
         let key = position_key(pos);
-        Ok(c.query_row(
-            "SELECT 1 FROM messages WHERE account=?1 AND mailbox=?2 AND pos=?3",
-            params![mb.account, mb.mailbox, key],
-            |_| Ok(()),
-        )
-        .optional()?
-        .is_some())
+        let mut st =
+            c.prepare_cached("SELECT 1 FROM messages WHERE account=?1 AND mailbox=?2 AND pos=?3")?;
+        Ok(st.exists(params![mb.account, mb.mailbox, key])?)
     }
 
     /// Was a message with this Message-ID already processed in this account?
     pub fn seen_message_id(&self, account: &str, message_id: &str) -> Result<bool, StoreError> {
         let c = self.lock();
-        Ok(c.query_row(
-            "SELECT 1 FROM messages WHERE account=?1 AND message_id=?2 LIMIT 1",
-            params![account, message_id],
-            |_| Ok(()),
-        )
-        .optional()?
-        .is_some())
+        let mut st =
+            c.prepare_cached("SELECT 1 FROM messages WHERE account=?1 AND message_id=?2 LIMIT 1")?;
+        Ok(st.exists(params![account, message_id])?)
     }
 
     /// Records a processed message, its alert (if any) with deliveries, and advances the
@@ -221,11 +214,13 @@ impl Store {
         let tx = c.transaction()?;
         let key = position_key(rec.position);
         let v = rec.verdict;
-        let inserted = tx.execute(
-            "INSERT OR IGNORE INTO messages (account, mailbox, pos, message_id, received_at, processed_at,
+        let inserted = tx
+            .prepare_cached(
+                "INSERT OR IGNORE INTO messages (account, mailbox, pos, message_id, received_at, processed_at,
                 broker, event, severity, phishing, expected, rule, verdict)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-            params![
+            )?
+            .execute(params![
                 rec.mailbox.account,
                 rec.mailbox.mailbox,
                 key,
@@ -320,7 +315,7 @@ impl Store {
     /// Expectations whose window contains `at`.
     pub fn active_expectations(&self, at: i64) -> Result<Vec<Expectation>, StoreError> {
         let c = self.lock();
-        let mut st = c.prepare(
+        let mut st = c.prepare_cached(
             "SELECT id, broker, event, from_ts, until_ts, note FROM expectations
              WHERE from_ts <= ?1 AND until_ts > ?1 ORDER BY id",
         )?;
@@ -465,7 +460,8 @@ fn write_checkpoint(
                             THEN MAX(checkpoints.last_uid, excluded.last_uid) ELSE excluded.last_uid END,
             uidvalidity = excluded.uidvalidity, updated_at = excluded.updated_at"
     };
-    c.execute(sql, params![mb.account, mb.mailbox, kind, v, u, now()])?;
+    c.prepare_cached(sql)?
+        .execute(params![mb.account, mb.mailbox, kind, v, u, now()])?;
     Ok(())
 }
 

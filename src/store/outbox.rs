@@ -87,33 +87,33 @@ pub(super) fn insert_alert(
     message: Option<i64>,
 ) -> Result<i64, rusqlite::Error> {
     let t = now();
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO alerts (created_at, message, kind, severity, broker, event, title, body,
             actionable, repeat_secs, next_repeat_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-        params![
-            t,
-            message,
-            a.kind,
-            a.severity,
-            a.broker,
-            a.event,
-            a.title,
-            a.body,
-            a.actionable,
-            a.repeat_secs,
-            a.repeat_secs.map(|r| t + r),
-        ],
-    )?;
+    )?
+    .execute(params![
+        t,
+        message,
+        a.kind,
+        a.severity,
+        a.broker,
+        a.event,
+        a.title,
+        a.body,
+        a.actionable,
+        a.repeat_secs,
+        a.repeat_secs.map(|r| t + r),
+    ])?;
     let id = tx.last_insert_rowid();
     for d in &a.deliveries {
         insert_delivery(tx, id, d, 0, t)?;
     }
     for d in &a.repeat_to {
-        tx.execute(
+        tx.prepare_cached(
             "INSERT OR IGNORE INTO repeat_targets (alert, sink, target) VALUES (?1, ?2, ?3)",
-            params![id, d.sink, d.target],
-        )?;
+        )?
+        .execute(params![id, d.sink, d.target])?;
     }
     Ok(id)
 }
@@ -125,11 +125,11 @@ fn insert_delivery(
     round: i64,
     at: i64,
 ) -> Result<(), rusqlite::Error> {
-    tx.execute(
+    tx.prepare_cached(
         "INSERT OR IGNORE INTO deliveries (alert, sink, target, round, state, next_attempt_at)
          VALUES (?1, ?2, ?3, ?4, 'pending', ?5)",
-        params![alert, d.sink, d.target, round, at],
-    )?;
+    )?
+    .execute(params![alert, d.sink, d.target, round, at])?;
     Ok(())
 }
 

@@ -173,20 +173,68 @@ pub(crate) async fn process_uids(
     uids: &[u32],
     first_run_since: Option<i64>,
 ) -> Result<(), ImapError> {
+    let mut pending = None;
+    let fetched = fetch_groups(session, ctx, cursor, uids, first_run_since, &mut pending).await;
+    // A group fetched before a failure still goes to the handler, as it did before pipelining.
+    let handed = hand_over(ctx, cursor, pending.take(), first_run_since);
+    fetched.and(handed)
+}
+
+/// Fetched messages the handler has yet to see.
+struct Pending {
+    messages: Vec<RawMessage>,
+    last_uid: u32,
+}
+
+/// The fetching half of [`process_uids`]. Each group is handed over only once the next FETCH is
+/// sent: the server reads and sends the next batch while the handler judges and records this
+/// one (before, the two alternated and the server's time added to the handler's).
+async fn fetch_groups(
+    session: &mut ImapSession,
+    ctx: &SyncCtx<'_>,
+    cursor: &mut Cursor,
+    uids: &[u32],
+    first_run_since: Option<i64>,
+    pending: &mut Option<Pending>,
+) -> Result<(), ImapError> {
+    let uidvalidity = cursor.uidvalidity;
     for chunk in uids.chunks(ctx.opts.header_batch.max(1)) {
-        let heads = fetch_heads(session, ctx, chunk).await?;
+        let heads = fetch_heads(session, ctx, chunk, || {
+            hand_over(ctx, cursor, pending.take(), first_run_since)
+        })
+        .await?;
         let mut start = 0;
         while start < heads.len() {
             let end = group_end(&heads[start..], ctx.opts.body_batch.max(1)) + start;
             let group = &heads[start..end];
-            let messages = with_bodies(session, ctx, cursor.uidvalidity, group).await?;
-            ctx.handler
-                .process(ctx.mailbox, messages, first_run_since)
-                .map_err(ImapError::Handler)?;
-            cursor.last_uid = cursor.last_uid.max(group[group.len() - 1].uid);
+            let messages = with_bodies(session, ctx, uidvalidity, group, || {
+                hand_over(ctx, cursor, pending.take(), first_run_since)
+            })
+            .await?;
+            *pending = Some(Pending {
+                messages,
+                last_uid: group[group.len() - 1].uid,
+            });
             start = end;
         }
     }
+    Ok(())
+}
+
+/// Gives a fetched group to the handler and advances the cursor past it.
+fn hand_over(
+    ctx: &SyncCtx<'_>,
+    cursor: &mut Cursor,
+    batch: Option<Pending>,
+    first_run_since: Option<i64>,
+) -> Result<(), ImapError> {
+    let Some(b) = batch else {
+        return Ok(());
+    };
+    ctx.handler
+        .process(ctx.mailbox, b.messages, first_run_since)
+        .map_err(ImapError::Handler)?;
+    cursor.last_uid = cursor.last_uid.max(b.last_uid);
     Ok(())
 }
 
@@ -204,12 +252,14 @@ fn group_end(heads: &[Head], max_candidates: usize) -> usize {
     heads.len()
 }
 
+/// The heads of `uids`, each with the handler's candidate test; `work` runs while they arrive.
 async fn fetch_heads(
     session: &mut ImapSession,
     ctx: &SyncCtx<'_>,
     uids: &[u32],
+    work: impl FnOnce() -> Result<(), ImapError>,
 ) -> Result<Vec<Head>, ImapError> {
-    let fetches = fetch(session, uids, HEADER_ITEMS, &ctx.opts.timeouts).await?;
+    let fetches = fetch_while(session, uids, HEADER_ITEMS, &ctx.opts.timeouts, work).await?;
     let mut heads: Vec<Head> = fetches
         .iter()
         .filter_map(|f| {
@@ -230,12 +280,14 @@ async fn fetch_heads(
     Ok(heads)
 }
 
-/// Builds the messages of one group, fetching full bodies for its candidates.
+/// Builds the messages of one group, fetching full bodies for its candidates; `work` runs while
+/// they arrive (at once if there is nothing to fetch).
 async fn with_bodies(
     session: &mut ImapSession,
     ctx: &SyncCtx<'_>,
     uidvalidity: u32,
     group: &[Head],
+    work: impl FnOnce() -> Result<(), ImapError>,
 ) -> Result<Vec<RawMessage>, ImapError> {
     let wanted: Vec<u32> = group
         .iter()
@@ -243,8 +295,10 @@ async fn with_bodies(
         .map(|h| h.uid)
         .collect();
     let mut bodies: HashMap<u32, Vec<u8>> = HashMap::new();
-    if !wanted.is_empty() {
-        for f in fetch(session, &wanted, BODY_ITEMS, &ctx.opts.timeouts).await? {
+    if wanted.is_empty() {
+        work()?;
+    } else {
+        for f in fetch_while(session, &wanted, BODY_ITEMS, &ctx.opts.timeouts, work).await? {
             if let (Some(uid), Some(body)) = (f.uid, f.body()) {
                 bodies.insert(uid, body.to_vec());
             }
@@ -281,11 +335,25 @@ pub(super) async fn fetch(
     items: &str,
     t: &Timeouts,
 ) -> Result<Vec<Fetch>, ImapError> {
+    fetch_while(session, uids, items, t, || Ok(())).await
+}
+
+/// [`fetch`], running `work` once the command is sent: the server works on the reply meanwhile.
+async fn fetch_while(
+    session: &mut ImapSession,
+    uids: &[u32],
+    items: &str,
+    t: &Timeouts,
+    work: impl FnOnce() -> Result<(), ImapError>,
+) -> Result<Vec<Fetch>, ImapError> {
     let set = uid_set(uids);
     let stream = with_timeout(t.command, "UID FETCH", session.uid_fetch(&set, items))
         .await?
         .map_err(proto("UID FETCH"))?;
+    let worked = work();
+    // The reply is read even when the work failed: the session stays in step for the caller.
     let all = collect(stream, t).await?;
+    worked?;
     Ok(all
         .into_iter()
         .filter(|f| f.uid.is_some_and(|u| uids.binary_search(&u).is_ok()))
