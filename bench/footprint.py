@@ -131,13 +131,7 @@ class Daemon:
             return self.cond.wait_for(lambda: self.watching >= n, timeout)
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        benchlib.stop_process(self.proc, signal.SIGTERM, 30)
         self.notify.close()
 
 

@@ -27,12 +27,8 @@ def text_of(msg):
     return "\n".join(parts)
 
 
-def main():
-    a = common.args(__doc__)
-    started = time.monotonic()
-    m = common.connect(a.env)
-    common.check(*m.select(a.mailbox, readonly=True), "EXAMINE")
-    uids = common.check(*m.uid("SEARCH", None, "ALL"), "UID SEARCH")[0].split()
+def fetch_and_judge(m, uids):
+    """Fetches the whole of each message, parses it with `email` and judges it: (found, bytes)."""
     found, nbytes = {}, 0
     for i in range(0, len(uids), 200):
         chunk = b",".join(uids[i:i + 200]).decode()
@@ -44,6 +40,16 @@ def main():
                                          text_of(msg), [str(h) for h in msg.get_all("Authentication-Results", [])])
             if verdict:
                 found[common.message_id(msg.get("Message-ID"))] = verdict
+    return found, nbytes
+
+
+def main():
+    a = common.args(__doc__)
+    started = time.monotonic()
+    m = common.connect(a.env)
+    common.check(*m.select(a.mailbox, readonly=True), "EXAMINE")
+    uids = common.check(*m.uid("SEARCH", None, "ALL"), "UID SEARCH")[0].split()
+    found, nbytes = fetch_and_judge(m, uids)
     m.logout()
     common.report("naive", a.manifest, len(uids), nbytes, found, started)
 

@@ -3,12 +3,10 @@
 fetch and parse only those messages. Fast, but blind to anything not sent from a broker domain:
 look-alike domains and display-name spoofs."""
 
-import email
-import email.policy
 import time
 
 import common
-from naive import text_of
+from naive import fetch_and_judge
 
 
 def search_query(domains):
@@ -25,17 +23,7 @@ def main():
     common.check(*m.select(a.mailbox, readonly=True), "EXAMINE")
     total = int(m.response("EXISTS")[1][0] or 0)
     uids = common.check(*m.uid("SEARCH", None, search_query(common.ALL_DOMAINS)), "UID SEARCH")[0].split()
-    found, nbytes = {}, 0
-    for i in range(0, len(uids), 200):
-        chunk = b",".join(uids[i:i + 200]).decode()
-        data = common.check(*m.uid("FETCH", chunk, "(BODY.PEEK[])"), "UID FETCH")
-        for _, raw in common.fetch_items(data):
-            nbytes += len(raw)
-            msg = email.message_from_bytes(raw, policy=email.policy.default)
-            verdict, _, _ = common.judge(str(msg.get("From", "")), str(msg.get("Subject", "")),
-                                         text_of(msg), [str(h) for h in msg.get_all("Authentication-Results", [])])
-            if verdict:
-                found[common.message_id(msg.get("Message-ID"))] = verdict
+    found, nbytes = fetch_and_judge(m, uids)
     m.logout()
     common.report("smart", a.manifest, total, nbytes, found, started)
 
