@@ -174,3 +174,40 @@ fn a_broken_config_is_refused_at_start_with_its_location() {
         "nothing may be started"
     );
 }
+
+/// Regression: a SIGTERM that arrived while the config loaded killed the daemon (exit by signal),
+/// seen when the crash test stopped a freshly restarted daemon. The signal is sent when the
+/// loader prints its warning about a secret file readable by others.
+#[test]
+fn sigterm_while_the_config_loads_is_a_clean_stop() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path();
+    let cfg = setup(home);
+    rules_with(home, &rule("my-alpha", "ZZALPHA"));
+    let tok = home.join("token");
+    std::fs::write(&tok, "1:not-a-real-token\n").unwrap();
+    std::fs::set_permissions(&tok, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let text = std::fs::read_to_string(&cfg).unwrap().replace(
+        "sinks: {console: true, desktop: {enabled: false}}",
+        &format!(
+            "sinks: {{console: true, desktop: {{enabled: false}}, telegram: {{token: {{file: {}}}, \
+             chat_ids: [1], api_url: 'http://127.0.0.1:9', commands: false}}}}",
+            tok.display()
+        ),
+    );
+    std::fs::write(&cfg, text).unwrap();
+    for _ in 0..5 {
+        let mut cmd = command(home);
+        cmd.arg("-c").arg(&cfg).arg("run");
+        let daemon = Daemon::spawn(cmd);
+        daemon
+            .wait_for_line(Duration::from_secs(30), |l| {
+                l.contains("readable by other users")
+            })
+            .unwrap_or_else(|| panic!("no load warning:\n{}", daemon.output()));
+        daemon.signal(SIGTERM);
+        let (status, out) = daemon.wait(Duration::from_secs(30));
+        assert_eq!(status.code(), Some(0), "{status:?}\n{out}");
+    }
+}
