@@ -17,14 +17,8 @@ use crate::util::fakebot::{BOT_USERNAME, FakeBot, TOKEN};
 
 /// The binary with a clean environment: no config, state or session bus of the machine's.
 fn bw(home: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_brokerwatch"));
-    c.env_remove("BROKERWATCH_CONFIG")
-        .env_remove("DBUS_SESSION_BUS_ADDRESS")
-        .env("HOME", home)
-        .env("XDG_CONFIG_HOME", home.join("config"))
-        .env("XDG_STATE_HOME", home.join("state"))
-        .env("XDG_RUNTIME_DIR", home.join("run"))
-        .env("RUST_LOG", "warn");
+    let mut c = crate::util::proc::command(home);
+    c.env("RUST_LOG", "warn");
     c
 }
 
