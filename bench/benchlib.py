@@ -6,6 +6,7 @@ PID when the script ends.
 """
 
 import json
+import re
 import os
 import signal
 import ssl
@@ -99,6 +100,25 @@ class FakeBot:
 
     def __exit__(self, *exc):
         self.stop()
+
+
+TAGS = re.compile(r"<[^>]+>")
+
+
+def text_of(msg):
+    """The text of an `email` message's text parts (HTML tags blanked), as a user's script reads it."""
+    parts = []
+    for part in msg.walk():
+        if part.get_content_maintype() != "text" or part.is_attachment():
+            continue
+        try:
+            content = part.get_content()
+        except (LookupError, UnicodeError, AssertionError):
+            content = (part.get_payload(decode=True) or b"").decode("utf-8", "replace")
+        if part.get_content_subtype() == "html":
+            content = TAGS.sub(" ", content)
+        parts.append(content)
+    return "\n".join(parts)
 
 
 def stop_process(proc, sig, grace):

@@ -23,8 +23,9 @@ from pathlib import Path
 
 import yaml
 
+from benchlib import text_of
+
 ROOT = Path(__file__).resolve().parent.parent
-TAGS = re.compile(r"<[^>]+>")
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
@@ -59,21 +60,6 @@ def load_packs():
             } for r in raw.get("rules", [])],
         })
     return packs, skipped
-
-
-def text_of(msg):
-    parts = []
-    for part in msg.walk():
-        if part.get_content_maintype() != "text" or part.is_attachment():
-            continue
-        try:
-            content = part.get_content()
-        except (LookupError, UnicodeError, AssertionError):
-            content = (part.get_payload(decode=True) or b"").decode("utf-8", "replace")
-        if part.get_content_subtype() == "html":
-            content = TAGS.sub(" ", content)
-        parts.append(content)
-    return "\n".join(parts)
 
 
 def owns(pack, domain):

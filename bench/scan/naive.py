@@ -4,28 +4,14 @@ it with the `email` package and look for broker domains, broker names and securi
 
 import email
 import email.policy
-import re
+import sys
 import time
+from pathlib import Path
 
 import common
 
-TAGS = re.compile(r"<[^>]+>")
-
-
-def text_of(msg):
-    parts = []
-    for part in msg.walk():
-        if part.get_content_maintype() != "text" or part.is_attachment():
-            continue
-        try:
-            content = part.get_content()
-        except (LookupError, UnicodeError, AssertionError):
-            content = part.get_payload(decode=True).decode("utf-8", "replace")
-        if part.get_content_subtype() == "html":
-            content = TAGS.sub(" ", content)
-        parts.append(content)
-    return "\n".join(parts)
-
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchlib import text_of  # noqa: E402
 
 def fetch_and_judge(m, uids):
     """Fetches the whole of each message, parses it with `email` and judges it: (found, bytes)."""
