@@ -47,6 +47,12 @@ pub struct Verdict {
     pub subject: String,
     #[serde(skip)]
     pub sender: Option<String>,
+    /// The security words of a broker's own mail that no rule recognised (the last resort).
+    #[serde(skip)]
+    pub unrecognised: Vec<String>,
+    /// The matched rule is a generic one, not the broker's own.
+    #[serde(skip)]
+    pub generic: bool,
 }
 
 /// The facts assess needs besides the mail: config, active expectations, and the time.
@@ -75,11 +81,35 @@ pub fn assess(mail: &Mail, class: &Classification, ctx: &Context) -> Verdict {
             p.domains.join(", ")
         ));
     }
-    let phishing = pack.is_some() && (authentic == Some(false) || foreign_sender);
+    reasons.extend(class.imitations.iter().cloned());
+    // A login link to a host that is not the broker's own, in a mail not vouched for, is how the
+    // 2025 relays worked; one to the broker's own site is told, not judged (older genuine mail).
+    let foreign_login_link = pack.is_some_and(|p| {
+        class
+            .login_links
+            .iter()
+            .any(|(host, _)| !p.owns_domain(host))
+    });
+    for (host, why) in &class.login_links {
+        reasons.push(format!(
+            "links to a login or personal-details page (`{why}` at `{host}`): since 2025-10-15 Japanese brokers must not put such links in mail"
+        ));
+    }
+    let phishing = pack.is_some()
+        && (authentic == Some(false)
+            || foreign_sender
+            || !class.imitations.is_empty()
+            || (authentic != Some(true) && foreign_login_link));
     if authentic != Some(true) {
         reasons.extend(class.suspicious.iter().cloned());
     }
     let event = class.rule.map(|r| r.event);
+    if let (Some(p), Some(r), true) = (pack, class.rule, class.generic) {
+        reasons.push(format!(
+            "recognised by generic wording (rule `{}`): {}'s own rules did not match; read the mail itself",
+            r.id, p.name
+        ));
+    }
     let mut expected = false;
     if let (Some(p), Some(ev), false) = (pack, event, phishing)
         && ev.is_security()
@@ -88,11 +118,24 @@ pub fn assess(mail: &Mail, class: &Classification, ctx: &Context) -> Verdict {
             .map(|r| reasons.push(r))
             .is_some();
     }
+    let unrecognised = !phishing && event.is_none() && !class.unrecognised.is_empty();
     let severity = if phishing {
         reasons.push("looks like a phishing copy: do not click, do not reply".into());
         ctx.config.phishing_severity
     } else if expected {
         Severity::Info
+    } else if unrecognised {
+        reasons.push(format!(
+            "{} sent a notice brokerwatch does not recognise; it mentions {} — read it",
+            pack.map_or("the broker", |p| p.name.as_str()),
+            class
+                .unrecognised
+                .iter()
+                .map(|w| format!("「{w}」"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+        Severity::Warning
     } else {
         event.map_or(Severity::None, |e| {
             ctx.config.severity.get(&e).copied().unwrap_or_default()
@@ -112,6 +155,12 @@ pub fn assess(mail: &Mail, class: &Classification, ctx: &Context) -> Verdict {
         broker_name: pack.map(|p| p.name.clone()),
         subject: mail.subject.clone(),
         sender: mail.from.as_ref().map(|f| f.address.clone()),
+        unrecognised: if unrecognised {
+            class.unrecognised.clone()
+        } else {
+            Vec::new()
+        },
+        generic: class.generic,
     }
 }
 

@@ -15,6 +15,8 @@ pub enum EventKind {
     Login,
     PasswordChange,
     MfaChange,
+    /// Registered personal details (postal address, phone number, name) changed.
+    ProfileChange,
     Deposit,
     Trade,
     Statement,
@@ -24,13 +26,14 @@ pub enum EventKind {
 
 impl EventKind {
     /// Every kind, security events first.
-    pub const ALL: [EventKind; 11] = [
+    pub const ALL: [EventKind; 12] = [
         EventKind::Withdrawal,
         EventKind::EmailChange,
         EventKind::PayoutAccountChange,
         EventKind::Login,
         EventKind::PasswordChange,
         EventKind::MfaChange,
+        EventKind::ProfileChange,
         EventKind::Deposit,
         EventKind::Trade,
         EventKind::Statement,
@@ -48,6 +51,7 @@ impl EventKind {
                 | EventKind::Login
                 | EventKind::PasswordChange
                 | EventKind::MfaChange
+                | EventKind::ProfileChange
         )
     }
 
@@ -60,6 +64,7 @@ impl EventKind {
             EventKind::Login => "login",
             EventKind::PasswordChange => "password_change",
             EventKind::MfaChange => "mfa_change",
+            EventKind::ProfileChange => "profile_change",
             EventKind::Deposit => "deposit",
             EventKind::Trade => "trade",
             EventKind::Statement => "statement",
@@ -77,6 +82,7 @@ impl EventKind {
             EventKind::Login => "login",
             EventKind::PasswordChange => "password change",
             EventKind::MfaChange => "two-factor authentication change",
+            EventKind::ProfileChange => "registered details change",
             EventKind::Deposit => "deposit",
             EventKind::Trade => "trade",
             EventKind::Statement => "statement",
@@ -180,7 +186,8 @@ mod tests {
             .into_iter()
             .filter(|e| e.is_security())
             .collect();
-        assert_eq!(security.len(), 6);
+        assert_eq!(security.len(), 7);
+        assert!(EventKind::ProfileChange.is_security());
         assert!(!EventKind::Deposit.is_security());
     }
 }

@@ -102,6 +102,8 @@ mod tests {
             broker_name: None,
             subject: String::new(),
             sender: None,
+            unrecognised: Vec::new(),
+            generic: false,
         };
         let mb = MailboxId {
             account: "a".into(),

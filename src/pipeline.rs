@@ -60,5 +60,7 @@ fn unparseable(why: &str) -> Verdict {
         broker_name: None,
         subject: String::new(),
         sender: None,
+        unrecognised: Vec::new(),
+        generic: false,
     }
 }

@@ -54,6 +54,15 @@ fn compose_raw(v: &Verdict, pack: Option<&Pack>, links: &[crate::text::Link]) ->
             actionable: false,
         });
     }
+    if !v.unrecognised.is_empty() {
+        return Some(Composed {
+            kind: AlertKind::Unexpected,
+            severity: v.severity,
+            title: format!("{name}: a notice brokerwatch does not recognise — read it"),
+            body: unrecognised_body(v, &name, pack),
+            actionable: true,
+        });
+    }
     let event = v.event.filter(|e| e.is_security())?;
     if v.expected {
         return Some(Composed {
@@ -92,6 +101,7 @@ fn label(e: EventKind, broker_name: &str) -> &'static str {
         EventKind::Login => "ログイン",
         EventKind::PasswordChange => "パスワード変更",
         EventKind::MfaChange => "認証設定の変更",
+        EventKind::ProfileChange => "登録情報の変更",
         other => other.describe(),
     }
 }
@@ -124,18 +134,45 @@ fn unexpected_body(v: &Verdict, e: EventKind, name: &str, pack: Option<&Pack>) -
         e.describe(),
         details(v)
     );
-    let auth = match v.authentic {
-        Some(true) => "genuine: your mail server verified the sender",
-        Some(false) => "NOT verified by your mail server",
-        None => "authenticity unknown (no Authentication-Results from your server)",
-    };
-    out.push_str(&format!("\nSender check: {auth}"));
+    if v.generic {
+        out.push_str(&format!(
+            "\nRecognised by generic wording: {name}'s own rules did not match, so read the mail itself."
+        ));
+    }
+    out.push_str(&sender_check(v));
     out.push_str("\n\nIf it was you: acknowledge it (\"It was me\", or brokerwatch ack <id>).");
     out.push_str("\nIf it was NOT you: do not use any link in the mail.");
     if let Some(p) = pack {
         out.push_str(&playbook(p));
     }
     out
+}
+
+/// The last resort: a mail from the broker's own domain that speaks of security in words no rule
+/// knows. Never silent on a broker's own mail.
+fn unrecognised_body(v: &Verdict, name: &str, pack: Option<&Pack>) -> String {
+    let words: Vec<String> = v.unrecognised.iter().map(|w| format!("「{w}」")).collect();
+    let mut out = format!(
+        "{name} sent a notice brokerwatch does not recognise; it mentions {} — read it.\n{}",
+        words.join(", "),
+        details(v)
+    );
+    out.push_str(&sender_check(v));
+    out.push_str("\n\nIf it is routine or it was you: acknowledge it (\"It was me\", or brokerwatch ack <id>).");
+    out.push_str("\nIf it reports something you did NOT do: do not use any link in the mail.");
+    if let Some(p) = pack {
+        out.push_str(&playbook(p));
+    }
+    out
+}
+
+fn sender_check(v: &Verdict) -> String {
+    let auth = match v.authentic {
+        Some(true) => "genuine: your mail server verified the sender",
+        Some(false) => "NOT verified by your mail server",
+        None => "sender not verified (no Authentication-Results from your server)",
+    };
+    format!("\nSender check: {auth}")
 }
 
 /// The broker's official contact and steps, from the pack (never from a mail).
@@ -198,5 +235,78 @@ pub fn route(config: &Config, severity: Severity) -> (Vec<SinkKind>, Option<std:
     match config.escalation.get(&severity) {
         Some(p) => (p.sinks.clone(), p.repeat),
         None => (Vec::new(), None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn verdict() -> Verdict {
+        Verdict {
+            message_id: Some("m1@kabu.com".into()),
+            broker: Some("kabucom".into()),
+            event: None,
+            authentic: None,
+            phishing: false,
+            expected: false,
+            severity: Severity::Warning,
+            rule: None,
+            fields: Default::default(),
+            reasons: vec![],
+            broker_name: Some("auカブコム証券".into()),
+            subject: "【auKabucom】重要なお知らせ https://kabu.com/x".into(),
+            sender: Some("support@kabu.com".into()),
+            unrecognised: vec!["ログインパスワード".into()],
+            generic: false,
+        }
+    }
+
+    fn pack() -> Pack {
+        Pack {
+            id: "kabucom".into(),
+            name: "auカブコム証券".into(),
+            contact: crate::rules::Contact {
+                phone: vec!["0120-000-000".into()],
+                url: Some("https://kabu.com/".into()),
+                steps: vec!["ログインパスワードを変更する".into()],
+            },
+            ..Pack::default()
+        }
+    }
+
+    #[test]
+    fn an_unrecognised_notice_is_an_actionable_warning_naming_its_words() {
+        let c = compose(&verdict(), Some(&pack()), &[]).expect("an alert");
+        assert_eq!(c.kind, AlertKind::Unexpected);
+        assert_eq!(c.severity, Severity::Warning);
+        assert!(c.actionable);
+        assert!(c.title.contains("does not recognise"), "{}", c.title);
+        assert!(c.body.contains("「ログインパスワード」"), "{}", c.body);
+        assert!(c.body.contains("sender not verified"), "{}", c.body);
+        assert!(c.body.contains("0120-000-000"), "{}", c.body);
+        assert!(
+            !c.body.contains("https://"),
+            "links are defanged: {}",
+            c.body
+        );
+    }
+
+    #[test]
+    fn a_generic_match_says_so() {
+        let mut v = verdict();
+        v.unrecognised.clear();
+        v.event = Some(EventKind::PayoutAccountChange);
+        v.rule = Some("generic-payout-account-change".into());
+        v.severity = Severity::Critical;
+        v.generic = true;
+        let c = compose(&v, Some(&pack()), &[]).expect("an alert");
+        assert_eq!(c.kind, AlertKind::Unexpected);
+        assert!(c.title.contains("出金先口座の変更"), "{}", c.title);
+        assert!(
+            c.body.contains("Recognised by generic wording"),
+            "{}",
+            c.body
+        );
     }
 }

@@ -6,8 +6,8 @@ use std::path::Path;
 
 use regex::{Regex, RegexBuilder};
 
-use super::model::{FIELD_NAMES, PACK_KEYS, RawContact, RawRule};
-use super::{Contact, Pack, Pattern, Rule, RuleSet};
+use super::model::{COUNTRIES, FIELD_NAMES, GENERIC_KEYS, PACK_KEYS, RawContact, RawRule};
+use super::{Contact, FieldValues, Generic, Pack, Pattern, Rule, RuleSet};
 use crate::event::EventKind;
 use crate::text::normalize;
 use crate::yaml::{At, Collector, Loc, Node, Problems};
@@ -65,16 +65,23 @@ fn read_dir_yaml(dir: &Path) -> std::io::Result<Vec<(String, String)>> {
 pub fn load_texts(files: &[(String, String)]) -> Result<RuleSet, Problems> {
     let mut problems = Vec::new();
     let mut packs: Vec<Pack> = Vec::new();
+    let mut generic_parts: Vec<Generic> = Vec::new();
     for (label, text) in files {
         let mut c = Collector::new(label.clone());
-        if let Some(part) = c.parse(text).and_then(|root| pack(&mut c, &root)) {
-            merge(&mut packs, part);
+        if let Some(root) = c.parse(text) {
+            if is_generic(&root) {
+                generic_parts.extend(generic(&mut c, &root));
+            } else if let Some(part) = pack(&mut c, &root) {
+                merge(&mut packs, part);
+            }
         }
         problems.extend(c.problems);
     }
     check_complete(&packs, &mut problems);
+    let generic = merge_generic(generic_parts);
+    check_generic_ids(&packs, &mut problems);
     if problems.is_empty() {
-        Ok(RuleSet { packs })
+        Ok(RuleSet { packs, generic })
     } else {
         problems.sort_by(|a, b| (&a.file, a.loc).cmp(&(&b.file, b.loc)));
         Err(Problems(problems))
@@ -86,11 +93,148 @@ struct PackPart {
     id: String,
     file: String,
     name: Option<String>,
+    country: Option<String>,
     domains: Vec<String>,
     names: Vec<String>,
     claims: Vec<Pattern>,
+    clashes: Vec<Pattern>,
+    clash_domains: Vec<String>,
+    login_link_exceptions: Vec<Pattern>,
     contact: Option<Contact>,
     rules: Vec<Rule>,
+}
+
+/// A file with `generic: true` at the top is broker-neutral knowledge, not a broker's pack.
+fn is_generic(root: &Node) -> bool {
+    root.as_map().is_some_and(|m| {
+        m.iter()
+            .any(|(k, _)| k.scalar_text().as_deref() == Some("generic"))
+    })
+}
+
+fn generic(c: &mut Collector, root: &Node) -> Option<Generic> {
+    let mut g = Generic::default();
+    for (key, node) in c.entries(root, GENERIC_KEYS) {
+        match key.as_str() {
+            "generic" => {
+                let on: At<bool> = c.take(node)?;
+                if !on.value {
+                    c.error(on.loc, "`generic` must be `true` in a generic rules file");
+                }
+            }
+            "vocabulary" => g.vocabulary = list(c, node),
+            "quiet" => g.quiet = list(c, node),
+            "login_links" => g.login_links = list(c, node),
+            "values" => g.values = values(c, node),
+            "rules" => g.rules = rules(c, node),
+            _ => unreachable!("key list and match arms agree"),
+        }
+    }
+    for r in &g.rules {
+        if !r.id.starts_with("generic-") {
+            let line = r.origin.rsplit(':').next().and_then(|l| l.parse().ok());
+            c.error(
+                Loc {
+                    line: line.unwrap_or(1),
+                    col: 1,
+                },
+                format!("a generic rule's id starts with `generic-`: `{}`", r.id),
+            );
+        }
+    }
+    Some(g)
+}
+
+/// `values: {field: {canonical: [pattern, …]}}`, order kept (the first value that matches wins).
+fn values(c: &mut Collector, node: &Node) -> Vec<FieldValues> {
+    let Some(fields) = node.as_map() else {
+        c.error(
+            node.loc,
+            "`values` must be a mapping of field → value → patterns",
+        );
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (k, v) in fields {
+        let field = k.scalar_text().unwrap_or_default();
+        if !FIELD_NAMES.contains(&field.as_str()) {
+            c.error(
+                k.loc,
+                format!(
+                    "unknown field name `{field}` (expected one of: {})",
+                    FIELD_NAMES.join(", ")
+                ),
+            );
+            continue;
+        }
+        let Some(vals) = v.as_map() else {
+            c.error(
+                v.loc,
+                format!("`values.{field}` must be a mapping of value → patterns"),
+            );
+            continue;
+        };
+        let vals = vals
+            .iter()
+            .map(|(name, pats)| (name.scalar_text().unwrap_or_default(), list(c, pats)))
+            .collect();
+        out.push((field, vals));
+    }
+    out
+}
+
+fn list(c: &mut Collector, node: &Node) -> Vec<Pattern> {
+    let v: Vec<At<String>> = c.take(node).unwrap_or_default();
+    v.iter().filter_map(|p| pattern(c, p)).collect()
+}
+
+fn rules(c: &mut Collector, node: &Node) -> Vec<Rule> {
+    let raw: Vec<(Loc, RawRule)> = c.take_each(node, "rules");
+    raw.into_iter()
+        .filter_map(|(loc, r)| rule(c, loc, r))
+        .collect()
+}
+
+/// Later generic files extend the earlier ones; a rule with an existing id replaces it.
+fn merge_generic(parts: Vec<Generic>) -> Generic {
+    let mut g = Generic::default();
+    for p in parts {
+        g.vocabulary.extend(p.vocabulary);
+        g.quiet.extend(p.quiet);
+        g.login_links.extend(p.login_links);
+        g.values.extend(p.values);
+        let mut new_rules = Vec::new();
+        for r in p.rules {
+            match g.rules.iter_mut().find(|x| x.id == r.id) {
+                Some(existing) => *existing = r,
+                None => new_rules.push(r),
+            }
+        }
+        new_rules.append(&mut g.rules);
+        g.rules = new_rules;
+    }
+    g
+}
+
+/// `generic-` rule ids are reserved for the generic rules, so a verdict's rule id says which kind matched.
+fn check_generic_ids(packs: &[Pack], problems: &mut Vec<crate::yaml::Problem>) {
+    for p in packs {
+        for r in p.rules.iter().filter(|r| r.id.starts_with("generic-")) {
+            let mut c = Collector::new(p.file.clone());
+            let line = r.origin.rsplit(':').next().and_then(|l| l.parse().ok());
+            c.error(
+                Loc {
+                    line: line.unwrap_or(1),
+                    col: 1,
+                },
+                format!(
+                    "rule id `{}`: `generic-` ids belong to the generic rules",
+                    r.id
+                ),
+            );
+            problems.extend(c.problems);
+        }
+    }
 }
 
 fn pack(c: &mut Collector, root: &Node) -> Option<PackPart> {
@@ -98,9 +242,13 @@ fn pack(c: &mut Collector, root: &Node) -> Option<PackPart> {
         id: String::new(),
         file: c.file.clone(),
         name: None,
+        country: None,
         domains: Vec::new(),
         names: Vec::new(),
         claims: Vec::new(),
+        clashes: Vec::new(),
+        clash_domains: Vec::new(),
+        login_link_exceptions: Vec::new(),
         contact: None,
         rules: Vec::new(),
     };
@@ -124,6 +272,29 @@ fn pack(c: &mut Collector, root: &Node) -> Option<PackPart> {
                 part.id = id.value;
             }
             "name" => part.name = c.take(node),
+            "country" => {
+                let at: Option<At<String>> = c.take(node);
+                if let Some(at) = at {
+                    if COUNTRIES.contains(&at.value.as_str()) {
+                        part.country = Some(at.value);
+                    } else {
+                        c.error(
+                            at.loc,
+                            format!(
+                                "unknown country `{}` (expected one of: {})",
+                                at.value,
+                                COUNTRIES.join(", ")
+                            ),
+                        );
+                    }
+                }
+            }
+            "clashes" => part.clashes = list(c, node),
+            "clash_domains" => {
+                let d: Vec<String> = c.take(node).unwrap_or_default();
+                part.clash_domains = d.iter().map(|d| d.trim().to_ascii_lowercase()).collect();
+            }
+            "login_link_exceptions" => part.login_link_exceptions = list(c, node),
             "domains" => {
                 let d: Vec<String> = c.take(node).unwrap_or_default();
                 part.domains = d
@@ -139,18 +310,9 @@ fn pack(c: &mut Collector, root: &Node) -> Option<PackPart> {
                     .filter(|n| !n.is_empty())
                     .collect();
             }
-            "claims" => {
-                let v: Vec<At<String>> = c.take(node).unwrap_or_default();
-                part.claims = v.iter().filter_map(|p| pattern(c, p)).collect();
-            }
+            "claims" => part.claims = list(c, node),
             "contact" => part.contact = c.take::<RawContact>(node).map(contact),
-            "rules" => {
-                let raw: Vec<(Loc, RawRule)> = c.take_each(node, "rules");
-                part.rules = raw
-                    .into_iter()
-                    .filter_map(|(loc, r)| rule(c, loc, r))
-                    .collect();
-            }
+            "rules" => part.rules = rules(c, node),
             _ => unreachable!("key list and match arms agree"),
         }
     }
@@ -294,8 +456,14 @@ fn merge(packs: &mut Vec<Pack>, part: PackPart) {
             p.domains.push(d);
         }
     }
+    if part.country.is_some() {
+        p.country = part.country;
+    }
     p.names.extend(part.names);
     p.claims.extend(part.claims);
+    p.clashes.extend(part.clashes);
+    p.clash_domains.extend(part.clash_domains);
+    p.login_link_exceptions.extend(part.login_link_exceptions);
     if let Some(c) = part.contact {
         p.contact = c;
     }

@@ -643,6 +643,7 @@ mod tests {
             ..Pack::default()
         };
         RuleSet {
+            generic: Default::default(),
             packs: vec![
                 pack("sbi", &["sbisec.co.jp"]),
                 pack("rakuten", &["rakuten-sec.co.jp"]),

@@ -40,6 +40,16 @@ pub struct Pack {
     pub names: Vec<String>,
     /// Wording by which a mail presents itself as this broker.
     pub claims: Vec<Pattern>,
+    /// `jp` or `us` when the pack says so.
+    pub country: Option<String>,
+    /// Names of other companies that contain this broker's name (Fidelity Life, 住信SBIネット銀行):
+    /// a display name or wording inside one of them does not claim this broker.
+    pub clashes: Vec<Pattern>,
+    /// Those companies' own domains: never this broker's, never a look-alike of it.
+    pub clash_domains: Vec<String>,
+    /// Links this broker really puts in mail although they reach a login or one-time-password
+    /// page (Monex's one-time-password display link since 2025-09-30).
+    pub login_link_exceptions: Vec<Pattern>,
     pub contact: Contact,
     /// Tried in order; the first match wins.
     pub rules: Vec<Rule>,
@@ -54,6 +64,55 @@ impl Pack {
         self.domains
             .iter()
             .any(|g| d == *g || d.strip_suffix(g.as_str()).is_some_and(|p| p.ends_with('.')))
+    }
+
+    /// Is `domain` (or a parent of it) the domain of a company whose name clashes with this one?
+    pub fn clash_domain(&self, domain: &str) -> bool {
+        let d = domain.trim_end_matches('.').to_ascii_lowercase();
+        self.clash_domains
+            .iter()
+            .any(|g| d == *g || d.strip_suffix(g.as_str()).is_some_and(|p| p.ends_with('.')))
+    }
+
+    /// Removes the clashing companies' names from a text, so what remains claims only this broker.
+    pub fn without_clashes(&self, text: &str) -> String {
+        let mut out = text.to_string();
+        for c in &self.clashes {
+            out = c.re.replace_all(&out, " ").into_owned();
+        }
+        out
+    }
+}
+
+/// One field's canonical values: (field, [(value, patterns on the captured text)]), in order.
+pub type FieldValues = (String, Vec<(String, Vec<Pattern>)>);
+
+/// Broker-neutral knowledge, tried on a broker's mail when its own pack does not classify it
+/// (rules/_generic.yaml, `generic: true`).
+#[derive(Debug, Clone, Default)]
+pub struct Generic {
+    /// Broker-neutral security rules (ids `generic-…`).
+    pub rules: Vec<Rule>,
+    /// Security vocabulary: an unclassified mail from a broker's domain that carries it raises
+    /// "read this unrecognised notice".
+    pub vocabulary: Vec<Pattern>,
+    /// Wording of marketing that merely mentions security: keeps the last resort quiet.
+    pub quiet: Vec<Pattern>,
+    /// Link targets that are a login, password or "confirm your details" page.
+    pub login_links: Vec<Pattern>,
+    /// Canonical values of extracted fields, per field.
+    pub values: Vec<FieldValues>,
+}
+
+impl Generic {
+    /// The canonical form of a captured field value (the capture itself when no entry matches).
+    pub fn canonical(&self, field: &str, raw: &str) -> String {
+        self.values
+            .iter()
+            .filter(|(f, _)| f == field)
+            .flat_map(|(_, vals)| vals)
+            .find(|(_, pats)| pats.iter().any(|p| p.re.is_match(raw)))
+            .map_or_else(|| raw.to_string(), |(v, _)| v.clone())
     }
 }
 
@@ -77,6 +136,7 @@ pub struct Rule {
 #[derive(Debug, Clone, Default)]
 pub struct RuleSet {
     pub packs: Vec<Pack>,
+    pub generic: Generic,
 }
 
 impl RuleSet {

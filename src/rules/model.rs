@@ -9,8 +9,32 @@ use crate::yaml::At;
 
 /// The top-level keys of a pack file.
 pub const PACK_KEYS: &[&str] = &[
-    "broker", "name", "domains", "names", "claims", "contact", "rules",
+    "broker",
+    "name",
+    "country",
+    "domains",
+    "names",
+    "claims",
+    "clashes",
+    "clash_domains",
+    "login_link_exceptions",
+    "contact",
+    "rules",
 ];
+
+/// The top-level keys of the generic pack (`generic: true`, e.g. rules/_generic.yaml).
+pub const GENERIC_KEYS: &[&str] = &[
+    "generic",
+    "vocabulary",
+    "quiet",
+    "login_links",
+    "values",
+    "rules",
+];
+
+/// The countries a pack may name (`country:`); Japanese brokers fall under the 2025 rule that
+/// mail carries no link to a login or password page.
+pub const COUNTRIES: &[&str] = &["jp", "us"];
 
 /// The broker's official contact, typed in the pack, never taken from a mail.
 #[derive(Debug, Clone, Deserialize, Default, PartialEq, Eq)]
@@ -47,4 +71,13 @@ pub const FIELD_NAMES: &[&str] = &[
     "new_email_masked",
     "ip",
     "device",
+    // trade facts
+    "stage",
+    "side",
+    "instrument",
+    "code",
+    "market",
+    "quantity",
+    "price",
+    "account_type",
 ];

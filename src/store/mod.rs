@@ -351,7 +351,7 @@ impl Store {
         let mut st = c.prepare(
             "SELECT COALESCE(received_at, processed_at), event, verdict FROM messages
              WHERE broker=?1 AND COALESCE(received_at, processed_at) >= ?2 AND phishing=0 AND expected=0
-               AND event IN ('withdrawal','email_change','payout_account_change','login','password_change','mfa_change')
+               AND event IN ('withdrawal','email_change','payout_account_change','login','password_change','mfa_change','profile_change')
              ORDER BY COALESCE(received_at, processed_at), id",
         )?;
         let rows = st.query_map(params![broker, since], |r| {
@@ -501,6 +501,8 @@ mod tests {
             broker_name: None,
             subject: String::new(),
             sender: None,
+            unrecognised: Vec::new(),
+            generic: false,
         }
     }
 
