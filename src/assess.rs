@@ -53,6 +53,14 @@ pub struct Verdict {
     /// The matched rule is a generic one, not the broker's own.
     #[serde(skip)]
     pub generic: bool,
+    /// How a trade departs from the trading profile (empty: it fits, or no profile).
+    #[serde(skip)]
+    pub off_profile: Vec<String>,
+    /// The Date header (epoch seconds) and its own UTC offset.
+    #[serde(skip)]
+    pub date: Option<i64>,
+    #[serde(skip)]
+    pub date_offset: Option<i32>,
 }
 
 /// The facts assess needs besides the mail: config, active expectations, and the time.
@@ -110,14 +118,30 @@ pub fn assess(mail: &Mail, class: &Classification, ctx: &Context) -> Verdict {
             r.id, p.name
         ));
     }
+    let off_profile = match (pack, event, phishing, &ctx.config.trading_profile) {
+        (Some(p), Some(EventKind::Trade), false, Some(profile)) if profile.applies_to(&p.id) => {
+            profile.check(&class.fields)
+        }
+        _ => Vec::new(),
+    };
+    for d in &off_profile {
+        reasons.push(format!(
+            "outside your trading profile ({}): {}",
+            d.kind, d.why
+        ));
+    }
     let mut expected = false;
     if let (Some(p), Some(ev), false) = (pack, event, phishing)
-        && ev.is_security()
+        && (ev.is_security() || !off_profile.is_empty())
     {
         expected = expectation_reason(p, ev, &class.fields, ctx)
             .map(|r| reasons.push(r))
             .is_some();
     }
+    let off_hours = !phishing
+        && !expected
+        && event == Some(EventKind::Login)
+        && login_off_hours(mail, pack, ctx, &mut reasons);
     let unrecognised = !phishing && event.is_none() && !class.unrecognised.is_empty();
     let severity = if phishing {
         reasons.push("looks like a phishing copy: do not click, do not reply".into());
@@ -136,6 +160,13 @@ pub fn assess(mail: &Mail, class: &Classification, ctx: &Context) -> Verdict {
                 .join(", ")
         ));
         Severity::Warning
+    } else if !off_profile.is_empty() {
+        ctx.config
+            .trading_profile
+            .as_ref()
+            .map_or(Severity::Warning, |p| p.severity(&off_profile))
+    } else if off_hours {
+        Severity::Critical
     } else {
         event.map_or(Severity::None, |e| {
             ctx.config.severity.get(&e).copied().unwrap_or_default()
@@ -161,7 +192,41 @@ pub fn assess(mail: &Mail, class: &Classification, ctx: &Context) -> Verdict {
             Vec::new()
         },
         generic: class.generic,
+        off_profile: off_profile.into_iter().map(|d| d.why).collect(),
+        date: mail.date,
+        date_offset: mail.date_offset,
     }
+}
+
+/// A login notice outside the profile's `login_hours` (the 2025 takeovers came at night).
+fn login_off_hours(
+    mail: &Mail,
+    pack: Option<&Pack>,
+    ctx: &Context,
+    reasons: &mut Vec<String>,
+) -> bool {
+    let (Some(p), Some(profile)) = (pack, ctx.config.trading_profile.as_ref()) else {
+        return false;
+    };
+    let (Some(hours), true) = (profile.login_hours, profile.applies_to(&p.id)) else {
+        return false;
+    };
+    let at = mail.date.unwrap_or(ctx.now);
+    if hours.contains(at, mail.date_offset) {
+        return false;
+    }
+    let offset = hours.utc_offset.or(mail.date_offset).unwrap_or(0);
+    let minute = (at + i64::from(offset)).rem_euclid(86_400) / 60;
+    reasons.push(format!(
+        "a login at {:02}:{:02}, outside your usual hours ({:02}:{:02}-{:02}:{:02})",
+        minute / 60,
+        minute % 60,
+        hours.from / 60,
+        hours.from % 60,
+        hours.to / 60,
+        hours.to % 60
+    ));
+    true
 }
 
 /// One `method=result` of an Authentication-Results header with its properties.

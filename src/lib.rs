@@ -18,6 +18,7 @@ pub mod logging;
 pub mod mail;
 pub mod pipeline;
 pub mod process;
+pub mod profile;
 pub mod reload;
 pub mod respond;
 pub mod rules;

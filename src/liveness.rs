@@ -104,6 +104,9 @@ mod tests {
             sender: None,
             unrecognised: Vec::new(),
             generic: false,
+            off_profile: Vec::new(),
+            date: None,
+            date_offset: None,
         };
         let mb = MailboxId {
             account: "a".into(),

@@ -49,6 +49,8 @@ pub struct Mail {
     pub from: Option<Sender>,
     /// Seconds since the epoch, from the Date header.
     pub date: Option<i64>,
+    /// The Date header's own UTC offset in seconds (+09:00 → 32400): the sender's local time.
+    pub date_offset: Option<i32>,
     /// The whole decoded text body (HTML converted to text when there is no text part).
     pub body: String,
     /// The body without quoted (`>`) lines and without any forwarded block.
@@ -111,6 +113,10 @@ pub fn parse(raw: &[u8], complete: bool) -> Result<Mail, Unparseable> {
         subject,
         from,
         date: msg.date().map(|d| d.to_timestamp()),
+        date_offset: msg.date().map(|d| {
+            let secs = i32::from(d.tz_hour) * 3600 + i32::from(d.tz_minute) * 60;
+            if d.tz_before_gmt { -secs } else { secs }
+        }),
         body,
         own_text,
         links,

@@ -62,5 +62,8 @@ fn unparseable(why: &str) -> Verdict {
         sender: None,
         unrecognised: Vec::new(),
         generic: false,
+        off_profile: Vec::new(),
+        date: None,
+        date_offset: None,
     }
 }

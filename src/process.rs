@@ -179,6 +179,22 @@ impl Processor {
             verdict: v,
             received_at: m.received_at,
         };
+        let burst = match &alert {
+            Some(a) if a.kind == "unexpected" => self.burst_of(v)?,
+            _ => None,
+        };
+        if let Some(first) = burst {
+            // A further fill of a burst: one alert lists them all (its repeats show the list).
+            let line = crate::alert::compose::burst_line(v);
+            let plan = store::AlertPlan::Join {
+                alert: first,
+                line: &line,
+            };
+            self.store.record_plan(&rec, plan)?;
+            tracing::info!(alert = first, mailbox = %mb, position = %m.position, "trade joined the burst of alert {first}");
+            self.correlate(v);
+            return Ok(Some(false));
+        }
         let id = self.store.record(&rec, alert.as_ref())?;
         if let Some(id) = id {
             tracing::info!(alert = id, mailbox = %mb, position = %m.position, severity = %v.severity, "alert recorded");
@@ -187,6 +203,26 @@ impl Processor {
             }
         }
         Ok(Some(id.is_some()))
+    }
+
+    /// The open alert an unexpected trade joins: one at the same broker within the burst window.
+    fn burst_of(&self, v: &Verdict) -> Result<Option<i64>, HandlerError> {
+        let (Some(broker), Some(crate::event::EventKind::Trade)) = (&v.broker, v.event) else {
+            return Ok(None);
+        };
+        let Some(window) = self
+            .config()
+            .trading_profile
+            .as_ref()
+            .map(|p| p.burst_window)
+        else {
+            return Ok(None);
+        };
+        if v.off_profile.is_empty() || window.is_zero() {
+            return Ok(None);
+        }
+        let since = store::now() - window.as_secs() as i64;
+        Ok(self.store.open_trade_alert(broker, since)?)
     }
 
     /// After an unexpected security notice: does it complete a takeover chain?

@@ -17,16 +17,26 @@ pub fn check(
     pack: &Pack,
     deliveries: impl Fn(&[SinkKind]) -> Vec<NewDelivery>,
 ) -> Result<Option<NewAlert>, StoreError> {
+    if config.takeover_window.is_zero() {
+        // `takeover_window: 0s` turns correlation off.
+        return Ok(None);
+    }
     let since = now() - config.takeover_window.as_secs() as i64;
     let steps = store.security_steps(&pack.id, since)?;
     if steps.len() < 2 || store.takeover_alerted(&pack.id, since)? {
         return Ok(None);
     }
+    let traded = steps.iter().any(|(_, e, _)| e == "trade");
     let mut body = format!(
-        "{} sent {} unexpected security notices within {} days. Together they look like someone else is taking over the account:",
+        "{} sent {} unexpected notices within {}. Together they look like {}:",
         pack.name,
         steps.len(),
-        config.takeover_window.as_secs() / 86_400
+        window_text(config.takeover_window),
+        if traded {
+            "someone else is trading in your account"
+        } else {
+            "someone else is taking over the account"
+        }
     );
     for (i, (at, event, fields)) in steps.iter().enumerate() {
         let what = event
@@ -40,7 +50,11 @@ pub fn check(
         };
         body.push_str(&format!("\n{}. {} ({}){}", i + 1, what, ago(*at), details));
     }
-    body.push_str("\n\nIf these were not all you, act now — do not use any link in the mails.");
+    if traded {
+        body.push_str("\n\nIf these were not all you: call the broker NOW and have the account locked (trading stopped) — do not use any link in the mails.");
+    } else {
+        body.push_str("\n\nIf these were not all you, act now — do not use any link in the mails.");
+    }
     body.push_str(&playbook(pack));
     let (sinks, repeat) = route(config, Severity::Critical);
     let repeat_to: Vec<NewDelivery> = deliveries(&sinks)
@@ -52,7 +66,14 @@ pub fn check(
         severity: Severity::Critical.as_str().into(),
         broker: Some(pack.id.clone()),
         event: None,
-        title: format!("Possible account takeover at {}", pack.name),
+        title: if traded {
+            format!(
+                "{}: your account is being traded by someone else",
+                pack.name
+            )
+        } else {
+            format!("Possible account takeover at {}", pack.name)
+        },
         body: defang_all(&body),
         actionable: true,
         repeat_secs: repeat.map(|r| r.as_secs() as i64),
@@ -65,6 +86,17 @@ pub fn check(
     }))
 }
 
+/// A window as a person says it: "30 minutes", "6 hours", "7 days".
+fn window_text(w: std::time::Duration) -> String {
+    let s = w.as_secs();
+    match s {
+        s if s < 120 => format!("{s} seconds"),
+        s if s < 2 * 3600 => format!("{} minutes", s / 60),
+        s if s < 2 * 86_400 => format!("{} hours", s / 3600),
+        s => format!("{} days", s / 86_400),
+    }
+}
+
 fn ago(at: i64) -> String {
     let mins = (now() - at).max(0) / 60;
     match mins {
@@ -72,5 +104,18 @@ fn ago(at: i64) -> String {
         m if m < 120 => format!("{m} min ago"),
         m if m < 48 * 60 => format!("{} h ago", m / 60),
         m => format!("{} days ago", m / 1440),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn windows_under_a_day_read_in_hours_or_minutes() {
+        assert_eq!(window_text(Duration::from_secs(1800)), "30 minutes");
+        assert_eq!(window_text(Duration::from_secs(6 * 3600)), "6 hours");
+        assert_eq!(window_text(Duration::from_secs(7 * 86_400)), "7 days");
     }
 }

@@ -63,7 +63,9 @@ fn compose_raw(v: &Verdict, pack: Option<&Pack>, links: &[crate::text::Link]) ->
             actionable: true,
         });
     }
-    let event = v.event.filter(|e| e.is_security())?;
+    let event = v
+        .event
+        .filter(|e| e.is_security() || (*e == EventKind::Trade && !v.off_profile.is_empty()))?;
     if v.expected {
         return Some(Composed {
             kind: AlertKind::Expected,
@@ -79,11 +81,15 @@ fn compose_raw(v: &Verdict, pack: Option<&Pack>, links: &[crate::text::Link]) ->
     Some(Composed {
         kind: AlertKind::Unexpected,
         severity: v.severity,
-        title: format!(
-            "{name}: {}{} — not expected",
-            label(event, &name),
-            amount(v)
-        ),
+        title: if event == EventKind::Trade {
+            trade_title(v, &name)
+        } else {
+            format!(
+                "{name}: {}{} — not expected",
+                label(event, &name),
+                amount(v)
+            )
+        },
         body: unexpected_body(v, event, &name, pack),
         actionable: true,
     })
@@ -102,8 +108,58 @@ fn label(e: EventKind, broker_name: &str) -> &'static str {
         EventKind::PasswordChange => "パスワード変更",
         EventKind::MfaChange => "認証設定の変更",
         EventKind::ProfileChange => "登録情報の変更",
+        EventKind::Trade => "取引",
         other => other.describe(),
     }
+}
+
+/// "SBI証券: 売却 7203 トヨタ自動車 — not in your trading profile".
+fn trade_title(v: &Verdict, name: &str) -> String {
+    let ja = !name.is_ascii();
+    let side = match (v.fields.get("side").map(String::as_str), ja) {
+        (Some("sell"), true) => "売却",
+        (Some("buy"), true) => "買付",
+        (Some("sell"), false) => "sale",
+        (Some("buy"), false) => "purchase",
+        (_, true) => "取引",
+        (_, false) => "trade",
+    };
+    let what: Vec<&str> = ["code", "instrument"]
+        .iter()
+        .filter_map(|k| v.fields.get(*k).map(String::as_str))
+        .collect();
+    let what = if what.is_empty() {
+        String::new()
+    } else {
+        format!(" {}", truncate_chars(&what.join(" "), 60))
+    };
+    format!(
+        "{name}: {side}{what}{} — not in your trading profile",
+        amount(v)
+    )
+}
+
+/// The trade line a burst adds to its first alert: "+ 売却 7203 トヨタ自動車 100 @ 2,850 (executed)".
+pub fn burst_line(v: &Verdict) -> String {
+    let f = |k: &str| v.fields.get(k).map(String::as_str).unwrap_or("");
+    let mut parts: Vec<String> = [f("side"), f("code"), f("instrument"), f("quantity")]
+        .iter()
+        .filter(|s| !s.is_empty())
+        .map(|s| s.to_string())
+        .collect();
+    if !f("price").is_empty() {
+        parts.push(format!("@ {}", f("price")));
+    }
+    if !f("amount").is_empty() {
+        parts.push(format!("= {}", f("amount")));
+    }
+    if !f("stage").is_empty() {
+        parts.push(format!("({})", f("stage")));
+    }
+    defang_all(&format!(
+        "\nAnother trade outside your profile in this burst: {}",
+        truncate_chars(&parts.join(" "), 200)
+    ))
 }
 
 fn amount(v: &Verdict) -> String {
@@ -134,6 +190,9 @@ fn unexpected_body(v: &Verdict, e: EventKind, name: &str, pack: Option<&Pack>) -
         e.describe(),
         details(v)
     );
+    for why in &v.off_profile {
+        out.push_str(&format!("\nOutside your trading profile: {why}"));
+    }
     if v.generic {
         out.push_str(&format!(
             "\nRecognised by generic wording: {name}'s own rules did not match, so read the mail itself."
@@ -259,6 +318,9 @@ mod tests {
             sender: Some("support@kabu.com".into()),
             unrecognised: vec!["ログインパスワード".into()],
             generic: false,
+            off_profile: Vec::new(),
+            date: None,
+            date_offset: None,
         }
     }
 

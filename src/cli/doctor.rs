@@ -55,6 +55,7 @@ pub fn run(cfg_path: Option<&Path>) -> anyhow::Result<Outcome> {
         return r.finish();
     };
     check_rules(&cfg, cfg_path, &mut r);
+    check_trades(&cfg, &mut r);
     check_state(&cfg, &mut r);
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -128,6 +129,27 @@ fn check_rules(cfg: &Config, cfg_path: Option<&Path>, r: &mut Report) {
             r.fail("rules", format!("{} problem(s)", problems.0.len()));
             println!("{problems}");
         }
+    }
+}
+
+/// Trades are watched only against a trading profile: say so when there is none.
+fn check_trades(cfg: &Config, r: &mut Report) {
+    match &cfg.trading_profile {
+        Some(p) => r.ok(
+            "trades",
+            format!(
+                "watched against your trading profile{}",
+                if p.brokers.is_empty() {
+                    String::new()
+                } else {
+                    format!(" at {}", p.brokers.join(", "))
+                }
+            ),
+        ),
+        None => r.skip(
+            "trades",
+            "NOT watched: no `trading_profile` in the config, so a trade you did not make raises nothing (`brokerwatch profile` proposes one from your past trade mails)",
+        ),
     }
 }
 

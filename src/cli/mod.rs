@@ -11,6 +11,7 @@ mod doctor;
 mod expect;
 pub mod health;
 mod init;
+mod profile;
 mod run;
 mod scan;
 mod status;
@@ -114,6 +115,15 @@ pub enum Command {
         after_help = "Processes no mail and shows no toast. Exit 1 if any check fails.\n\nExamples:\n  brokerwatch doctor\n  brokerwatch --config /config/config.yaml doctor"
     )]
     Doctor,
+    /// Propose a trading profile from your own past trade mails (YAML to paste into the config).
+    #[command(
+        after_help = "Makes one pass over the configured mailboxes with a throwaway state (the daemon's is not\ntouched) and prints a `trading_profile:` that fits the genuine trade notices found, with the\ncounts it is based on.\n\nExamples:\n  brokerwatch profile\n  brokerwatch profile --since 2025-01-01 >> ~/.config/brokerwatch/config.yaml"
+    )]
+    Profile {
+        /// How far back: a span (1y, 180d) or a day (YYYY-MM-DD).
+        #[arg(long, default_value = "1y")]
+        since: String,
+    },
     /// Print a shell completion script to stdout.
     #[command(
         after_help = "Examples:\n  brokerwatch completions bash > ~/.local/share/bash-completion/completions/brokerwatch\n  brokerwatch completions zsh > ~/.zfunc/_brokerwatch\n  brokerwatch completions fish > ~/.config/fish/completions/brokerwatch.fish"
@@ -184,6 +194,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Health => health::run(cfg_path),
         Command::Init { path } => init::run(cfg_path, path.as_deref()),
         Command::Doctor => doctor::run(cfg_path),
+        Command::Profile { since } => profile::run(cfg_path, &since),
         Command::Completions { shell } => completions::run(shell),
     }
 }

@@ -14,8 +14,9 @@ use tokio::sync::Notify;
 use super::Outcome;
 use crate::alert::outbox::{Outbox, Sinks};
 use crate::assess::Verdict;
-use crate::config::AccountSource;
-use crate::process::Processor;
+use crate::config::{AccountSource, Config};
+use crate::process::{Processor, VerdictHook};
+use crate::rules::RuleSet;
 use crate::source::{MailboxId, Position, RawMessage, imap, maildir};
 use crate::store::{Store, now};
 
@@ -43,20 +44,38 @@ pub fn run(
     } else {
         Store::open_memory()?
     };
-    let cfg = Arc::new(cfg);
+    let hook: VerdictHook = Box::new(move |mb, m, v| print_verdict(mb, m, v, as_json));
+    let failures = pass(Arc::new(cfg), rules, store, alert, hook, since)?;
+    if failures > 0 {
+        anyhow::bail!("{failures} mailbox(es) could not be scanned");
+    }
+    Ok(Outcome::Ok)
+}
+
+/// One pass over every configured mailbox, each verdict handed to `hook`; with `alert`, the
+/// alerts it raises are delivered before it returns. Returns how many mailboxes failed (each
+/// already reported on stderr). `brokerwatch profile` makes the same pass.
+pub(super) fn pass(
+    cfg: Arc<Config>,
+    rules: RuleSet,
+    store: Store,
+    alert: bool,
+    hook: VerdictHook,
+    since: Option<i64>,
+) -> anyhow::Result<usize> {
     let wake = Arc::new(Notify::new());
     let processor = Processor {
         store: store.clone(),
         live: crate::live::Live::new(cfg.clone(), Arc::new(rules)),
         outbox_wake: wake.clone(),
         alerts_enabled: alert,
-        on_verdict: Some(Box::new(move |mb, m, v| print_verdict(mb, m, v, as_json))),
+        on_verdict: Some(hook),
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()?;
-    let failures = rt.block_on(async {
+    Ok(rt.block_on(async {
         let mut failures = 0;
         let opts = imap::WatchOptions {
             first_run_lookback: cfg.first_run_lookback,
@@ -103,11 +122,7 @@ pub fn run(
             deliver_pending(&cfg, store.clone(), wake).await;
         }
         failures
-    });
-    if failures > 0 {
-        anyhow::bail!("{failures} mailbox(es) could not be scanned");
-    }
-    Ok(Outcome::Ok)
+    }))
 }
 
 fn print_verdict(mb: &MailboxId, m: &RawMessage, v: &Verdict, as_json: bool) {

@@ -84,6 +84,7 @@ pub fn builtin() -> Config {
         severity: default_severity(),
         phishing_severity: Severity::Warning,
         allowances: Vec::new(),
+        trading_profile: None,
         escalation: BTreeMap::new(),
         sinks: Sinks {
             console: true,
@@ -181,6 +182,11 @@ fn apply(c: &mut Collector, cfg: &mut Config, key: &str, node: &Node, base: &Pat
             if let Some(s) = c.take::<RawSinks>(node) {
                 cfg.sinks = sinks(c, s, base);
             }
+        }
+        "trading_profile" => {
+            cfg.trading_profile = c
+                .take::<raw::RawProfile>(node)
+                .map(|p| trading_profile(c, p, node.loc));
         }
         // Needs the sinks, which may come later in the file: done after the loop.
         "escalation" => {}
@@ -347,6 +353,108 @@ fn severity(c: &mut Collector, cfg: &mut Config, node: &Node) {
             }
         }
     }
+}
+
+/// The account types the rules' `values` table produces.
+const ACCOUNT_TYPES: &[&str] = &[
+    "nisa_growth",
+    "nisa_tsumitate",
+    "nisa",
+    "specific",
+    "general",
+    "margin",
+    "ira",
+];
+
+fn trading_profile(
+    c: &mut Collector,
+    r: raw::RawProfile,
+    loc: Loc,
+) -> crate::profile::TradingProfile {
+    use crate::profile::{Deviation, LoginHours, TradingProfile, parse_clock, parse_offset};
+    let given = !(r.sides.is_empty()
+        && r.markets.is_empty()
+        && r.instruments.is_empty()
+        && r.account_types.is_empty()
+        && r.max_amount.is_none()
+        && r.login_hours.is_none());
+    let mut p = TradingProfile {
+        brokers: r.brokers,
+        markets: r
+            .markets
+            .iter()
+            .map(|m| m.trim().to_ascii_uppercase())
+            .collect(),
+        instruments: r.instruments,
+        max_amount: r.max_amount,
+        burst_window: duration(c, r.burst_window.as_ref()).unwrap_or(Duration::from_secs(600)),
+        ..TradingProfile::default()
+    };
+    for s in r.sides {
+        match s.value.to_ascii_lowercase().as_str() {
+            v @ ("buy" | "sell") => p.sides.push(v.to_string()),
+            other => c.error(
+                s.loc,
+                format!("unknown side `{other}` (expected `buy` or `sell`)"),
+            ),
+        }
+    }
+    for a in r.account_types {
+        let v = a.value.to_ascii_lowercase();
+        if ACCOUNT_TYPES.contains(&v.as_str()) {
+            p.account_types.push(v);
+        } else {
+            c.error(
+                a.loc,
+                format!(
+                    "unknown account type `{}` (expected one of: {})",
+                    a.value,
+                    ACCOUNT_TYPES.join(", ")
+                ),
+            );
+        }
+    }
+    let offset = r
+        .utc_offset
+        .as_ref()
+        .and_then(|o| parse_offset(&o.value).map_err(|e| c.error(o.loc, e)).ok());
+    if let Some(h) = &r.login_hours {
+        let parsed = h
+            .value
+            .split_once('-')
+            .ok_or_else(|| {
+                format!(
+                    "`{}` is not a range of hours (expected e.g. 07:00-23:30)",
+                    h.value
+                )
+            })
+            .and_then(|(a, b)| Ok((parse_clock(a)?, parse_clock(b)?)));
+        match parsed {
+            Ok((from, to)) => {
+                p.login_hours = Some(LoginHours {
+                    from,
+                    to,
+                    utc_offset: offset,
+                })
+            }
+            Err(e) => c.error(h.loc, e),
+        }
+    } else if let Some(o) = &r.utc_offset {
+        c.error(o.loc, "`utc_offset` goes with `login_hours`");
+    }
+    for (kind, sev) in r.severity {
+        match (kind.parse::<Deviation>(), sev.value.parse::<Severity>()) {
+            (Ok(k), Ok(s)) => {
+                p.severity.insert(k, s);
+            }
+            (Err(e), _) => c.error(sev.loc, e),
+            (_, Err(e)) => c.error(sev.loc, e.to_string()),
+        }
+    }
+    if !given {
+        c.error(loc, "a `trading_profile` needs at least one of `sides`, `markets`, `instruments`, `account_types`, `max_amount` or `login_hours`");
+    }
+    p
 }
 
 fn allowance(c: &mut Collector, loc: Loc, a: raw::RawAllowance) -> Option<Allowance> {
@@ -676,6 +784,51 @@ mod tests {
             lines[3].starts_with("c.yaml:7:1: unknown field `colour`"),
             "{lines:#?}"
         );
+    }
+
+    #[test]
+    fn a_trading_profile_compiles_and_its_mistakes_have_locations() {
+        let cfg = load(
+            "trading_profile:\n\
+             \x20 sides: [buy]\n\
+             \x20 markets: [jp]\n\
+             \x20 instruments: ['eMAXIS Slim']\n\
+             \x20 account_types: [nisa_tsumitate, specific]\n\
+             \x20 max_amount: 100000\n\
+             \x20 login_hours: '07:00-23:30'\n\
+             \x20 utc_offset: '+09:00'\n\
+             \x20 severity: {instrument: critical}\n",
+        )
+        .unwrap_or_else(|p| panic!("{p}"));
+        let p = cfg.trading_profile.expect("profile");
+        assert_eq!(p.markets, ["JP"]);
+        assert_eq!(p.burst_window, Duration::from_secs(600));
+        let h = p.login_hours.expect("hours");
+        assert_eq!((h.from, h.to, h.utc_offset), (420, 1410, Some(32_400)));
+        assert_eq!(
+            p.severity_of(crate::profile::Deviation::Instrument),
+            Severity::Critical
+        );
+        let err = load(
+            "trading_profile:\n\
+             \x20 sides: [hold]\n\
+             \x20 account_types: [tfsa]\n\
+             \x20 login_hours: '7-23'\n\
+             \x20 severity: {selling: critical}\n",
+        )
+        .unwrap_err();
+        let lines: Vec<String> = err.0.iter().map(|p| p.to_string()).collect();
+        assert_eq!(lines.len(), 4, "{lines:#?}");
+        assert!(
+            lines[0].starts_with("c.yaml:2:11: unknown side `hold`"),
+            "{lines:#?}"
+        );
+        assert!(
+            lines[1].starts_with("c.yaml:3:19: unknown account type `tfsa`"),
+            "{lines:#?}"
+        );
+        assert!(lines[2].starts_with("c.yaml:4:16:"), "{lines:#?}");
+        assert!(lines[3].contains("unknown kind `selling`"), "{lines:#?}");
     }
 
     #[test]

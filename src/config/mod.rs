@@ -37,6 +37,8 @@ pub struct Config {
     pub phishing_severity: Severity,
     /// Standing allowances: genuine notices matching one are expected.
     pub allowances: Vec<Allowance>,
+    /// What this investor normally trades; None: trades are routine (not watched).
+    pub trading_profile: Option<crate::profile::TradingProfile>,
     /// Per severity: which sinks, and how often to repeat until acknowledged.
     pub escalation: BTreeMap<Severity, Policy>,
     pub sinks: Sinks,

@@ -21,6 +21,7 @@ pub const TOP_LEVEL: &[&str] = &[
     "shipped_rules",
     "severity",
     "allowances",
+    "trading_profile",
     "escalation",
     "sinks",
 ];
@@ -66,6 +67,30 @@ pub struct RawAllowance {
     pub max_amount: Option<u64>,
     pub account_suffix: Option<String>,
     pub note: Option<String>,
+}
+
+/// `trading_profile:` — what this investor normally does (see `crate::profile`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawProfile {
+    #[serde(default)]
+    pub brokers: Vec<String>,
+    #[serde(default)]
+    pub sides: Vec<At<String>>,
+    #[serde(default)]
+    pub markets: Vec<String>,
+    #[serde(default)]
+    pub instruments: Vec<String>,
+    #[serde(default)]
+    pub account_types: Vec<At<String>>,
+    pub max_amount: Option<u64>,
+    /// `HH:MM-HH:MM`.
+    pub login_hours: Option<At<String>>,
+    /// `+09:00`; default: the notice's own Date header offset.
+    pub utc_offset: Option<At<String>>,
+    pub burst_window: Option<At<String>>,
+    #[serde(default)]
+    pub severity: std::collections::BTreeMap<String, At<String>>,
 }
 
 #[derive(Debug, Deserialize)]

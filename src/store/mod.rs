@@ -56,6 +56,19 @@ pub fn now() -> i64 {
         .unwrap_or(0)
 }
 
+/// What a recorded message does to the alerts.
+#[derive(Debug, Clone, Copy)]
+pub enum AlertPlan<'a> {
+    Nothing,
+    /// A new alert with its deliveries.
+    New(&'a NewAlert),
+    /// A line appended to an existing alert (a burst's further trade).
+    Join {
+        alert: i64,
+        line: &'a str,
+    },
+}
+
 /// A processed message as recorded.
 #[derive(Debug, Clone)]
 pub struct Recorded<'a> {
@@ -210,6 +223,16 @@ impl Store {
         rec: &Recorded,
         alert: Option<&NewAlert>,
     ) -> Result<Option<i64>, StoreError> {
+        let plan = match alert {
+            Some(a) => AlertPlan::New(a),
+            None => AlertPlan::Nothing,
+        };
+        self.record_plan(rec, plan)
+    }
+
+    /// Like [`Store::record`], with a burst's further trade joining an earlier alert: the line is
+    /// appended to that alert's text (so its repeats list every trade) in the same transaction.
+    pub fn record_plan(&self, rec: &Recorded, plan: AlertPlan) -> Result<Option<i64>, StoreError> {
         let mut c = self.lock();
         let tx = c.transaction()?;
         let key = position_key(rec.position);
@@ -237,11 +260,18 @@ impl Store {
             ],
         )?;
         let mut alert_id = None;
-        if inserted > 0
-            && let Some(a) = alert
-        {
-            let msg_row = tx.last_insert_rowid();
-            alert_id = Some(outbox::insert_alert(&tx, a, Some(msg_row))?);
+        if inserted > 0 {
+            match plan {
+                AlertPlan::Nothing => {}
+                AlertPlan::New(a) => {
+                    let msg_row = tx.last_insert_rowid();
+                    alert_id = Some(outbox::insert_alert(&tx, a, Some(msg_row))?);
+                }
+                AlertPlan::Join { alert, line } => {
+                    tx.prepare_cached("UPDATE alerts SET body = body || ?2 WHERE id = ?1")?
+                        .execute(params![alert, line])?;
+                }
+            }
         }
         if let Position::Imap { uidvalidity, uid } = rec.position {
             let cp = Checkpoint::Imap {
@@ -351,7 +381,8 @@ impl Store {
         let mut st = c.prepare(
             "SELECT COALESCE(received_at, processed_at), event, verdict FROM messages
              WHERE broker=?1 AND COALESCE(received_at, processed_at) >= ?2 AND phishing=0 AND expected=0
-               AND event IN ('withdrawal','email_change','payout_account_change','login','password_change','mfa_change','profile_change')
+               AND (event IN ('withdrawal','email_change','payout_account_change','login','password_change','mfa_change','profile_change')
+                    OR (event='trade' AND severity IN ('warning','critical')))
              ORDER BY COALESCE(received_at, processed_at), id",
         )?;
         let rows = st.query_map(params![broker, since], |r| {
@@ -394,6 +425,19 @@ impl Store {
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The newest unacknowledged alert about an unexpected trade at `broker` since `since`: a
+    /// further trade of the same burst joins it instead of alerting per fill.
+    pub fn open_trade_alert(&self, broker: &str, since: i64) -> Result<Option<i64>, StoreError> {
+        let c = self.lock();
+        Ok(c.query_row(
+            "SELECT id FROM alerts WHERE kind='unexpected' AND event='trade' AND broker=?1
+               AND created_at >= ?2 AND acked_at IS NULL ORDER BY id DESC LIMIT 1",
+            params![broker, since],
+            |r| r.get(0),
+        )
+        .optional()?)
     }
 
     /// Was a takeover alert for this broker raised since `since`?
@@ -503,6 +547,9 @@ mod tests {
             sender: None,
             unrecognised: Vec::new(),
             generic: false,
+            off_profile: Vec::new(),
+            date: None,
+            date_offset: None,
         }
     }
 
