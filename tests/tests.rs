@@ -16,3 +16,4 @@ mod robust;
 mod secrets;
 mod storage;
 mod telegram;
+mod trades;
