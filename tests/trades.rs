@@ -87,8 +87,8 @@ async fn the_2025_takeover_raises_one_takeover_alert_and_the_accumulation_stays_
     assert_eq!(takeover.len(), 1, "one takeover alert: {texts:#?}");
     let t = takeover[0];
     let (login, sale) = (
-        t.find("login").expect("the login step"),
-        t.find("trade").expect("the sale step"),
+        t.find("1. login").expect("the login step"),
+        t.find("2. trade").expect("the sale step"),
     );
     assert!(login < sale, "steps in order: {t}");
     assert!(
@@ -235,7 +235,7 @@ fn profile_proposes_the_profile_a_year_of_trade_mails_was_made_from() {
     assert!(yaml.contains("sides: [buy]"), "{yaml}");
     assert!(yaml.contains("markets: [JP]"), "{yaml}");
     assert!(
-        yaml.contains("- '0331418A'") && yaml.contains("- '1306'"),
+        yaml.contains("- 'eMAXIS Slim 全世界株式'") && yaml.contains("- '1306'"),
         "{yaml}"
     );
     assert!(
