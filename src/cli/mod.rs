@@ -11,6 +11,7 @@ mod doctor;
 mod expect;
 pub mod health;
 mod init;
+mod local;
 mod run;
 mod scan;
 mod status;
@@ -199,11 +200,27 @@ pub(crate) fn load(cfg_path: Option<&Path>) -> Option<(Config, RuleSet)> {
             Some(v)
         }
         Err(p) => {
-            eprintln!("{p}");
-            eprintln!("brokerwatch: {} problem(s) found", p.0.len());
+            print_problems(&p);
             None
         }
     }
+}
+
+/// [`load`], then what only this machine can show: unreadable secrets, missing Maildir folders.
+/// For `check` and `run`: a configuration problem stops both with exit 2, stated once.
+pub(crate) fn load_here(cfg_path: Option<&Path>) -> Option<(Config, RuleSet)> {
+    let (cfg, rules) = load(cfg_path)?;
+    let problems = local::problems(&cfg);
+    if problems.is_empty() {
+        return Some((cfg, rules));
+    }
+    print_problems(&Problems(problems));
+    None
+}
+
+fn print_problems(p: &Problems) {
+    eprintln!("{p}");
+    eprintln!("brokerwatch: {} problem(s) found", p.0.len());
 }
 
 /// Config + rules + the cross-checks between them, all problems collected.
