@@ -53,7 +53,8 @@ pub enum Command {
     Check,
     /// Dry run: what each mail file is, and what would happen.
     Test {
-        /// One JSON object per mail (DESIGN.md shape).
+        /// One JSON object per mail: file, message_id, broker, event, authentic, phishing,
+        /// expected, severity, rule, fields, reasons (README, "Commands").
         #[arg(long)]
         json: bool,
         /// .eml files (or Maildir message files).
@@ -67,7 +68,8 @@ pub enum Command {
         /// Look at mail received since this day (YYYY-MM-DD); default: `first_run_lookback`.
         #[arg(long)]
         since: Option<String>,
-        /// One JSON object per matching mail.
+        /// One JSON object per matching mail, as `test --json` with `mailbox`, and `uid` (IMAP)
+        /// or `file` (Maildir) for where it is.
         #[arg(long)]
         json: bool,
         /// Raise and deliver alerts (uses and advances the daemon's state).

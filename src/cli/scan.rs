@@ -38,6 +38,28 @@ pub fn run(
             return Ok(Outcome::Usage);
         }
     };
+    if let Some(s) = since.filter(|s| *s > now()) {
+        eprintln!(
+            "brokerwatch: scan: --since is {} in the future: no mail to look at",
+            crate::units::format_duration(Duration::from_secs((s - now()) as u64))
+        );
+        return Ok(Outcome::Ok);
+    }
+    // NOTE: a dry pass has a fresh throwaway state, so without a date it would be a "first run"
+    // every time (and say so); the lookback it would apply is the date instead.
+    let since = match since {
+        None if !alert => Some(now() - cfg.first_run_lookback.as_secs() as i64),
+        s => s,
+    };
+    if !alert {
+        eprintln!(
+            "brokerwatch: scan: mail of the last {} (a dry pass: nothing is recorded, no alert is sent)",
+            crate::units::format_duration(Duration::from_secs(
+                (now() - since.unwrap_or_else(now)).max(0) as u64
+            ))
+        );
+    }
+    let shown = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let store = if alert {
         Store::open(&cfg.db_path())?
     } else {
@@ -50,7 +72,14 @@ pub fn run(
         live: crate::live::Live::new(cfg.clone(), Arc::new(rules)),
         outbox_wake: wake.clone(),
         alerts_enabled: alert,
-        on_verdict: Some(Box::new(move |mb, m, v| print_verdict(mb, m, v, as_json))),
+        on_verdict: Some(Box::new({
+            let shown = shown.clone();
+            move |mb, m, v| {
+                if print_verdict(mb, m, v, as_json) {
+                    shown.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+            }
+        })),
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -107,12 +136,16 @@ pub fn run(
     if failures > 0 {
         anyhow::bail!("{failures} mailbox(es) could not be scanned");
     }
+    if shown.load(std::sync::atomic::Ordering::Relaxed) == 0 {
+        eprintln!("brokerwatch: scan: no broker mail found");
+    }
     Ok(Outcome::Ok)
 }
 
-fn print_verdict(mb: &MailboxId, m: &RawMessage, v: &Verdict, as_json: bool) {
+/// Prints one verdict; false when the mail is not worth a line (no broker, parsed fine).
+fn print_verdict(mb: &MailboxId, m: &RawMessage, v: &Verdict, as_json: bool) -> bool {
     if v.broker.is_none() && !v.reasons.iter().any(|r| r.starts_with("unparseable")) {
-        return;
+        return false;
     }
     let (key, value) = match &m.position {
         Position::Imap { uid, .. } => ("uid", json!(uid)),
@@ -135,6 +168,7 @@ fn print_verdict(mb: &MailboxId, m: &RawMessage, v: &Verdict, as_json: bool) {
             v.subject
         );
     }
+    true
 }
 
 async fn deliver_pending(cfg: &crate::config::Config, store: Store, wake: Arc<Notify>) {
