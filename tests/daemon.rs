@@ -88,7 +88,9 @@ impl Running {
     }
 }
 
-/// Config: one IMAP account on the harness, Telegram to the fake, no desktop unless asked.
+/// Config: one IMAP account on the harness, Telegram to the fake, no desktop unless asked. No
+/// console: the daemon runs in the test process, and its stdout would go around the test
+/// harness's capture into the test log.
 pub fn config(
     state: &TempDir,
     dovecot: &Dovecot,
@@ -101,7 +103,7 @@ pub fn config(
     let yaml = format!(
         "authserv_ids: [mx.brokerwatch.test]\n\
          state_dir: {state}\n\
-         sinks:\n  console: true\n  desktop: {{enabled: {desktop}}}\n  telegram:\n    token: {{file: {token}}}\n    chat_ids: [{CHAT}]\n    api_url: {url}\n",
+         sinks:\n  console: false\n  desktop: {{enabled: {desktop}}}\n  telegram:\n    token: {{file: {token}}}\n    chat_ids: [{CHAT}]\n    api_url: {url}\n",
         state = state.path().join("state").display(),
         token = token.display(),
         url = bot.url(),
