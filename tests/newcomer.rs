@@ -78,6 +78,25 @@ fn a_missing_secret_or_folder_stops_check_and_run_with_exit_2_stated_once() {
     assert!(!home.join("state").exists(), "a refused run created state");
 }
 
+/// Item 6: a token command that fails when `run` starts (a runtime failure: the command may
+/// work next time) stops it with exit 1, its reason said once.
+#[test]
+fn a_failing_token_command_is_said_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path();
+    maildir(&home.join("mail"));
+    let cfg = home.join("config.yaml");
+    std::fs::write(
+        &cfg,
+        "state_dir: state\naccounts:\n  - {name: local, maildir: mail}\n\
+         sinks:\n  desktop: {enabled: false}\n  telegram: {token: {command: 'exit 3'}, chat_ids: [1]}\n",
+    )
+    .unwrap();
+    let (code, stdout, stderr) = bw(home, &cfg, &["run"]);
+    assert_eq!(code, Some(1), "{stdout}{stderr}");
+    assert_eq!(stderr.matches("exited with").count(), 1, "{stderr}");
+}
+
 /// Item 4: a Maildir that disappears while the daemon runs was "the server cannot be reached",
 /// logged twice every poll.
 #[test]
