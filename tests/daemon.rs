@@ -88,9 +88,7 @@ impl Running {
     }
 }
 
-/// Config: one IMAP account on the harness, Telegram to the fake, no desktop unless asked. No
-/// console: the daemon runs in the test process, and its stdout would go around the test
-/// harness's capture into the test log.
+/// Config: one IMAP account on the harness, Telegram to the fake, no desktop unless asked.
 pub fn config(
     state: &TempDir,
     dovecot: &Dovecot,
@@ -103,7 +101,7 @@ pub fn config(
     let yaml = format!(
         "authserv_ids: [mx.brokerwatch.test]\n\
          state_dir: {state}\n\
-         sinks:\n  console: false\n  desktop: {{enabled: {desktop}}}\n  telegram:\n    token: {{file: {token}}}\n    chat_ids: [{CHAT}]\n    api_url: {url}\n",
+         sinks:\n  console: true\n  desktop: {{enabled: {desktop}}}\n  telegram:\n    token: {{file: {token}}}\n    chat_ids: [{CHAT}]\n    api_url: {url}\n",
         state = state.path().join("state").display(),
         token = token.display(),
         url = bot.url(),
