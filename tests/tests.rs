@@ -10,6 +10,7 @@ mod faults;
 mod golden;
 mod imap;
 mod migrate;
+mod newcomer;
 mod ops;
 mod reload;
 mod robust;
