@@ -297,3 +297,37 @@ fn profile_proposes_the_profile_a_year_of_trade_mails_was_made_from() {
     assert_eq!(last["severity"], "critical", "{last}");
     assert_eq!(last["fields"]["side"], "sell", "{last}");
 }
+
+/// `login_hours`: a login notice outside them is critical, inside them the usual warning.
+#[test]
+fn a_login_outside_the_usual_hours_is_critical() {
+    let dir = TempDir::new().unwrap();
+    // Fixture 008 is dated 13:56 JST.
+    let login = fixtures()
+        .join("mail")
+        .join("008-sbi-login-detected-qp.eml");
+    let severity = |hours: &str| {
+        let cfg = dir.path().join("config.yaml");
+        std::fs::write(
+            &cfg,
+            format!(
+                "authserv_ids: [mx.brokerwatch.test]\ntrading_profile:\n  login_hours: '{hours}'\n"
+            ),
+        )
+        .unwrap();
+        let out = bw()
+            .arg("--config")
+            .arg(&cfg)
+            .args(["test", "--json"])
+            .arg(&login)
+            .output()
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+        assert_eq!(v["event"], "login", "{v}");
+        v["severity"].as_str().unwrap().to_string()
+    };
+    assert_eq!(severity("07:00-23:00"), "warning");
+    assert_eq!(severity("18:00-23:30"), "critical");
+    assert_eq!(severity("22:00-14:00"), "warning");
+}
