@@ -311,15 +311,12 @@ async fn liveness(p: Arc<Processor>, mut stop: watch::Receiver<bool>) {
             _ = stop.changed() => return,
         }
         let (config, rules) = (p.config(), p.rules());
-        let due = crate::liveness::due(&p.store, &config, &rules, now(), |s| p.deliveries(s));
-        match due {
+        match crate::liveness::due(&p.store, &config, &rules, now()) {
             Ok(alerts) => {
-                for a in alerts {
-                    match p.store.insert_alert(&a) {
-                        Ok(id) => tracing::info!(alert = id, "{}", a.title),
-                        Err(e) => tracing::error!("cannot record a liveness alert: {e}"),
+                for d in alerts {
+                    if let Err(e) = p.raise(d) {
+                        tracing::error!("cannot record a liveness alert: {e}");
                     }
-                    p.outbox_wake.notify_one();
                 }
             }
             Err(e) => tracing::error!("liveness check failed: {e}"),

@@ -13,10 +13,10 @@ use tokio::sync::{Notify, mpsc, watch};
 use super::command::CommandSink;
 use super::console::ConsoleSink;
 use super::desktop::DesktopSink;
+use super::sink::Sink;
 use super::telegram::{TelegramSetupError, TelegramSink};
-use super::{AlertKind, AlertMessage, Delivered, DeliveryError, Response};
-use crate::config::Config;
-use crate::event::Severity;
+use super::{AlertMessage, Delivered, DeliveryError, Response};
+use crate::config::{Config, SinkKind};
 use crate::store::{AlertRow, DeliveryRow, DeliveryState, Store, StoreError, now};
 
 /// Longest sleep while something is pending: a wall-clock change or a suspend (the sleep runs
@@ -27,13 +27,12 @@ const MAX_BACKOFF_SECS: i64 = 300;
 /// A configuration problem (401, chat not found) is retried slowly: someone has to fix it.
 const CONFIG_RETRY_SECS: i64 = 600;
 
-/// The configured sinks.
+/// The configured sinks, by kind.
 #[derive(Default)]
 pub struct Sinks {
-    pub console: Option<ConsoleSink>,
-    pub desktop: Option<DesktopSink>,
+    by_kind: BTreeMap<SinkKind, Arc<dyn Sink>>,
+    /// The Telegram sink once more, typed: it also reads commands and sends replies.
     pub telegram: Option<Arc<TelegramSink>>,
-    pub command: Option<CommandSink>,
 }
 
 impl Sinks {
@@ -46,22 +45,42 @@ impl Sinks {
     ) -> (Sinks, Option<TelegramSetupError>) {
         let mut sinks = Sinks::default();
         if config.sinks.console {
-            sinks.console = Some(ConsoleSink);
+            sinks.insert(Arc::new(ConsoleSink));
         }
         if let Some(d) = &config.sinks.desktop {
-            sinks.desktop = Some(DesktopSink::new(d).with_responses(desktop_responses));
+            sinks.insert(Arc::new(
+                DesktopSink::new(d).with_responses(desktop_responses),
+            ));
         }
         let mut error = None;
         if let Some(t) = &config.sinks.telegram {
             match TelegramSink::new(t) {
-                Ok(s) => sinks.telegram = Some(Arc::new(s)),
+                Ok(s) => {
+                    let s = Arc::new(s);
+                    sinks.telegram = Some(s.clone());
+                    sinks.insert(s);
+                }
                 Err(e) => error = Some(e),
             }
         }
         if let Some(c) = &config.sinks.command {
-            sinks.command = Some(CommandSink::new(c));
+            sinks.insert(Arc::new(CommandSink::new(c)));
         }
         (sinks, error)
+    }
+
+    /// Adds (or replaces) the sink of its kind.
+    pub fn insert(&mut self, sink: Arc<dyn Sink>) {
+        self.by_kind.insert(sink.kind(), sink);
+    }
+
+    pub fn get(&self, kind: SinkKind) -> Option<&Arc<dyn Sink>> {
+        self.by_kind.get(&kind)
+    }
+
+    /// Every configured sink, in kind order.
+    pub fn iter(&self) -> impl Iterator<Item = &Arc<dyn Sink>> {
+        self.by_kind.values()
     }
 }
 
@@ -72,7 +91,7 @@ pub struct Outbox {
     pub wake: Arc<Notify>,
     /// Passed every `wake` on, for tasks that only have work after a new alert.
     pub forward_wake: Option<Arc<Notify>>,
-    unavailable: Mutex<HashSet<String>>,
+    unavailable: Mutex<HashSet<SinkKind>>,
 }
 
 impl Outbox {
@@ -90,7 +109,7 @@ impl Outbox {
     /// that is slow or hangs (up to its request timeout) holds up its own rows only.
     pub async fn run(&self, mut shutdown: watch::Receiver<bool>) {
         let mut running = FuturesUnordered::new();
-        let mut busy: HashSet<String> = HashSet::new();
+        let mut busy: HashSet<SinkKind> = HashSet::new();
         loop {
             match self.due_by_sink(&busy) {
                 Ok(batches) => {
@@ -99,9 +118,9 @@ impl Outbox {
                     // sinks that wait on the network go first, so their requests are on the
                     // wire meanwhile.
                     let mut batches: Vec<_> = batches.into_iter().collect();
-                    batches.sort_by_key(|(sink, _)| sink == "console");
+                    batches.sort_by_key(|(sink, _)| *sink == SinkKind::Console);
                     for (sink, rows) in batches {
-                        busy.insert(sink.clone());
+                        busy.insert(sink);
                         running.push(async move {
                             self.deliver_rows(&rows).await;
                             sink
@@ -170,18 +189,18 @@ impl Outbox {
     /// Starts due repeats, then takes the due deliveries of every sink not in `busy`.
     fn due_by_sink(
         &self,
-        busy: &HashSet<String>,
-    ) -> Result<BTreeMap<String, Vec<DeliveryRow>>, StoreError> {
+        busy: &HashSet<SinkKind>,
+    ) -> Result<BTreeMap<SinkKind, Vec<DeliveryRow>>, StoreError> {
         let t = now();
         if self.muted_until()?.is_none() {
             for id in self.store.start_due_repeats(t)? {
                 tracing::info!(alert = id, "not acknowledged: repeating");
             }
         }
-        let skip: Vec<&str> = busy.iter().map(String::as_str).collect();
-        let mut by_sink: BTreeMap<String, Vec<DeliveryRow>> = BTreeMap::new();
+        let skip: Vec<SinkKind> = busy.iter().copied().collect();
+        let mut by_sink: BTreeMap<SinkKind, Vec<DeliveryRow>> = BTreeMap::new();
         for d in self.store.due_deliveries_except(t, 200, &skip)? {
-            by_sink.entry(d.sink.clone()).or_default().push(d);
+            by_sink.entry(d.sink).or_default().push(d);
         }
         Ok(by_sink)
     }
@@ -222,7 +241,7 @@ impl Outbox {
                 let first = self
                     .unavailable
                     .lock()
-                    .map(|mut s| s.insert(d.sink.clone()))
+                    .map(|mut s| s.insert(d.sink))
                     .unwrap_or(false);
                 if first {
                     tracing::warn!(sink = %d.sink, "sink unavailable, skipping it: {why}");
@@ -250,39 +269,12 @@ impl Outbox {
     }
 
     async fn send(&self, d: &DeliveryRow, msg: &AlertMessage) -> Result<Delivered, DeliveryError> {
-        let missing = || DeliveryError::Unavailable(format!("sink `{}` is not configured", d.sink));
-        match d.sink.as_str() {
-            "console" => self
-                .sinks
-                .console
-                .as_ref()
-                .ok_or_else(missing)?
-                .deliver(msg),
-            "desktop" => {
-                self.sinks
-                    .desktop
-                    .as_ref()
-                    .ok_or_else(missing)?
-                    .deliver(msg)
-                    .await
-            }
-            "telegram" => {
-                let t = self.sinks.telegram.as_ref().ok_or_else(missing)?;
-                let chat: i64 = d
-                    .target
-                    .parse()
-                    .map_err(|_| DeliveryError::Config(format!("bad chat id `{}`", d.target)))?;
-                t.deliver_to(chat, msg).await
-            }
-            "command" => {
-                self.sinks
-                    .command
-                    .as_ref()
-                    .ok_or_else(missing)?
-                    .deliver(msg)
-                    .await
-            }
-            _ => Err(missing()),
+        match self.sinks.get(d.sink) {
+            Some(sink) => sink.deliver(&d.target, msg).await,
+            None => Err(DeliveryError::Unavailable(format!(
+                "sink `{}` is not configured",
+                d.sink
+            ))),
         }
     }
 }
@@ -304,14 +296,6 @@ fn backoff(attempts: i64) -> i64 {
 
 /// The message a sink gets for one round of an alert.
 pub fn message(a: &AlertRow, round: i64) -> AlertMessage {
-    let kind = match a.kind.as_str() {
-        "phishing" => AlertKind::Phishing,
-        "expected" => AlertKind::Expected,
-        "takeover" => AlertKind::Takeover,
-        "health" => AlertKind::Health,
-        "test" => AlertKind::Test,
-        _ => AlertKind::Unexpected,
-    };
     let title = if round > 0 {
         format!("Reminder {round}: {}", a.title)
     } else {
@@ -326,8 +310,8 @@ pub fn message(a: &AlertRow, round: i64) -> AlertMessage {
     }
     AlertMessage {
         id: a.id,
-        kind,
-        severity: a.severity.parse().unwrap_or(Severity::Critical),
+        kind: a.kind,
+        severity: a.severity,
         title,
         body,
         actionable: a.actionable && a.acked_at.is_none(),

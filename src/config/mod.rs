@@ -135,6 +135,20 @@ pub enum SinkKind {
 }
 
 impl SinkKind {
+    pub const ALL: [SinkKind; 4] = [
+        SinkKind::Console,
+        SinkKind::Desktop,
+        SinkKind::Telegram,
+        SinkKind::Command,
+    ];
+
+    /// Sinks that only write somewhere (a log, a script) rather than reach a person: repeats
+    /// do not go to them.
+    pub fn reaches_a_person(self) -> bool {
+        !matches!(self, SinkKind::Console)
+    }
+
+    /// The name in the config and in the database.
     pub fn as_str(self) -> &'static str {
         match self {
             SinkKind::Console => "console",
@@ -142,6 +156,27 @@ impl SinkKind {
             SinkKind::Telegram => "telegram",
             SinkKind::Command => "command",
         }
+    }
+}
+
+impl std::fmt::Display for SinkKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The error for an unknown sink name.
+#[derive(Debug, thiserror::Error)]
+#[error("unknown sink `{0}` (expected one of: {list})", list = SinkKind::ALL.map(|k| k.as_str()).join(", "))]
+pub struct UnknownSink(pub String);
+
+impl std::str::FromStr for SinkKind {
+    type Err = UnknownSink;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        SinkKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| UnknownSink(s.to_string()))
     }
 }
 
