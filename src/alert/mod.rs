@@ -9,6 +9,7 @@ pub mod compose;
 pub mod console;
 pub mod desktop;
 pub mod outbox;
+pub mod pause;
 pub mod raise;
 pub mod sink;
 pub mod telegram;

@@ -13,6 +13,7 @@ use tokio::sync::{Notify, mpsc, watch};
 use super::command::CommandSink;
 use super::console::ConsoleSink;
 use super::desktop::DesktopSink;
+use super::pause::Pauses;
 use super::sink::Sink;
 use super::telegram::{TelegramSetupError, TelegramSink};
 use super::{AlertMessage, Delivered, DeliveryError, Response};
@@ -22,8 +23,6 @@ use crate::store::{AlertRow, DeliveryRow, DeliveryState, Store, StoreError, now}
 /// Longest sleep while something is pending: a wall-clock change or a suspend (the sleep runs
 /// on the monotonic clock) delays a due delivery or repeat by at most this.
 const MAX_SLEEP: Duration = Duration::from_secs(30);
-/// Backoff for a failing sink: 2^attempts seconds, capped.
-const MAX_BACKOFF_SECS: i64 = 300;
 /// A configuration problem (401, chat not found) is retried slowly: someone has to fix it.
 const CONFIG_RETRY_SECS: i64 = 600;
 
@@ -92,6 +91,8 @@ pub struct Outbox {
     /// Passed every `wake` on, for tasks that only have work after a new alert.
     pub forward_wake: Option<Arc<Notify>>,
     unavailable: Mutex<HashSet<SinkKind>>,
+    /// Targets waiting out a transient failure.
+    pub pauses: Pauses,
 }
 
 impl Outbox {
@@ -102,6 +103,7 @@ impl Outbox {
             wake,
             forward_wake: None,
             unavailable: Mutex::new(HashSet::new()),
+            pauses: Pauses::default(),
         }
     }
 
@@ -154,19 +156,25 @@ impl Outbox {
     /// How long until the next pending delivery or repeat; `None` when nothing is pending: new
     /// alerts and answers come with a `wake`, so an idle daemon has no timer here.
     fn sleep_for(&self) -> Option<Duration> {
-        let (Ok(delivery), Ok(repeat), Ok(muted)) = (
-            self.store.next_delivery_at(),
+        let (Ok(targets), Ok(repeat), Ok(muted)) = (
+            self.store.next_delivery_per_target(),
             self.store.next_repeat_at(),
             self.muted_until(),
         ) else {
             return Some(MAX_SLEEP);
         };
-        // NOTE: a mute holds repeats back until it ends; without this a due repeat would
-        // make every pass look again after the 200 ms floor for the whole mute.
-        let repeat = repeat.map(|at| at.max(muted.unwrap_or(0)));
-        let at = [delivery, repeat].into_iter().flatten().min()?;
-        let secs = (at - now()).clamp(0, MAX_SLEEP.as_secs() as i64);
-        Some(Duration::from_secs(secs as u64).max(Duration::from_millis(200)))
+        let t = now();
+        let until = |at: i64| Duration::from_secs((at - t).max(0) as u64);
+        // NOTE: a paused target's rows are due in the store but wait for the pause; without
+        // this every pass would look again after the 200 ms floor for the whole pause.
+        let delivery = targets
+            .into_iter()
+            .map(|(sink, target, at)| until(at).max(self.pauses.remaining(&(sink, target))))
+            .min();
+        // NOTE: a mute holds repeats back until it ends, for the same reason.
+        let repeat = repeat.map(|at| until(at.max(muted.unwrap_or(0))));
+        let wait = [delivery, repeat].into_iter().flatten().min()?;
+        Some(wait.clamp(Duration::from_millis(200), MAX_SLEEP))
     }
 
     /// Until when repeats are muted (`/mute`), if a mute is on.
@@ -199,19 +207,30 @@ impl Outbox {
         }
         let skip: Vec<SinkKind> = busy.iter().copied().collect();
         let mut by_sink: BTreeMap<SinkKind, Vec<DeliveryRow>> = BTreeMap::new();
+        let mut probes = HashSet::new();
         for d in self.store.due_deliveries_except(t, 200, &skip)? {
+            if !self.pauses.admit(&(d.sink, d.target.clone()), &mut probes) {
+                continue;
+            }
             by_sink.entry(d.sink).or_default().push(d);
         }
         Ok(by_sink)
     }
 
-    /// One sink's rows in order. After a transient failure the rest wait for the next pass: a
-    /// sink that is down or hangs costs one attempt (one timeout) per pass, not one per row.
+    /// One sink's rows in order. After a transient failure the target's other rows wait for
+    /// its pause to end: a target that is down or hangs costs one attempt (one timeout) per
+    /// pause, whatever its queue; the sink's other targets go on.
     async fn deliver_rows(&self, rows: &[DeliveryRow]) {
+        let mut failed: HashSet<&str> = HashSet::new();
         for d in rows {
+            if failed.contains(d.target.as_str()) {
+                continue;
+            }
             match self.deliver_one(d).await {
                 Ok(true) => {}
-                Ok(false) => break,
+                Ok(false) => {
+                    failed.insert(&d.target);
+                }
                 Err(e) => tracing::error!("outbox: {e}"),
             }
         }
@@ -233,6 +252,11 @@ impl Outbox {
         match self.send(d, &msg).await {
             Ok(done) => {
                 tracing::debug!(alert = d.alert, sink = %d.sink, "delivered");
+                if self.pauses.succeeded(&(d.sink, d.target.clone())) {
+                    tracing::info!(sink = %d.sink, target = %d.target, "reachable again: sending what waited");
+                    // The rest of its queue goes in the next pass, at once.
+                    self.wake.notify_one();
+                }
                 self.store
                     .delivery_done(d, DeliveryState::Sent, done.remote_id.as_deref())?;
                 Ok(true)
@@ -251,11 +275,14 @@ impl Outbox {
                 Ok(true)
             }
             Err(DeliveryError::Retry { reason, after }) => {
-                let wait = after
-                    .map(|a| a.as_secs().max(1) as i64)
-                    .unwrap_or_else(|| backoff(d.attempts));
-                tracing::warn!(alert = d.alert, sink = %d.sink, retry_in = wait, "delivery failed: {reason}");
-                self.store.delivery_retry(d, &reason, now() + wait)?;
+                let wait = self.pauses.failed(&(d.sink, d.target.clone()), after);
+                tracing::warn!(
+                    alert = d.alert, sink = %d.sink, target = %d.target,
+                    paused_ms = wait.as_millis() as u64,
+                    "delivery failed, target paused: {reason}"
+                );
+                // The store's time is only a floor after a restart; the pause decides.
+                self.store.delivery_retry(d, &reason, now())?;
                 Ok(false)
             }
             Err(DeliveryError::Config(reason)) => {
@@ -287,13 +314,6 @@ async fn sleep_or_wait(d: Option<Duration>) {
     }
 }
 
-/// 2, 4, 8 … seconds after each failed attempt, at most five minutes, with a little jitter.
-fn backoff(attempts: i64) -> i64 {
-    let base = 1i64 << attempts.clamp(0, 16).saturating_add(1).min(9);
-    let jitter = (now() % 3) - 1;
-    (base + jitter).clamp(1, MAX_BACKOFF_SECS)
-}
-
 /// The message a sink gets for one round of an alert.
 pub fn message(a: &AlertRow, round: i64) -> AlertMessage {
     let title = if round > 0 {
@@ -315,17 +335,5 @@ pub fn message(a: &AlertRow, round: i64) -> AlertMessage {
         title,
         body,
         actionable: a.actionable && a.acked_at.is_none(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_doubles_and_is_capped() {
-        assert!(backoff(0) <= 3);
-        assert!((15..=17).contains(&backoff(3)));
-        assert_eq!(backoff(40), MAX_BACKOFF_SECS);
     }
 }

@@ -318,6 +318,17 @@ impl Store {
         )?)
     }
 
+    /// Per sink target, the earliest time one of its pending deliveries is due.
+    pub fn next_delivery_per_target(&self) -> Result<Vec<(SinkKind, String, i64)>, StoreError> {
+        let c = self.lock();
+        let mut st = c.prepare_cached(
+            "SELECT sink, target, MIN(next_attempt_at) FROM deliveries WHERE state='pending'
+             GROUP BY sink, target",
+        )?;
+        let rows = st.query_map([], |r| Ok((parsed(r, 0)?, r.get(1)?, r.get(2)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// The earliest time an unacknowledged alert repeats, if any.
     pub fn next_repeat_at(&self) -> Result<Option<i64>, StoreError> {
         let c = self.lock();
