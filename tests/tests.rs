@@ -10,6 +10,7 @@ mod faults;
 mod golden;
 mod imap;
 mod migrate;
+mod ntfy;
 mod ops;
 mod reload;
 mod robust;

@@ -13,6 +13,7 @@ use tokio::sync::{Notify, mpsc, watch};
 use super::command::CommandSink;
 use super::console::ConsoleSink;
 use super::desktop::DesktopSink;
+use super::ntfy::NtfySink;
 use super::pause::Pauses;
 use super::sink::Sink;
 use super::telegram::{TelegramSetupError, TelegramSink};
@@ -64,6 +65,13 @@ impl Sinks {
         }
         if let Some(c) = &config.sinks.command {
             sinks.insert(Arc::new(CommandSink::new(c)));
+        }
+        if let Some(n) = &config.sinks.ntfy {
+            match NtfySink::new(n) {
+                Ok(s) => sinks.insert(Arc::new(s)),
+                // Left out like an unavailable sink; `doctor` and `alert-test` say why.
+                Err(e) => tracing::error!("ntfy sink left out: cannot read its token: {e}"),
+            }
         }
         (sinks, error)
     }

@@ -132,14 +132,16 @@ pub enum SinkKind {
     Desktop,
     Telegram,
     Command,
+    Ntfy,
 }
 
 impl SinkKind {
-    pub const ALL: [SinkKind; 4] = [
+    pub const ALL: [SinkKind; 5] = [
         SinkKind::Console,
         SinkKind::Desktop,
         SinkKind::Telegram,
         SinkKind::Command,
+        SinkKind::Ntfy,
     ];
 
     /// Sinks that only write somewhere (a log, a script) rather than reach a person: repeats
@@ -155,6 +157,7 @@ impl SinkKind {
             SinkKind::Desktop => "desktop",
             SinkKind::Telegram => "telegram",
             SinkKind::Command => "command",
+            SinkKind::Ntfy => "ntfy",
         }
     }
 }
@@ -194,6 +197,19 @@ pub struct Sinks {
     pub desktop: Option<DesktopConfig>,
     pub telegram: Option<TelegramConfig>,
     pub command: Option<CommandConfig>,
+    pub ntfy: Option<NtfyConfig>,
+}
+
+/// Publishes to an ntfy topic (ntfy.sh or a self-hosted server).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NtfyConfig {
+    /// Server base URL, e.g. `https://ntfy.sh`.
+    pub url: String,
+    pub topic: String,
+    /// Access token (`Authorization: Bearer`), for a protected topic.
+    pub token: Option<SecretSource>,
+    /// Extra tags (emoji short codes) on every message.
+    pub tags: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
