@@ -17,3 +17,4 @@ mod robust;
 mod secrets;
 mod storage;
 mod telegram;
+mod webhook;

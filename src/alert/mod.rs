@@ -14,6 +14,7 @@ pub mod pause;
 pub mod raise;
 pub mod sink;
 pub mod telegram;
+pub mod webhook;
 
 use std::time::Duration;
 

@@ -17,6 +17,7 @@ use super::ntfy::NtfySink;
 use super::pause::Pauses;
 use super::sink::Sink;
 use super::telegram::{TelegramSetupError, TelegramSink};
+use super::webhook::WebhookSink;
 use super::{AlertMessage, Delivered, DeliveryError, Response};
 use crate::config::{Config, SinkKind};
 use crate::store::{AlertRow, DeliveryRow, DeliveryState, Store, StoreError, now};
@@ -71,6 +72,12 @@ impl Sinks {
                 Ok(s) => sinks.insert(Arc::new(s)),
                 // Left out like an unavailable sink; `doctor` and `alert-test` say why.
                 Err(e) => tracing::error!("ntfy sink left out: cannot read its token: {e}"),
+            }
+        }
+        if let Some(w) = &config.sinks.webhook {
+            match WebhookSink::new(w) {
+                Ok(s) => sinks.insert(Arc::new(s)),
+                Err(e) => tracing::error!("webhook sink left out: cannot read its secret: {e}"),
             }
         }
         (sinks, error)

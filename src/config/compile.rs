@@ -94,6 +94,7 @@ pub fn builtin() -> Config {
             telegram: None,
             command: None,
             ntfy: None,
+            webhook: None,
         },
         first_run_lookback: DEFAULT_LOOKBACK,
         cannot_watch_after: Duration::from_secs(10 * 60),
@@ -494,8 +495,18 @@ fn sinks(c: &mut Collector, s: RawSinks, base: &Path) -> Sinks {
     };
     let telegram = s.telegram.and_then(|t| telegram(c, t, base));
     let ntfy = s.ntfy.and_then(|n| ntfy(c, n, base));
+    let webhook = s.webhook.and_then(|w| {
+        if let Err(e) = reqwest::Url::parse(&w.url.value) {
+            c.error(w.url.loc, format!("`{}` is not a URL: {e}", w.url.value));
+        }
+        Some(WebhookConfig {
+            secret: secret(c, &w.secret, base)?,
+            url: w.url.value,
+        })
+    });
     Sinks {
         ntfy,
+        webhook,
         console: s.console.unwrap_or(true),
         desktop,
         telegram,
@@ -660,6 +671,9 @@ fn configured_sinks(s: &Sinks) -> Vec<SinkKind> {
     }
     if s.ntfy.is_some() {
         v.push(SinkKind::Ntfy);
+    }
+    if s.webhook.is_some() {
+        v.push(SinkKind::Webhook);
     }
     v
 }

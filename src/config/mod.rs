@@ -133,15 +133,17 @@ pub enum SinkKind {
     Telegram,
     Command,
     Ntfy,
+    Webhook,
 }
 
 impl SinkKind {
-    pub const ALL: [SinkKind; 5] = [
+    pub const ALL: [SinkKind; 6] = [
         SinkKind::Console,
         SinkKind::Desktop,
         SinkKind::Telegram,
         SinkKind::Command,
         SinkKind::Ntfy,
+        SinkKind::Webhook,
     ];
 
     /// Sinks that only write somewhere (a log, a script) rather than reach a person: repeats
@@ -158,6 +160,7 @@ impl SinkKind {
             SinkKind::Telegram => "telegram",
             SinkKind::Command => "command",
             SinkKind::Ntfy => "ntfy",
+            SinkKind::Webhook => "webhook",
         }
     }
 }
@@ -198,6 +201,15 @@ pub struct Sinks {
     pub telegram: Option<TelegramConfig>,
     pub command: Option<CommandConfig>,
     pub ntfy: Option<NtfyConfig>,
+    pub webhook: Option<WebhookConfig>,
+}
+
+/// POSTs each alert as JSON, signed with HMAC-SHA256 over the body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WebhookConfig {
+    pub url: String,
+    /// The HMAC key; the receiver checks `X-Brokerwatch-Signature: sha256=<hex>` with it.
+    pub secret: SecretSource,
 }
 
 /// Publishes to an ntfy topic (ntfy.sh or a self-hosted server).

@@ -108,6 +108,14 @@ pub struct RawSinks {
     pub telegram: Option<RawTelegram>,
     pub command: Option<RawCommand>,
     pub ntfy: Option<RawNtfy>,
+    pub webhook: Option<RawWebhook>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWebhook {
+    pub url: At<String>,
+    pub secret: At<RawSecret>,
 }
 
 #[derive(Debug, Deserialize)]

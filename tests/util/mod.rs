@@ -4,6 +4,7 @@
 pub mod desktop;
 pub mod dovecot;
 pub mod fakebot;
+pub mod fakehook;
 pub mod fakentfy;
 pub mod proc;
 
