@@ -90,20 +90,13 @@ async fn a_429_pauses_the_topic_and_the_alert_goes_once_after_the_pause() {
         target: "-".into(),
     };
     for title in ["first", "second"] {
-        store
-            .insert_alert(&NewAlert {
-                kind: AlertKind::Unexpected,
-                severity: Severity::Critical,
-                broker: Some("sbi".into()),
-                event: Some("withdrawal".into()),
-                title: title.into(),
-                body: "b".into(),
-                actionable: false,
-                repeat_secs: None,
-                deliveries: vec![to.clone()],
-                repeat_to: vec![],
-            })
-            .expect("alert");
+        let a = NewAlert::once(
+            AlertKind::Unexpected,
+            Severity::Critical,
+            title,
+            vec![to.clone()],
+        );
+        store.insert_alert(&a).expect("alert");
     }
     let mut sinks = Sinks::default();
     sinks.insert(Arc::new(

@@ -68,22 +68,17 @@ async fn a_429_waits_for_retry_after_then_delivers_once() {
     let hook = FakeHook::start(SECRET).await;
     hook.too_many_next(1);
     let store = Store::open_memory().expect("store");
+    let to = vec![NewDelivery {
+        sink: SinkKind::Webhook,
+        target: "-".into(),
+    }];
     store
-        .insert_alert(&NewAlert {
-            kind: AlertKind::Unexpected,
-            severity: Severity::Critical,
-            broker: None,
-            event: None,
-            title: "t".into(),
-            body: "b".into(),
-            actionable: false,
-            repeat_secs: None,
-            deliveries: vec![NewDelivery {
-                sink: SinkKind::Webhook,
-                target: "-".into(),
-            }],
-            repeat_to: vec![],
-        })
+        .insert_alert(&NewAlert::once(
+            AlertKind::Unexpected,
+            Severity::Critical,
+            "t",
+            to,
+        ))
         .expect("alert");
     let mut sinks = Sinks::default();
     sinks.insert(Arc::new(sink(&hook, SECRET)));

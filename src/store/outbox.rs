@@ -37,6 +37,29 @@ pub struct NewAlert {
     pub repeat_to: Vec<NewDelivery>,
 }
 
+impl NewAlert {
+    /// An alert sent once to `deliveries`, about no broker, asking for no answer.
+    pub fn once(
+        kind: AlertKind,
+        severity: Severity,
+        title: &str,
+        deliveries: Vec<NewDelivery>,
+    ) -> NewAlert {
+        NewAlert {
+            kind,
+            severity,
+            broker: None,
+            event: None,
+            title: title.to_string(),
+            body: String::new(),
+            actionable: false,
+            repeat_secs: None,
+            deliveries,
+            repeat_to: Vec::new(),
+        }
+    }
+}
+
 /// State of one delivery.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DeliveryState {
@@ -464,22 +487,17 @@ mod tests {
             sink,
             target: target.into(),
         };
-        s.insert_alert(&NewAlert {
-            kind: AlertKind::Unexpected,
-            severity: Severity::Critical,
-            broker: None,
-            event: None,
-            title: "t".into(),
-            body: "b".into(),
-            actionable: false,
-            repeat_secs: None,
-            deliveries: vec![
-                to(SinkKind::Console, "-"),
-                to(SinkKind::Telegram, "1"),
-                to(SinkKind::Telegram, "2"),
-            ],
-            repeat_to: vec![],
-        })
+        let to = vec![
+            to(SinkKind::Console, "-"),
+            to(SinkKind::Telegram, "1"),
+            to(SinkKind::Telegram, "2"),
+        ];
+        s.insert_alert(&NewAlert::once(
+            AlertKind::Unexpected,
+            Severity::Critical,
+            "t",
+            to,
+        ))
         .unwrap();
         let sinks = |skip: &[SinkKind]| -> Vec<SinkKind> {
             let due = s.due_deliveries_except(now() + 1, 10, skip).unwrap();
@@ -496,18 +514,12 @@ mod tests {
     fn a_stored_value_that_does_not_parse_is_an_error_naming_it() {
         let s = Store::open_memory().unwrap();
         let id = s
-            .insert_alert(&NewAlert {
-                kind: AlertKind::Health,
-                severity: Severity::Info,
-                broker: None,
-                event: None,
-                title: "t".into(),
-                body: "b".into(),
-                actionable: false,
-                repeat_secs: None,
-                deliveries: vec![],
-                repeat_to: vec![],
-            })
+            .insert_alert(&NewAlert::once(
+                AlertKind::Health,
+                Severity::Info,
+                "t",
+                vec![],
+            ))
             .unwrap();
         assert_eq!(s.alert(id).unwrap().unwrap().severity, Severity::Info);
         s.lock()
