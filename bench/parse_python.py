@@ -43,22 +43,33 @@ def compile_all(patterns, skipped):
     return out
 
 
+def compile_rules(rules, skipped):
+    return [{
+        "id": r["id"],
+        "event": r["event"],
+        **{k: compile_all(r.get(k), skipped) for k in ("from", "subject", "body", "text", "all", "not")},
+        "fields": {name: compile_all(ps, skipped) for name, ps in (r.get("fields") or {}).items()},
+    } for r in rules or []]
+
+
 def load_packs():
-    packs, skipped = [], []
+    """The broker packs; the generic rules (rules/_generic.yaml, `generic: true`) are tried after
+    each pack's own, as the engine does."""
+    packs, skipped, generic = [], [], []
     for f in sorted((ROOT / "rules").glob("*.yaml")):
         raw = yaml.safe_load(f.read_text())
+        if raw.get("generic"):
+            generic = compile_rules(raw.get("rules"), skipped)
+            continue
         packs.append({
             "id": raw["broker"],
             "domains": [d.lower() for d in raw.get("domains", [])],
             "names": [normalize(n).lower() for n in raw.get("names", [])],
             "claims": compile_all(raw.get("claims"), skipped),
-            "rules": [{
-                "id": r["id"],
-                "event": r["event"],
-                **{k: compile_all(r.get(k), skipped) for k in ("from", "subject", "body", "text", "all", "not")},
-                "fields": {name: compile_all(ps, skipped) for name, ps in (r.get("fields") or {}).items()},
-            } for r in raw.get("rules", [])],
+            "rules": compile_rules(raw.get("rules"), skipped),
         })
+    for p in packs:
+        p["rules"] = p["rules"] + generic
     return packs, skipped
 
 

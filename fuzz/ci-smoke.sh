@@ -4,10 +4,14 @@
 # Needs cargo-fuzz; on the stable toolchain RUSTC_BOOTSTRAP=1 unlocks the nightly-only flags.
 # -O: dependencies' debug assertions off, as in the shipped binary (overflow checks stay on:
 # fuzz/Cargo.toml), so a known debug-only assertion in mail-parser is not reported as a crash.
+# libFuzzer's thousands of progress lines go to target/fuzz-smoke/TARGET.log; this prints where,
+# each run's last line, and the log's tail on a failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"
 secs="${1:-45}"
+logs="$root/target/fuzz-smoke"
+mkdir -p "$logs"
 export RUSTC_BOOTSTRAP=1
 status=0
 for target in mail config rules; do
@@ -15,10 +19,14 @@ for target in mail config rules; do
     [ "$target" = mail ] && extra=(-dict="$root/fuzz/mail.dict" -max_len=65536)
     # A scratch corpus dir: new inputs stay out of the committed seeds.
     scratch="$(mktemp -d)"
-    echo "== fuzz $target for ${secs}s"
-    if ! cargo fuzz run -O --sanitizer none "$target" "$scratch" "$root/fuzz/corpus/$target" -- \
-        -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 "${extra[@]}"; then
-        echo "!! $target: crash; the input is under fuzz/artifacts/$target/" >&2
+    log="$logs/$target.log"
+    echo "== fuzz $target for ${secs}s (output: $log)"
+    if cargo fuzz run -O --sanitizer none "$target" "$scratch" "$root/fuzz/corpus/$target" -- \
+        -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 "${extra[@]}" >"$log" 2>&1; then
+        grep -E '^Done [0-9]+ runs' "$log" || tail -1 "$log"
+    else
+        tail -40 "$log" >&2
+        echo "!! $target: crash; the input is under fuzz/artifacts/$target/ (output: $log)" >&2
         status=1
     fi
     rm -rf "$scratch"

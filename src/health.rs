@@ -17,6 +17,15 @@ fn alerted_key(mb: &MailboxId) -> String {
     format!("cannot_watch_alerted:{mb}")
 }
 
+/// What an outage is caused by: it decides the wording and how soon to tell.
+#[derive(Clone, Copy)]
+enum Cause {
+    Login,
+    Network,
+    Secret,
+    Folder,
+}
+
 /// Records a source event; returns an alert to write when an outage crosses the threshold or
 /// ends after having been reported.
 pub fn on_event(
@@ -26,7 +35,7 @@ pub fn on_event(
     event: &SourceEvent,
 ) -> Result<Option<Draft>, StoreError> {
     let t = now();
-    let (error, login) = match event {
+    let (error, cause) = match event {
         SourceEvent::Ok => {
             store.kv_delete(&failing_key(mb))?;
             if store.kv_delete(&alerted_key(mb))? {
@@ -40,8 +49,10 @@ pub fn on_event(
             }
             return Ok(None);
         }
-        SourceEvent::LoginFailed(e) => (e, true),
-        SourceEvent::Unreachable(e) => (e, false),
+        SourceEvent::LoginFailed(e) => (e, Cause::Login),
+        SourceEvent::Unreachable(e) => (e, Cause::Network),
+        SourceEvent::SecretUnreadable(e) => (e, Cause::Secret),
+        SourceEvent::Folder(e) => (e, Cause::Folder),
     };
     let since = match store
         .kv_get(&failing_key(mb))?
@@ -53,33 +64,79 @@ pub fn on_event(
             t
         }
     };
-    // A refused password does not fix itself: tell at once. A network outage may pass.
-    let threshold = if login {
-        0
-    } else {
-        config.cannot_watch_after.as_secs() as i64
+    // A refused or unreadable password, a missing folder do not fix themselves: tell at once.
+    // A network outage may pass.
+    let threshold = match cause {
+        Cause::Network => config.cannot_watch_after.as_secs() as i64,
+        Cause::Login | Cause::Secret | Cause::Folder => 0,
     };
     if t - since < threshold || store.kv_get(&alerted_key(mb))?.is_some() {
         return Ok(None);
     }
     store.kv_set(&alerted_key(mb), &t.to_string())?;
-    let what = if login {
-        "the server refuses the login"
-    } else {
-        "the server cannot be reached"
+    let title = match cause {
+        Cause::Login => format!("brokerwatch cannot watch {mb}: the server refuses the login"),
+        Cause::Network => format!("brokerwatch cannot watch {mb}: the server cannot be reached"),
+        Cause::Secret => format!("brokerwatch cannot watch {mb}: its password cannot be read here"),
+        // The error names the folder: `PATH: no such folder`.
+        Cause::Folder => format!("brokerwatch cannot watch {error}"),
     };
     Ok(Some(Draft::health(
         Severity::Warning,
-        format!("brokerwatch cannot watch {mb}: {what}"),
+        title,
         format!(
             "Failing for {}: {error}\nUntil this is fixed, broker notices in {mb} are NOT being watched. \
              brokerwatch keeps retrying and catches up on everything once it can read the mailbox again.{}",
             format_duration(std::time::Duration::from_secs((t - since) as u64)),
-            if login {
-                "\nCheck the password (an app password for Gmail/Outlook) and run `brokerwatch doctor`."
-            } else {
-                ""
+            match cause {
+                Cause::Login =>
+                    "\nCheck the password (an app password for Gmail/Outlook) and run `brokerwatch doctor`.",
+                Cause::Secret =>
+                    "\nThe `password:` source in the config (file, variable or command) gives nothing on this machine; `brokerwatch check` says which.",
+                Cause::Folder =>
+                    "\nCheck the `maildir:` path in the config; `brokerwatch check` says whether it exists.",
+                Cause::Network => "",
             }
         ),
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mb(name: &str) -> MailboxId {
+        MailboxId {
+            account: name.into(),
+            mailbox: "INBOX".into(),
+        }
+    }
+
+    /// Issue #18 item 4: an unreadable local password was "the server refuses the login", a
+    /// missing Maildir "the server cannot be reached".
+    #[test]
+    fn local_causes_are_named_as_local_and_told_once() {
+        let store = Store::open_memory().unwrap();
+        let cfg =
+            crate::config::load_str("cannot_watch_after: 1h\n", "t", std::path::Path::new("/"))
+                .unwrap();
+        let title =
+            |m: &MailboxId, e: SourceEvent| on_event(&store, &cfg, m, &e).unwrap().map(|a| a.title);
+        let secret = SourceEvent::SecretUnreadable("cannot read the IMAP password: …".into());
+        assert_eq!(
+            title(&mb("a"), secret.clone()).as_deref(),
+            Some("brokerwatch cannot watch a/INBOX: its password cannot be read here")
+        );
+        assert_eq!(title(&mb("a"), secret), None, "told twice");
+        let folder = SourceEvent::Folder("/home/u/Maildir: no such folder".into());
+        assert_eq!(
+            title(&mb("b"), folder).as_deref(),
+            Some("brokerwatch cannot watch /home/u/Maildir: no such folder")
+        );
+        // A network outage still waits for `cannot_watch_after`.
+        assert_eq!(
+            title(&mb("c"), SourceEvent::Unreachable("refused".into())),
+            None
+        );
+    }
 }

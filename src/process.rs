@@ -323,6 +323,10 @@ impl MailHandler for Processor {
                 tracing::warn!(mailbox = %mb, "unreachable: {e}");
                 self.store.source_error(mb, &format!("unreachable: {e}"))
             }
+            SourceEvent::SecretUnreadable(e) | SourceEvent::Folder(e) => {
+                tracing::error!(mailbox = %mb, "{e}");
+                self.store.source_error(mb, e)
+            }
         };
         let alert =
             r.and_then(|_| crate::health::on_event(&self.store, &self.config(), mb, &event));

@@ -40,11 +40,7 @@ pub fn check(store: &Store, config: &Config, pack: &Pack) -> Result<Option<Draft
             .parse::<EventKind>()
             .map(|e| e.describe())
             .unwrap_or("notice");
-        let details = if fields == "{}" || fields.is_empty() {
-            String::new()
-        } else {
-            format!(" {fields}")
-        };
+        let details = readable(fields);
         body.push_str(&format!("\n{}. {} ({}){}", i + 1, what, ago(*at), details));
     }
     if traded {
@@ -72,6 +68,40 @@ pub fn check(store: &Store, config: &Config, pack: &Pack) -> Result<Option<Draft
     }))
 }
 
+/// A step's fields as a person reads them: `side: sell, code: 7974, instrument: 任天堂`.
+fn readable(fields: &str) -> String {
+    let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(fields)
+    else {
+        return String::new();
+    };
+    // The trade facts in the order a person says them, then the rest.
+    const FIRST: [&str; 8] = [
+        "side",
+        "code",
+        "instrument",
+        "market",
+        "quantity",
+        "price",
+        "amount",
+        "account_type",
+    ];
+    let mut keys: Vec<&String> = map.keys().collect();
+    keys.sort_by_key(|k| FIRST.iter().position(|f| f == k).unwrap_or(FIRST.len()));
+    let parts: Vec<String> = keys
+        .into_iter()
+        .filter_map(|k| {
+            map[k]
+                .as_str()
+                .map(|v| format!("{}: {v}", k.replace('_', " ")))
+        })
+        .collect();
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!(" — {}", parts.join(", "))
+    }
+}
+
 /// A window as a person says it: "30 minutes", "6 hours", "7 days".
 fn window_text(w: std::time::Duration) -> String {
     let s = w.as_secs();
@@ -97,6 +127,15 @@ fn ago(at: i64) -> String {
 mod tests {
     use super::*;
     use std::time::Duration;
+
+    #[test]
+    fn steps_read_as_words_not_json() {
+        assert_eq!(
+            readable(r#"{"stage":"executed","code":"7974","side":"sell"}"#),
+            " — side: sell, code: 7974, stage: executed"
+        );
+        assert_eq!(readable("{}"), "");
+    }
 
     #[test]
     fn windows_under_a_day_read_in_hours_or_minutes() {

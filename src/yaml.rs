@@ -132,11 +132,28 @@ pub fn parse(text: &str) -> Result<Node, (Loc, String)> {
                     col: clamp(l.column()),
                 })
                 .unwrap_or(Loc { line: 1, col: 1 });
-            // The rendered error repeats the location and adds a snippet; the first line suffices.
+            // The rendered error repeats the location and adds a snippet; the first line, without
+            // its own `error: line L column C:` prefix, suffices (the Problem says where).
             let msg = e.to_string();
-            let first = msg.lines().next().unwrap_or("invalid YAML").to_string();
-            Err((loc, first))
+            let first = msg.lines().next().unwrap_or("invalid YAML");
+            Err((loc, without_location(first).to_string()))
         }
+    }
+}
+
+/// `error: line 2 column 9: did not find …` → `did not find …`.
+fn without_location(msg: &str) -> &str {
+    let msg = msg.strip_prefix("error: ").unwrap_or(msg);
+    let Some(rest) = msg.strip_prefix("line ") else {
+        return msg;
+    };
+    let digits = |s: &str| s.trim_start_matches(|c: char| c.is_ascii_digit()).len() < s.len();
+    match rest.split_once(" column ") {
+        Some((line, after)) if digits(line) => match after.split_once(": ") {
+            Some((col, text)) if digits(col) && !text.is_empty() => text,
+            _ => msg,
+        },
+        _ => msg,
     }
 }
 
@@ -597,6 +614,17 @@ mod tests {
         #[serde(default)]
         count: Option<u32>,
         pattern: Option<At<String>>,
+    }
+
+    /// Issue #18 item 10: `2:9: error: line 2 column 9: …` said where twice.
+    #[test]
+    fn a_syntax_error_states_its_location_once() {
+        let (loc, msg) = parse("a: 1\nb: [1, 2\nc: 3\n").unwrap_err();
+        assert!(loc.line >= 2, "{loc:?}");
+        assert!(!msg.contains("line") && !msg.starts_with("error"), "{msg}");
+        assert!(!msg.is_empty());
+        assert_eq!(without_location("error: line 2 column 9: x y"), "x y");
+        assert_eq!(without_location("invalid: line 2"), "invalid: line 2");
     }
 
     #[test]

@@ -28,7 +28,7 @@ fn check_reports_three_mistakes_with_locations_and_exits_2() {
          severity:\n\
          \x20 withdrawal: urgent\n\
          allowances:\n\
-         \x20 - {broker: nomura, event: withdrawal, max_amount: 1000}\n",
+         \x20 - {broker: nomurra, event: withdrawal, max_amount: 1000}\n",
     )
     .unwrap();
     let out = bw()
@@ -57,7 +57,7 @@ fn check_reports_three_mistakes_with_locations_and_exits_2() {
     assert!(
         lines
             .iter()
-            .any(|l| l.contains(":12:") && l.contains("unknown broker `nomura`")),
+            .any(|l| l.contains(":12:") && l.contains("unknown broker `nomurra`")),
         "{err}"
     );
 }

@@ -16,7 +16,7 @@ use crate::util::desktop::{DesktopEnv, use_bus};
 use crate::util::dovecot::Dovecot;
 use crate::util::fakebot::{FakeBot, Fault, TOKEN};
 
-const CHAT: i64 = 4242;
+pub const CHAT: i64 = 4242;
 const STRANGER: i64 = 666;
 
 /// A genuine, authentic SBI withdrawal notice with a unique Message-ID.
@@ -121,7 +121,7 @@ fn rules() -> RuleSet {
     rules::load(true, &[]).expect("shipped rules")
 }
 
-fn sent_to(bot: &FakeBot, chat: i64) -> Vec<String> {
+pub fn sent_to(bot: &FakeBot, chat: i64) -> Vec<String> {
     bot.delivered()
         .into_iter()
         .filter(|r| r.chat_id == Some(chat))
@@ -129,7 +129,7 @@ fn sent_to(bot: &FakeBot, chat: i64) -> Vec<String> {
         .collect()
 }
 
-async fn wait_until(what: &str, within: Duration, mut f: impl FnMut() -> bool) {
+pub async fn wait_until(what: &str, within: Duration, mut f: impl FnMut() -> bool) {
     let start = Instant::now();
     while !f() {
         assert!(

@@ -275,6 +275,14 @@ fn init_writes_a_private_starter_that_checks_as_written_and_filled_in_and_never_
     let written = std::fs::read_to_string(&target).unwrap();
     let filled = dir.path().join("filled.yaml");
     std::fs::write(&filled, uncomment_examples(&written)).unwrap();
+    // `check` also finds the secrets and the Maildir the filled-in starter names (issue #18).
+    let secrets = dir.path().join(".config/brokerwatch");
+    std::fs::create_dir_all(&secrets).unwrap();
+    for f in ["imap-password", "telegram-token"] {
+        std::fs::write(secrets.join(f), "x\n").unwrap();
+        std::fs::set_permissions(secrets.join(f), std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    std::fs::create_dir_all(dir.path().join("Mail/broker")).unwrap();
     let o = check(&filled);
     assert!(
         o.contains("2 account(s)") && o.contains("1 allowance(s)"),
@@ -539,5 +547,22 @@ fn docker_example_config_checks_with_state_in_data_and_no_desktop() {
         .arg("check")
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{:?}", text(&out));
+    // The config itself is valid; its secret files exist only inside the container, and `check`
+    // says so (issue #18: a missing secret is a configuration problem).
+    let (o, e) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{o}{e}");
+    let problems: Vec<&str> = e
+        .lines()
+        .filter(|l| l.contains("config.example.yaml:"))
+        .collect();
+    assert_eq!(problems.len(), 2, "{e}");
+    assert!(
+        problems[0].ends_with("the password file `/run/secrets/imap_password` does not exist"),
+        "{e}"
+    );
+    assert!(
+        problems[1]
+            .ends_with("the Telegram token file `/run/secrets/telegram_token` does not exist"),
+        "{e}"
+    );
 }

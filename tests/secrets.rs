@@ -237,3 +237,75 @@ fn secrets_readable_by_others_are_warned_about() {
     let out = check();
     assert!(!out.contains("readable by other users"), "{out}");
 }
+
+/// Issue #18 item 1: `inline.yaml:3:59: invalid type: string "hunter2", expected struct
+/// RawSecret`. Every secret-bearing field, written in every wrong shape, through every command
+/// that loads the config: the written value appears nowhere in what they print.
+#[test]
+fn a_secret_written_in_the_wrong_shape_is_not_echoed() {
+    const SECRET: &str = "hunter2-Inl1ne";
+    let shapes = [
+        SECRET.to_string(),
+        format!("'{SECRET}'"),
+        "314159265358979".to_string(),
+        format!("[{SECRET}]"),
+        format!("{{{SECRET}: x}}"),
+        format!("{{value: {SECRET}}}"),
+        format!("{{file: [{SECRET}]}}"),
+        format!("{{env: {{{SECRET}: 1}}}}"),
+        format!("{{file: f, {SECRET}: 1}}"),
+    ];
+    type Field = (&'static str, fn(&str) -> String);
+    let fields: [Field; 2] = [
+        ("imap password", |v| {
+            format!(
+                "accounts:\n  - name: a\n    imap: {{host: localhost, username: u, password: {v}}}\n"
+            )
+        }),
+        ("telegram token", |v| {
+            format!("sinks:\n  telegram: {{token: {v}, chat_ids: [1]}}\n")
+        }),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path();
+    let mut cases = 0;
+    for (field, yaml) in fields {
+        for shape in &shapes {
+            let cfg = home.join("inline.yaml");
+            std::fs::write(&cfg, format!("state_dir: state\n{}", yaml(shape))).unwrap();
+            let hidden = if shape.starts_with("314") {
+                "314159265358979"
+            } else {
+                SECRET
+            };
+            for sub in [
+                &["check"][..],
+                &["run"],
+                &["status"],
+                &["scan"],
+                &["doctor"],
+            ] {
+                let out = command(home)
+                    .arg("-c")
+                    .arg(&cfg)
+                    .args(sub)
+                    .env("RUST_LOG", "trace")
+                    .output()
+                    .unwrap();
+                let all = String::from_utf8_lossy(&out.stdout).to_string()
+                    + &String::from_utf8_lossy(&out.stderr);
+                assert!(
+                    !all.contains(hidden),
+                    "{field} written as `{shape}`: `{}` echoes it:\n{all}",
+                    sub.join(" ")
+                );
+                if sub == ["check"] {
+                    assert_eq!(out.status.code(), Some(2), "{field} `{shape}`: {all}");
+                    assert!(all.contains("inline.yaml:"), "no location: {all}");
+                }
+                cases += 1;
+            }
+        }
+    }
+    assert_eq!(cases, 2 * shapes.len() * 5);
+}

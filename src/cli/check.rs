@@ -1,11 +1,12 @@
-//! `brokerwatch check`: validate config and rule packs without touching the network.
+//! `brokerwatch check`: validate config and rule packs without touching the network; also that
+//! the secrets and Maildir folders the config names are there (see `local`).
 
 use std::path::Path;
 
 use super::Outcome;
 
 pub fn run(cfg_path: Option<&Path>) -> anyhow::Result<Outcome> {
-    let Some((cfg, rules)) = super::load(cfg_path) else {
+    let Some((cfg, rules)) = super::load_here(cfg_path) else {
         return Ok(Outcome::Usage);
     };
     let source = cfg

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use super::Outcome;
 use crate::alert::Response;
+use crate::event::EventKind;
 use crate::respond::Responder;
 use crate::store::Store;
 
@@ -18,16 +19,33 @@ pub fn run(
     let Some((cfg, rules)) = super::load(cfg_path) else {
         return Ok(Outcome::Usage);
     };
-    if rules.pack(broker).is_none() || event.parse::<crate::event::EventKind>().is_err() {
-        let known: Vec<&str> = rules.packs.iter().map(|p| p.id.as_str()).collect();
-        eprintln!(
-            "brokerwatch: expect needs a known broker ({}) and event ({})",
-            known.join(", "),
-            crate::event::EventKind::ALL.map(|e| e.as_str()).join(", ")
-        );
+    // `SBI`, `Withdrawal`, `email-change` mean what they say.
+    let broker = broker.to_lowercase();
+    let event = event.to_lowercase().replace('-', "_");
+    let brokers: Vec<&str> = rules.packs.iter().map(|p| p.id.as_str()).collect();
+    let events = EventKind::ALL.map(|e| e.as_str());
+    let mut wrong = Vec::new();
+    if rules.pack(&broker).is_none() {
+        wrong.push(unknown("BROKER", &broker, &brokers));
+    }
+    if event.parse::<EventKind>().is_err() {
+        wrong.push(unknown("EVENT", &event, &events));
+    }
+    if !wrong.is_empty() {
+        for w in wrong {
+            eprintln!("brokerwatch: expect: {w}");
+        }
         return Ok(Outcome::Usage);
     }
-    let store = Store::open(&cfg.db_path())?;
+    let db = cfg.db_path();
+    if !db.exists() {
+        eprintln!(
+            "brokerwatch: note: no state database at {} yet: created for this expectation; \
+             the daemon reads it when it runs with this config",
+            db.display()
+        );
+    }
+    let store = Store::open(&db)?;
     let by = match note {
         Some(n) => format!("{} ({n})", super::user()),
         None => super::user(),
@@ -37,11 +55,44 @@ pub fn run(
         live: crate::live::Live::new(cfg.into(), rules.into()),
     };
     let reply = responder.handle(&Response::Expect {
-        broker: broker.to_string(),
-        event: event.to_string(),
+        broker,
+        event,
         for_,
         by,
     })?;
     println!("{reply}");
     Ok(Outcome::Ok)
+}
+
+/// `unknown EVENT `withdrawl`: did you mean `withdrawal`? (one of: …)`.
+fn unknown(what: &str, got: &str, known: &[&str]) -> String {
+    let closest = known
+        .iter()
+        .map(|k| (strsim::damerau_levenshtein(got, k), *k))
+        .min()
+        .filter(|(d, k)| *d <= 2.max(k.len() / 3));
+    let hint = closest
+        .map(|(_, k)| format!(" did you mean `{k}`?"))
+        .unwrap_or_default();
+    format!(
+        "unknown {what} `{got}`:{hint} (one of: {})",
+        known.join(", ")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unknown;
+
+    #[test]
+    fn a_typo_gets_the_closest_name_and_nonsense_gets_none() {
+        let events = ["withdrawal", "email_change", "login"];
+        assert_eq!(
+            unknown("EVENT", "withdrawl", &events),
+            "unknown EVENT `withdrawl`: did you mean `withdrawal`? (one of: withdrawal, email_change, login)"
+        );
+        assert!(unknown("EVENT", "emailchange", &events).contains("`email_change`?"));
+        assert!(!unknown("EVENT", "xyzzy", &events).contains("did you mean"));
+        assert!(unknown("BROKER", "sbl", &["sbi", "monex"]).contains("did you mean `sbi`?"));
+    }
 }

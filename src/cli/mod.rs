@@ -11,6 +11,7 @@ mod doctor;
 mod expect;
 pub mod health;
 mod init;
+mod local;
 mod profile;
 mod run;
 mod scan;
@@ -53,7 +54,8 @@ pub enum Command {
     Check,
     /// Dry run: what each mail file is, and what would happen.
     Test {
-        /// One JSON object per mail (DESIGN.md shape).
+        /// One JSON object per mail: file, message_id, broker, event, authentic, phishing,
+        /// expected, severity, rule, fields, reasons (README, "Commands").
         #[arg(long)]
         json: bool,
         /// .eml files (or Maildir message files).
@@ -67,7 +69,8 @@ pub enum Command {
         /// Look at mail received since this day (YYYY-MM-DD); default: `first_run_lookback`.
         #[arg(long)]
         since: Option<String>,
-        /// One JSON object per matching mail.
+        /// One JSON object per matching mail, as `test --json` with `mailbox`, and `uid` (IMAP)
+        /// or `file` (Maildir) for where it is.
         #[arg(long)]
         json: bool,
         /// Raise and deliver alerts (uses and advances the daemon's state).
@@ -210,11 +213,27 @@ pub(crate) fn load(cfg_path: Option<&Path>) -> Option<(Config, RuleSet)> {
             Some(v)
         }
         Err(p) => {
-            eprintln!("{p}");
-            eprintln!("brokerwatch: {} problem(s) found", p.0.len());
+            print_problems(&p);
             None
         }
     }
+}
+
+/// [`load`], then what only this machine can show: unreadable secrets, missing Maildir folders.
+/// For `check` and `run`: a configuration problem stops both with exit 2, stated once.
+pub(crate) fn load_here(cfg_path: Option<&Path>) -> Option<(Config, RuleSet)> {
+    let (cfg, rules) = load(cfg_path)?;
+    let problems = local::problems(&cfg);
+    if problems.is_empty() {
+        return Some((cfg, rules));
+    }
+    print_problems(&Problems(problems));
+    None
+}
+
+fn print_problems(p: &Problems) {
+    eprintln!("{p}");
+    eprintln!("brokerwatch: {} problem(s) found", p.0.len());
 }
 
 /// Config + rules + the cross-checks between them, all problems collected.

@@ -15,7 +15,7 @@ pub fn run(cfg_path: Option<&Path>) -> anyhow::Result<Outcome> {
         // and rules load is acted on once the daemon runs, not fatal.
         let shutdown = daemon::shutdown_signal();
         let hangups = daemon::hangups()?;
-        let Some((cfg, rules)) = super::load(cfg_path) else {
+        let Some((cfg, rules)) = super::load_here(cfg_path) else {
             return Ok(Outcome::Usage);
         };
         if cfg.accounts.is_empty() {

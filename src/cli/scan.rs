@@ -39,15 +39,45 @@ pub fn run(
             return Ok(Outcome::Usage);
         }
     };
+    if let Some(s) = since.filter(|s| *s > now()) {
+        eprintln!(
+            "brokerwatch: scan: --since is {} in the future: no mail to look at",
+            crate::units::format_duration(Duration::from_secs((s - now()) as u64))
+        );
+        return Ok(Outcome::Ok);
+    }
+    // NOTE: a dry pass has a fresh throwaway state, so without a date it would be a "first run"
+    // every time (and say so); the lookback it would apply is the date instead.
+    let since = match since {
+        None if !alert => Some(now() - cfg.first_run_lookback.as_secs() as i64),
+        s => s,
+    };
+    if !alert {
+        eprintln!(
+            "brokerwatch: scan: mail of the last {} (a dry pass: nothing is recorded, no alert is sent)",
+            crate::units::format_duration(Duration::from_secs(
+                (now() - since.unwrap_or_else(now)).max(0) as u64
+            ))
+        );
+    }
+    let shown = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let store = if alert {
         Store::open(&cfg.db_path())?
     } else {
         Store::open_memory()?
     };
-    let hook: VerdictHook = Box::new(move |mb, m, v| print_verdict(mb, m, v, as_json));
+    let counted = shown.clone();
+    let hook: VerdictHook = Box::new(move |mb, m, v| {
+        if print_verdict(mb, m, v, as_json) {
+            counted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    });
     let failures = pass(Arc::new(cfg), rules, store, alert, hook, since)?;
     if failures > 0 {
         anyhow::bail!("{failures} mailbox(es) could not be scanned");
+    }
+    if shown.load(std::sync::atomic::Ordering::Relaxed) == 0 {
+        eprintln!("brokerwatch: scan: no broker mail found");
     }
     Ok(Outcome::Ok)
 }
@@ -125,9 +155,10 @@ pub(super) fn pass(
     }))
 }
 
-fn print_verdict(mb: &MailboxId, m: &RawMessage, v: &Verdict, as_json: bool) {
+/// Prints one verdict; false when the mail is not worth a line (no broker, parsed fine).
+fn print_verdict(mb: &MailboxId, m: &RawMessage, v: &Verdict, as_json: bool) -> bool {
     if v.broker.is_none() && !v.reasons.iter().any(|r| r.starts_with("unparseable")) {
-        return;
+        return false;
     }
     let (key, value) = match &m.position {
         Position::Imap { uid, .. } => ("uid", json!(uid)),
@@ -150,6 +181,7 @@ fn print_verdict(mb: &MailboxId, m: &RawMessage, v: &Verdict, as_json: bool) {
             v.subject
         );
     }
+    true
 }
 
 async fn deliver_pending(cfg: &crate::config::Config, store: Store, wake: Arc<Notify>) {

@@ -10,7 +10,16 @@ pub fn run(cfg_path: Option<&Path>) -> anyhow::Result<Outcome> {
     let Some((cfg, _)) = super::load(cfg_path) else {
         return Ok(Outcome::Usage);
     };
-    let store = Store::open(&cfg.db_path())?;
+    // Read-only: a status never creates the state it reports on.
+    let db = cfg.db_path();
+    let Some(store) = Store::open_existing(&db)? else {
+        println!(
+            "No state database at {} yet: the daemon has not run with this config.",
+            db.display()
+        );
+        print!("{}", crate::status::report(&cfg, &Store::open_memory()?)?);
+        return Ok(Outcome::Ok);
+    };
     print!("{}", crate::status::report(&cfg, &store)?);
     Ok(Outcome::Ok)
 }

@@ -889,7 +889,7 @@ mod tests {
         )
         .unwrap_err();
         let text = err.to_string();
-        assert!(text.contains("unknown field `value`"), "{text}");
+        assert!(text.contains("never as the value itself"), "{text}");
         assert!(text.contains("sink `pager` is not configured"), "{text}");
     }
 

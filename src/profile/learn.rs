@@ -196,20 +196,24 @@ impl Learner {
             return;
         }
         let wd = tally(when.iter().map(|w| WEEKDAYS[w.0 as usize]));
-        let mut dom: Vec<(String, usize)> = tally(when.iter().map(|w| match w.1 {
-            1..=9 => ["1", "2", "3", "4", "5", "6", "7", "8", "9"][w.1 as usize - 1],
-            _ => "10+",
-        }));
+        let days: Vec<String> = when.iter().map(|w| w.1.to_string()).collect();
+        let mut dom = tally(days.iter().map(String::as_str));
         dom.truncate(5);
         let hours: Vec<u32> = when.iter().map(|w| w.2).collect();
         let (lo, hi) = (
             hours.iter().min().copied().unwrap_or(0),
             hours.iter().max().copied().unwrap_or(0),
         );
+        let times = |t: &[(String, usize)]| {
+            t.iter()
+                .map(|(v, n)| format!("{v}×{n}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
         y.push_str(&format!(
-            "  # when: weekdays {}; first days of the month {}; hours {lo:02}:00-{:02}:00 (the notices' own time zone)\n",
-            counts(&wd),
-            counts(&dom),
+            "  # when: weekdays {}; days of the month {}; hours {lo:02}:00-{:02}:00 (the notices' own time zone)\n",
+            times(&wd),
+            times(&dom),
             hi + 1
         ));
     }

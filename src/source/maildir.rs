@@ -56,8 +56,8 @@ impl Default for MaildirOptions {
 }
 
 /// Watches the Maildir until `shutdown` turns true (or its sender is dropped), scanning every
-/// `cfg.poll_interval`. Reports `Unreachable` when the folder cannot be read and `Ok` when it
-/// can again (on changes only: a poll is cheap, a health event per poll would be noise).
+/// `cfg.poll_interval`. Reports `Folder` when the folder cannot be read and `Ok` when it can
+/// again (on changes only: a poll is cheap, a health event and a log line per poll would be noise).
 pub async fn watch(
     account_name: &str,
     cfg: &MaildirAccount,
@@ -70,8 +70,7 @@ pub async fn watch(
         mailbox: MAILBOX.to_string(),
     };
     let mut scanner = Scanner::default();
-    let mut healthy: Option<bool> = None;
-    let mut last_ok: Option<std::time::Instant> = None;
+    let mut state = Reported::default();
     while !*shutdown.borrow() {
         let job = {
             let (handler, mailbox, path, opts) = (
@@ -99,13 +98,7 @@ pub async fn watch(
                 Ok(0)
             }
         };
-        report(
-            handler.as_ref(),
-            &mailbox,
-            &result,
-            &mut healthy,
-            &mut last_ok,
-        );
+        report(handler.as_ref(), &mailbox, &cfg.path, &result, &mut state);
         tokio::select! {
             _ = tokio::time::sleep(cfg.poll_interval) => {}
             _ = shutdown.wait_for(|stop| *stop) => break,
@@ -114,26 +107,56 @@ pub async fn watch(
     tracing::debug!(%mailbox, "Maildir watch stopped");
 }
 
+/// What the watcher last told the handler about the folder's health.
+#[derive(Default)]
+struct Reported {
+    /// When `Ok` was last reported (None: not since the last failure).
+    ok_at: Option<std::time::Instant>,
+    /// The failure last reported, until the folder can be read again.
+    error: Option<String>,
+}
+
 fn report(
     handler: &dyn MailHandler,
     mailbox: &MailboxId,
+    path: &Path,
     result: &Result<usize, MaildirError>,
-    healthy: &mut Option<bool>,
-    last_ok: &mut Option<std::time::Instant>,
+    state: &mut Reported,
 ) {
     match result {
-        Ok(_) if *healthy != Some(true) || last_ok.is_none_or(|t| t.elapsed() >= OK_REFRESH) => {
-            *healthy = Some(true);
-            *last_ok = Some(std::time::Instant::now());
+        Ok(_) if state.ok_at.is_none_or(|t| t.elapsed() >= OK_REFRESH) => {
+            *state = Reported {
+                ok_at: Some(std::time::Instant::now()),
+                error: None,
+            };
             handler.source_event(mailbox, SourceEvent::Ok);
         }
         Ok(_) => {}
         Err(e @ MaildirError::Handler(_)) => tracing::error!(%mailbox, "{e}; retrying next poll"),
         Err(e) => {
-            tracing::warn!(%mailbox, "{e}");
-            *healthy = Some(false);
-            handler.source_event(mailbox, SourceEvent::Unreachable(e.to_string()));
+            let what = folder_problem(path, e);
+            // The handler logs and records it: once per outage (or when the reason changes).
+            if state.error.as_deref() != Some(what.as_str()) {
+                state.ok_at = None;
+                state.error = Some(what.clone());
+                handler.source_event(mailbox, SourceEvent::Folder(what));
+            }
         }
+    }
+}
+
+/// `PATH: no such folder`, or `PATH: REASON`: the folder is local, no server is involved.
+fn folder_problem(path: &Path, e: &MaildirError) -> String {
+    match e {
+        MaildirError::ReadDir { path: sub, source }
+            if source.kind() == std::io::ErrorKind::NotFound =>
+        {
+            // The root when it is missing, else the `new/` or `cur/` inside it that is.
+            let missing = if path.exists() { sub } else { path };
+            format!("{}: no such folder", missing.display())
+        }
+        MaildirError::ReadDir { source, .. } => format!("{}: {source}", path.display()),
+        e => format!("{}: {e}", path.display()),
     }
 }
 

@@ -78,6 +78,11 @@ pub enum SourceEvent {
     LoginFailed(String),
     /// Connection, TLS or protocol failure; retrying with backoff.
     Unreachable(String),
+    /// The password cannot be read on this machine (missing file, unset variable, failing
+    /// command): a local secret or config problem, not the server's.
+    SecretUnreadable(String),
+    /// A local folder (Maildir) cannot be read: `PATH: no such folder`, or `PATH: REASON`.
+    Folder(String),
 }
 
 /// Errors the handler returns; a source retries the batch later (the checkpoint did not move).

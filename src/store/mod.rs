@@ -295,11 +295,17 @@ impl Store {
         Ok(())
     }
 
+    /// Records a failed attempt. `last_error_at` stays at the outage's FIRST failure (an outage
+    /// ends with a successful check after it), so "failing for" counts the whole outage.
     pub fn source_error(&self, mb: &MailboxId, error: &str) -> Result<(), StoreError> {
         let c = self.lock();
         c.execute(
             "INSERT INTO sources (account, mailbox, last_error, last_error_at) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT(account, mailbox) DO UPDATE SET last_error=excluded.last_error, last_error_at=excluded.last_error_at",
+             ON CONFLICT(account, mailbox) DO UPDATE SET last_error=excluded.last_error,
+               last_error_at = CASE
+                 WHEN sources.last_error_at IS NOT NULL
+                      AND (sources.last_ok IS NULL OR sources.last_error_at > sources.last_ok)
+                 THEN sources.last_error_at ELSE excluded.last_error_at END",
             params![mb.account, mb.mailbox, error, now()],
         )?;
         Ok(())
@@ -527,6 +533,42 @@ mod tests {
             mode(&dir.path().join("state/brokerwatch.sqlite-wal")),
             0o600
         );
+    }
+
+    /// Issue #18 item 3: "failing since 5s ago" after 40 s of failure.
+    #[test]
+    fn an_outage_counts_from_its_first_failed_attempt() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("s.sqlite")).unwrap();
+        let mb = MailboxId {
+            account: "a".into(),
+            mailbox: "INBOX".into(),
+        };
+        let shift = |col: &str, secs: i64| {
+            store
+                .lock()
+                .execute(&format!("UPDATE sources SET {col} = {col} - ?1"), [secs])
+                .unwrap();
+        };
+        let error_at = || store.sources().unwrap()[0].last_error_at.unwrap();
+        store.source_error(&mb, "first").unwrap();
+        shift("last_error_at", 40);
+        let first = error_at();
+        store.source_error(&mb, "again").unwrap();
+        assert_eq!(
+            error_at(),
+            first,
+            "a repeated failure moved the outage's start"
+        );
+        assert_eq!(
+            store.sources().unwrap()[0].last_error.as_deref(),
+            Some("again")
+        );
+        // A success ends the outage; the next failure starts a new one.
+        store.source_ok(&mb).unwrap();
+        shift("last_ok", -1);
+        store.source_error(&mb, "new outage").unwrap();
+        assert!(error_at() > first + 30, "a new outage kept the old start");
     }
     use crate::event::Severity;
 

@@ -43,8 +43,10 @@ const MAX_POLL: Duration = Duration::from_secs(50);
 /// Why the sink could not be built. Names the problem, never the token.
 #[derive(Debug, thiserror::Error)]
 pub enum TelegramSetupError {
+    // NOTE: not `#[from]`: that makes the SecretError the source too, and `{:#}` (main's
+    // error line) then says it twice.
     #[error("telegram token: {0}")]
-    Token(#[from] SecretError),
+    Token(SecretError),
     #[error("telegram.api_url `{url}` is not a valid URL: {reason}")]
     ApiUrl { url: String, reason: String },
     #[error("cannot build the HTTP client: {0}")]
@@ -76,6 +78,12 @@ impl fmt::Debug for TelegramSink {
             .field("format", &self.format)
             .field("api_url", &self.bot.api_url().as_str())
             .finish_non_exhaustive()
+    }
+}
+
+impl From<SecretError> for TelegramSetupError {
+    fn from(e: SecretError) -> Self {
+        TelegramSetupError::Token(e)
     }
 }
 
