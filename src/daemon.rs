@@ -14,6 +14,7 @@ use tokio::task::JoinSet;
 use crate::alert::Response;
 use crate::alert::outbox::{Outbox, Sinks};
 use crate::alert::telegram::TelegramSink;
+use crate::backoff::Backoff;
 use crate::config::{AccountSource, Config};
 use crate::live::Live;
 use crate::process::Processor;
@@ -209,7 +210,7 @@ async fn poll_telegram(
         .flatten()
         .and_then(|v| v.parse().ok())
         .unwrap_or(0);
-    let mut failures = 0u32;
+    let mut backoff = Backoff::new(Duration::from_secs(2), Duration::from_secs(32));
     loop {
         let polled = tokio::select! {
             r = t.poll_from(&mut offset, Duration::from_secs(25)) => r,
@@ -217,7 +218,7 @@ async fn poll_telegram(
         };
         match polled {
             Ok(items) => {
-                failures = 0;
+                backoff.reset();
                 let _ = store.kv_set("telegram_offset", &offset.to_string());
                 for item in items {
                     if out.send(item).await.is_err() {
@@ -226,8 +227,7 @@ async fn poll_telegram(
                 }
             }
             Err(e) => {
-                failures += 1;
-                let wait = Duration::from_secs(2u64.pow(failures.min(5)));
+                let wait = backoff.next_delay();
                 tracing::warn!("Telegram getUpdates failed ({e}); again in {wait:?}");
                 tokio::select! {
                     _ = tokio::time::sleep(wait) => {}
@@ -311,15 +311,12 @@ async fn liveness(p: Arc<Processor>, mut stop: watch::Receiver<bool>) {
             _ = stop.changed() => return,
         }
         let (config, rules) = (p.config(), p.rules());
-        let due = crate::liveness::due(&p.store, &config, &rules, now(), |s| p.deliveries(s));
-        match due {
+        match crate::liveness::due(&p.store, &config, &rules, now()) {
             Ok(alerts) => {
-                for a in alerts {
-                    match p.store.insert_alert(&a) {
-                        Ok(id) => tracing::info!(alert = id, "{}", a.title),
-                        Err(e) => tracing::error!("cannot record a liveness alert: {e}"),
+                for d in alerts {
+                    if let Err(e) = p.raise(d) {
+                        tracing::error!("cannot record a liveness alert: {e}");
                     }
-                    p.outbox_wake.notify_one();
                 }
             }
             Err(e) => tracing::error!("liveness check failed: {e}"),

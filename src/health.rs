@@ -2,11 +2,11 @@
 //! unreachable) raises "cannot watch" through the sinks that still work, once per outage, and
 //! a quiet note when it works again. A silent watcher is worse than none.
 
-use crate::alert::compose::route;
+use crate::alert::raise::Draft;
 use crate::config::Config;
 use crate::event::Severity;
 use crate::source::{MailboxId, SourceEvent};
-use crate::store::{NewAlert, NewDelivery, Store, StoreError, now};
+use crate::store::{Store, StoreError, now};
 use crate::units::format_duration;
 
 fn failing_key(mb: &MailboxId) -> String {
@@ -33,21 +33,18 @@ pub fn on_event(
     config: &Config,
     mb: &MailboxId,
     event: &SourceEvent,
-    deliveries: impl Fn(&[crate::config::SinkKind]) -> Vec<NewDelivery>,
-) -> Result<Option<NewAlert>, StoreError> {
+) -> Result<Option<Draft>, StoreError> {
     let t = now();
     let (error, cause) = match event {
         SourceEvent::Ok => {
             store.kv_delete(&failing_key(mb))?;
             if store.kv_delete(&alerted_key(mb))? {
-                let (sinks, _) = route(config, Severity::Info);
-                return Ok(Some(health_alert(
+                return Ok(Some(Draft::health(
                     Severity::Info,
                     format!("brokerwatch: watching {mb} again"),
                     format!(
                         "{mb} can be read again; notices that arrived meanwhile are being processed now."
                     ),
-                    deliveries(&sinks),
                 )));
             }
             return Ok(None);
@@ -84,8 +81,7 @@ pub fn on_event(
         // The error names the folder: `PATH: no such folder`.
         Cause::Folder => format!("brokerwatch cannot watch {error}"),
     };
-    let (sinks, _) = route(config, Severity::Warning);
-    Ok(Some(health_alert(
+    Ok(Some(Draft::health(
         Severity::Warning,
         title,
         format!(
@@ -102,29 +98,7 @@ pub fn on_event(
                 Cause::Network => "",
             }
         ),
-        deliveries(&sinks),
     )))
-}
-
-/// An alert about brokerwatch's own watch (kind `health`): informative, never repeated.
-pub fn health_alert(
-    severity: Severity,
-    title: String,
-    body: String,
-    deliveries: Vec<NewDelivery>,
-) -> NewAlert {
-    NewAlert {
-        kind: "health".into(),
-        severity: severity.as_str().into(),
-        broker: None,
-        event: None,
-        title,
-        body,
-        actionable: false,
-        repeat_secs: None,
-        deliveries,
-        repeat_to: Vec::new(),
-    }
 }
 
 #[cfg(test)]
@@ -146,11 +120,8 @@ mod tests {
         let cfg =
             crate::config::load_str("cannot_watch_after: 1h\n", "t", std::path::Path::new("/"))
                 .unwrap();
-        let title = |m: &MailboxId, e: SourceEvent| {
-            on_event(&store, &cfg, m, &e, |_| Vec::new())
-                .unwrap()
-                .map(|a| a.title)
-        };
+        let title =
+            |m: &MailboxId, e: SourceEvent| on_event(&store, &cfg, m, &e).unwrap().map(|a| a.title);
         let secret = SourceEvent::SecretUnreadable("cannot read the IMAP password: …".into());
         assert_eq!(
             title(&mb("a"), secret.clone()).as_deref(),

@@ -4,12 +4,11 @@
 
 use std::time::Duration;
 
-use crate::alert::compose::route;
+use crate::alert::raise::Draft;
 use crate::config::{Config, SinkKind};
 use crate::event::Severity;
-use crate::health::health_alert;
 use crate::rules::RuleSet;
-use crate::store::{NewAlert, NewDelivery, Store, StoreError};
+use crate::store::{Store, StoreError};
 use crate::units::format_duration;
 
 /// How often [`due`] needs a look: every minute for a heartbeat, hourly for quiet brokers
@@ -28,8 +27,7 @@ pub fn due(
     config: &Config,
     rules: &RuleSet,
     now: i64,
-    deliveries: impl Fn(&[SinkKind]) -> Vec<NewDelivery>,
-) -> Result<Vec<NewAlert>, StoreError> {
+) -> Result<Vec<Draft>, StoreError> {
     let mut out = Vec::new();
     if let Some(days) = config.quiet_days {
         let limit = i64::from(days) * 86_400;
@@ -42,8 +40,7 @@ pub fn due(
             let name = rules
                 .pack(&broker)
                 .map_or(broker.clone(), |p| p.name.clone());
-            let (sinks, _) = route(config, Severity::Warning);
-            out.push(health_alert(
+            out.push(Draft::health(
                 Severity::Warning,
                 format!("No mail from {name} for {} days — was your registered e-mail address changed?", (now - last) / 86_400),
                 format!(
@@ -52,29 +49,29 @@ pub fn due(
                      Log in from your bookmark or the official app and check the registered e-mail address.",
                     (now - last) / 86_400
                 ),
-                deliveries(&sinks),
             ));
         }
     }
-    if let Some(every) = config.heartbeat {
+    // The heartbeat is for the family's phones: without Telegram there is nobody to prove it to.
+    let heartbeat = config.heartbeat.filter(|_| config.sinks.telegram.is_some());
+    if let Some(every) = heartbeat {
         let last = store
             .kv_get("heartbeat_at")?
             .and_then(|v| v.parse::<i64>().ok());
         if last.is_none_or(|l| now - l >= every.as_secs() as i64) {
             store.kv_set("heartbeat_at", &now.to_string())?;
             let status = crate::status::report(config, store)?;
-            let to = deliveries(&[SinkKind::Telegram]);
-            if !to.is_empty() {
-                out.push(health_alert(
+            out.push(Draft {
+                only: Some(vec![SinkKind::Telegram]),
+                ..Draft::health(
                     Severity::Info,
                     format!(
                         "brokerwatch is watching (heartbeat every {})",
                         format_duration(every)
                     ),
                     status,
-                    to,
-                ));
-            }
+                )
+            });
         }
     }
     Ok(out)
@@ -139,13 +136,7 @@ mod tests {
         let now = 100 * day;
         record(&store, "sbi", now - 40 * day, 1);
         record(&store, "rakuten", now - 2 * day, 2);
-        let d = |_: &[SinkKind]| {
-            vec![NewDelivery {
-                sink: "console".into(),
-                target: "-".into(),
-            }]
-        };
-        let first = due(&store, &cfg, &rules, now, d).unwrap();
+        let first = due(&store, &cfg, &rules, now).unwrap();
         assert_eq!(first.len(), 1);
         assert!(
             first[0].title.contains("No mail from sbi for 40 days"),
@@ -153,31 +144,30 @@ mod tests {
             first[0].title
         );
         assert!(
-            due(&store, &cfg, &rules, now + day, d).unwrap().is_empty(),
+            due(&store, &cfg, &rules, now + day).unwrap().is_empty(),
             "once per silence"
         );
         record(&store, "sbi", now, 3);
         assert!(
-            due(&store, &cfg, &rules, now + 2 * day, d)
-                .unwrap()
-                .is_empty(),
+            due(&store, &cfg, &rules, now + 2 * day).unwrap().is_empty(),
             "mail again"
         );
 
         cfg.quiet_days = None;
         cfg.heartbeat = Some(std::time::Duration::from_secs(day as u64));
-        let tg = |_: &[SinkKind]| {
-            vec![NewDelivery {
-                sink: "telegram".into(),
-                target: "1".into(),
-            }]
-        };
-        assert_eq!(due(&store, &cfg, &rules, now, tg).unwrap().len(), 1);
         assert!(
-            due(&store, &cfg, &rules, now + 3600, tg)
-                .unwrap()
-                .is_empty()
+            due(&store, &cfg, &rules, now).unwrap().is_empty(),
+            "no heartbeat without Telegram"
         );
-        assert_eq!(due(&store, &cfg, &rules, now + day, tg).unwrap().len(), 1);
+        cfg.sinks.telegram = Some(crate::config::TelegramConfig {
+            token: crate::secret::SecretSource::Env("BW_TEST_UNSET".into()),
+            chat_ids: vec![1],
+            api_url: None,
+            format: crate::config::TelegramFormat::Plain,
+            commands: false,
+        });
+        assert_eq!(due(&store, &cfg, &rules, now).unwrap().len(), 1);
+        assert!(due(&store, &cfg, &rules, now + 3600).unwrap().is_empty());
+        assert_eq!(due(&store, &cfg, &rules, now + day).unwrap().len(), 1);
     }
 }

@@ -7,7 +7,9 @@ use std::sync::{Arc, LazyLock, Mutex, MutexGuard};
 use regex::Regex;
 use tokio::sync::Notify;
 
-use crate::alert::compose::{compose, route};
+use crate::alert::AlertKind;
+use crate::alert::compose::compose;
+use crate::alert::raise::{self, Draft};
 use crate::assess::{Context, Verdict};
 use crate::config::{Config, SinkKind};
 use crate::live::Live;
@@ -78,24 +80,12 @@ impl Processor {
 
     /// The delivery rows for these sinks (one per Telegram chat).
     pub fn deliveries(&self, sinks: &[SinkKind]) -> Vec<NewDelivery> {
-        let mut out = Vec::new();
-        for s in sinks {
-            match s {
-                SinkKind::Telegram => {
-                    if let Some(t) = &self.config().sinks.telegram {
-                        out.extend(t.chat_ids.iter().map(|c| NewDelivery {
-                            sink: "telegram".into(),
-                            target: c.to_string(),
-                        }));
-                    }
-                }
-                other => out.push(NewDelivery {
-                    sink: other.as_str().into(),
-                    target: "-".into(),
-                }),
-            }
-        }
-        out
+        raise::targets(&self.config(), sinks)
+    }
+
+    /// Raises an alert that has no message behind it (takeover, tampering, health, liveness).
+    pub fn raise(&self, d: Draft) -> Result<i64, store::StoreError> {
+        raise::raise(&self.store, &self.config(), &self.outbox_wake, d)
     }
 
     /// The alert row a verdict calls for (None: nothing to tell).
@@ -103,28 +93,17 @@ impl Processor {
         let rules = self.rules();
         let pack = v.broker.as_deref().and_then(|b| rules.pack(b));
         let c = compose(v, pack, links)?;
-        let (sinks, repeat) = route(&self.config(), c.severity);
-        let repeat_to: Vec<NewDelivery> = if c.actionable && repeat.is_some() {
-            // Repeats go to the sinks that reach a person, not to the log.
-            self.deliveries(&sinks)
-                .into_iter()
-                .filter(|d| d.sink != "console")
-                .collect()
-        } else {
-            Vec::new()
-        };
-        Some(NewAlert {
-            kind: format!("{:?}", c.kind).to_lowercase(),
-            severity: c.severity.as_str().into(),
+        let draft = Draft {
+            kind: c.kind,
+            severity: c.severity,
             broker: v.broker.clone(),
             event: v.event.map(|e| e.as_str().to_string()),
             title: c.title,
             body: c.body,
             actionable: c.actionable,
-            repeat_secs: repeat.filter(|_| c.actionable).map(|r| r.as_secs() as i64),
-            deliveries: self.deliveries(&sinks),
-            repeat_to,
-        })
+            only: None,
+        };
+        Some(raise::plan(&self.config(), draft))
     }
 
     /// Judges and records one message: None if it was already processed, else whether it alerted.
@@ -180,7 +159,7 @@ impl Processor {
             received_at: m.received_at,
         };
         let burst = match &alert {
-            Some(a) if a.kind == "unexpected" => self.burst_of(v)?,
+            Some(a) if a.kind == AlertKind::Unexpected => self.burst_of(v)?,
             _ => None,
         };
         if let Some(first) = burst {
@@ -198,7 +177,10 @@ impl Processor {
         let id = self.store.record(&rec, alert.as_ref())?;
         if let Some(id) = id {
             tracing::info!(alert = id, mailbox = %mb, position = %m.position, severity = %v.severity, "alert recorded");
-            if alert.as_ref().is_some_and(|a| a.kind == "unexpected") {
+            if alert
+                .as_ref()
+                .is_some_and(|a| a.kind == AlertKind::Unexpected)
+            {
                 self.correlate(v);
             }
         }
@@ -242,13 +224,12 @@ impl Processor {
     }
 
     fn correlate_pack(&self, pack: &crate::rules::Pack) {
-        match crate::takeover::check(&self.store, &self.config(), pack, |s| self.deliveries(s)) {
-            Ok(Some(a)) => match self.store.insert_alert(&a) {
-                Ok(id) => {
-                    tracing::error!(alert = id, broker = %pack.id, "possible account takeover")
+        match crate::takeover::check(&self.store, &self.config(), pack) {
+            Ok(Some(d)) => {
+                if let Err(e) = self.raise(d) {
+                    tracing::error!("cannot record the takeover alert: {e}")
                 }
-                Err(e) => tracing::error!("cannot record the takeover alert: {e}"),
-            },
+            }
             Ok(None) => {}
             Err(e) => tracing::error!("takeover check failed: {e}"),
         }
@@ -347,19 +328,14 @@ impl MailHandler for Processor {
                 self.store.source_error(mb, e)
             }
         };
-        let alert = r.and_then(|_| {
-            crate::health::on_event(&self.store, &self.config(), mb, &event, |s| {
-                self.deliveries(s)
-            })
-        });
+        let alert =
+            r.and_then(|_| crate::health::on_event(&self.store, &self.config(), mb, &event));
         match alert {
-            Ok(Some(a)) if self.alerts_enabled => match self.store.insert_alert(&a) {
-                Ok(id) => {
-                    tracing::warn!(alert = id, "{}", a.title);
-                    self.outbox_wake.notify_one();
+            Ok(Some(d)) if self.alerts_enabled => {
+                if let Err(e) = self.raise(d) {
+                    tracing::error!("cannot record a health alert: {e}")
                 }
-                Err(e) => tracing::error!("cannot record a health alert: {e}"),
-            },
+            }
             Ok(_) => {}
             Err(e) => tracing::error!("cannot record source health: {e}"),
         }

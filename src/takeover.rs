@@ -2,21 +2,18 @@
 //! account changed, withdrawal. Two or more unexpected security steps at one broker within the
 //! window make one critical "possible account takeover" alert listing the steps in order.
 
-use crate::alert::compose::{playbook, route};
-use crate::config::{Config, SinkKind};
+use crate::alert::AlertKind;
+use crate::alert::compose::playbook;
+use crate::alert::raise::Draft;
+use crate::config::Config;
 use crate::event::{EventKind, Severity};
 use crate::rules::Pack;
-use crate::store::{NewAlert, NewDelivery, Store, StoreError, now};
+use crate::store::{Store, StoreError, now};
 use crate::text::defang_all;
 
 /// Checks the broker's recent steps after an unexpected security notice was recorded; returns
 /// the takeover alert to write, if this is the first time the chain crosses the threshold.
-pub fn check(
-    store: &Store,
-    config: &Config,
-    pack: &Pack,
-    deliveries: impl Fn(&[SinkKind]) -> Vec<NewDelivery>,
-) -> Result<Option<NewAlert>, StoreError> {
+pub fn check(store: &Store, config: &Config, pack: &Pack) -> Result<Option<Draft>, StoreError> {
     if config.takeover_window.is_zero() {
         // `takeover_window: 0s` turns correlation off.
         return Ok(None);
@@ -52,14 +49,9 @@ pub fn check(
         body.push_str("\n\nIf these were not all you, act now — do not use any link in the mails.");
     }
     body.push_str(&playbook(pack));
-    let (sinks, repeat) = route(config, Severity::Critical);
-    let repeat_to: Vec<NewDelivery> = deliveries(&sinks)
-        .into_iter()
-        .filter(|d| d.sink != "console")
-        .collect();
-    Ok(Some(NewAlert {
-        kind: "takeover".into(),
-        severity: Severity::Critical.as_str().into(),
+    Ok(Some(Draft {
+        kind: AlertKind::Takeover,
+        severity: Severity::Critical,
         broker: Some(pack.id.clone()),
         event: None,
         title: if traded {
@@ -72,13 +64,7 @@ pub fn check(
         },
         body: defang_all(&body),
         actionable: true,
-        repeat_secs: repeat.map(|r| r.as_secs() as i64),
-        deliveries: deliveries(&sinks),
-        repeat_to: if repeat.is_some() {
-            repeat_to
-        } else {
-            Vec::new()
-        },
+        only: None,
     }))
 }
 

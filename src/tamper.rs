@@ -6,14 +6,13 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::alert::compose::route;
+use crate::alert::raise::Draft;
 use crate::config::{AccountSource, Config};
 use crate::event::Severity;
-use crate::health::health_alert;
 use crate::process::Processor;
 use crate::source::imap::Timeouts;
 use crate::source::imap::presence::{Presence, presence};
-use crate::store::{NewAlert, WatchedNotice, now};
+use crate::store::{WatchedNotice, now};
 
 /// (account, mailbox, UIDVALIDITY).
 type MailboxAt = (String, String, u32);
@@ -88,13 +87,9 @@ pub async fn check(p: &Processor) -> anyhow::Result<usize> {
                 continue;
             };
             p.store.kv_set(&format!("tamper:{alert}"), "1")?;
-            let id = p.store.insert_alert(&a)?;
-            tracing::error!(alert = id, about = alert, "{}", a.title);
+            p.raise(a)?;
             raised += 1;
         }
-    }
-    if raised > 0 {
-        p.outbox_wake.notify_one();
     }
     Ok(raised)
 }
@@ -106,7 +101,7 @@ fn tampered(
     broker: Option<&str>,
     account: &str,
     mailbox: &str,
-) -> Option<NewAlert> {
+) -> Option<Draft> {
     let rules = p.rules();
     let name = broker
         .and_then(|b| rules.pack(b))
@@ -129,8 +124,8 @@ fn tampered(
          If that was you, acknowledge alert #{alert}. If not, someone else may be reading your mailbox: \
          change your e-mail password, check the mailbox's forwarding and filter rules, and check your broker account from its official app."
     );
-    let (sinks, _) = route(&p.config(), severity);
-    let mut alert = health_alert(severity, title, body, p.deliveries(&sinks));
-    alert.broker = broker.map(str::to_string);
-    Some(alert)
+    Some(Draft {
+        broker: broker.map(str::to_string),
+        ..Draft::health(severity, title, body)
+    })
 }

@@ -288,7 +288,8 @@ async fn expectation_keeps_a_matching_notice_quiet_but_not_others() {
     assert!(
         recent
             .iter()
-            .any(|a| a.kind == "expected" && a.severity == "info"),
+            .any(|a| a.kind == brokerwatch::alert::AlertKind::Expected
+                && a.severity == brokerwatch::event::Severity::Info),
         "{recent:?}"
     );
     daemon.stop().await;

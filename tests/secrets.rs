@@ -10,10 +10,12 @@ use std::time::Duration;
 
 use crate::util::dovecot::Dovecot;
 use crate::util::fakebot::{FakeBot, Fault, TOKEN};
+use crate::util::fakentfy::{FakeNtfy, NtfyFault};
 use crate::util::proc::{Daemon, command};
 
 const WRONG_PASSWORD: &str = "bob-Wr0ng-s3cret-Pw";
 const CHAT: i64 = 4242;
+const NTFY_TOKEN: &str = "tk_ntfy5ecretT0kenNeverLogged";
 
 fn notice(n: u32) -> Vec<u8> {
     let date = "Tue, 24 Nov 2026 09:37:00 +0900";
@@ -33,7 +35,7 @@ fn secret_file(dir: &Path, name: &str, value: &str) -> String {
     p.display().to_string()
 }
 
-fn config(dir: &Path, d: &Dovecot, bot: &FakeBot) -> std::path::PathBuf {
+fn config(dir: &Path, d: &Dovecot, bot: &FakeBot, ntfy: &FakeNtfy) -> std::path::PathBuf {
     let good = secret_file(dir, "alice-pw", Dovecot::password("alice"));
     let bad = secret_file(dir, "bob-pw", WRONG_PASSWORD);
     let account = |name: &str, user: &str, pw: &str| {
@@ -51,10 +53,12 @@ fn config(dir: &Path, d: &Dovecot, bot: &FakeBot) -> std::path::PathBuf {
             "state_dir: state\nfirst_run_lookback: 1d\ncannot_watch_after: 1s\n\
              accounts:\n{alice}{bob}\
              sinks:\n  console: true\n  desktop: {{enabled: false}}\n  \
-             telegram: {{token: {{env: BW_SECRET_TOKEN}}, chat_ids: [{CHAT}], api_url: '{url}', commands: true}}\n",
+             telegram: {{token: {{env: BW_SECRET_TOKEN}}, chat_ids: [{CHAT}], api_url: '{url}', commands: true}}\n  \
+             ntfy: {{url: '{ntfy}', topic: brokerwatch-test, token: {{env: BW_SECRET_NTFY}}}}\n",
             alice = account("home", "alice", &good),
             bob = account("other", "bob", &bad),
             url = bot.url(),
+            ntfy = ntfy.url(),
         ),
     )
     .unwrap();
@@ -67,7 +71,8 @@ fn bw(home: &Path, cfg: &Path) -> std::process::Command {
     c.arg("-c")
         .arg(cfg)
         .env("RUST_LOG", "trace")
-        .env("BW_SECRET_TOKEN", TOKEN);
+        .env("BW_SECRET_TOKEN", TOKEN)
+        .env("BW_SECRET_NTFY", NTFY_TOKEN);
     c
 }
 
@@ -75,9 +80,11 @@ fn bw(home: &Path, cfg: &Path) -> std::process::Command {
 async fn no_secret_in_any_output_of_a_full_run() {
     let d = tokio::task::spawn_blocking(Dovecot::start).await.unwrap();
     let bot = FakeBot::start().await;
+    let ntfy = FakeNtfy::start(Some(NTFY_TOKEN)).await;
+    ntfy.fail_next(&[NtfyFault::TooManyRequests]);
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path();
-    let cfg = config(home, &d, &bot);
+    let cfg = config(home, &d, &bot, &ntfy);
     let daemon = Daemon::spawn({
         let mut c = bw(home, &cfg);
         c.arg("run");
@@ -143,6 +150,10 @@ async fn no_secret_in_any_output_of_a_full_run() {
     for r in bot.requests() {
         everything.push_str(&r.text.unwrap_or_default());
     }
+    assert!(!ntfy.published().is_empty(), "ntfy got the alerts");
+    for m in ntfy.published() {
+        everything.push_str(&m.to_string());
+    }
     let mut state = Vec::new();
     for f in ["brokerwatch.sqlite", "brokerwatch.sqlite-wal"] {
         state.extend(std::fs::read(home.join("state").join(f)).unwrap_or_default());
@@ -152,6 +163,7 @@ async fn no_secret_in_any_output_of_a_full_run() {
     let token_secret = TOKEN.split_once(':').map(|(_, s)| s).unwrap();
     for (what, secret) in [
         ("bot token", token_secret),
+        ("ntfy token", NTFY_TOKEN),
         ("IMAP password", Dovecot::password("alice")),
         ("wrong IMAP password", WRONG_PASSWORD),
     ] {

@@ -8,8 +8,13 @@ pub mod command;
 pub mod compose;
 pub mod console;
 pub mod desktop;
+pub mod ntfy;
 pub mod outbox;
+pub mod pause;
+pub mod raise;
+pub mod sink;
 pub mod telegram;
+pub mod webhook;
 
 use std::time::Duration;
 
@@ -30,6 +35,52 @@ pub enum AlertKind {
     Health,
     /// `brokerwatch alert-test`.
     Test,
+}
+
+impl AlertKind {
+    pub const ALL: [AlertKind; 6] = [
+        AlertKind::Unexpected,
+        AlertKind::Phishing,
+        AlertKind::Expected,
+        AlertKind::Takeover,
+        AlertKind::Health,
+        AlertKind::Test,
+    ];
+
+    /// The name stored in the database and shown to scripts (`command` sink JSON).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertKind::Unexpected => "unexpected",
+            AlertKind::Phishing => "phishing",
+            AlertKind::Expected => "expected",
+            AlertKind::Takeover => "takeover",
+            AlertKind::Health => "health",
+            AlertKind::Test => "test",
+        }
+    }
+}
+
+impl std::fmt::Display for AlertKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The error for an unknown alert kind.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "unknown alert kind `{0}` (expected one of: unexpected, phishing, expected, takeover, health, test)"
+)]
+pub struct UnknownAlertKind(pub String);
+
+impl std::str::FromStr for AlertKind {
+    type Err = UnknownAlertKind;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        AlertKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| UnknownAlertKind(s.to_string()))
+    }
 }
 
 /// A rendered alert, ready for any sink. Text is plain; sinks escape it for their format.

@@ -13,27 +13,27 @@ use tokio::sync::{Notify, mpsc, watch};
 use super::command::CommandSink;
 use super::console::ConsoleSink;
 use super::desktop::DesktopSink;
+use super::ntfy::NtfySink;
+use super::pause::Pauses;
+use super::sink::Sink;
 use super::telegram::{TelegramSetupError, TelegramSink};
-use super::{AlertKind, AlertMessage, Delivered, DeliveryError, Response};
-use crate::config::Config;
-use crate::event::Severity;
+use super::webhook::WebhookSink;
+use super::{AlertMessage, Delivered, DeliveryError, Response};
+use crate::config::{Config, SinkKind};
 use crate::store::{AlertRow, DeliveryRow, DeliveryState, Store, StoreError, now};
 
 /// Longest sleep while something is pending: a wall-clock change or a suspend (the sleep runs
 /// on the monotonic clock) delays a due delivery or repeat by at most this.
 const MAX_SLEEP: Duration = Duration::from_secs(30);
-/// Backoff for a failing sink: 2^attempts seconds, capped.
-const MAX_BACKOFF_SECS: i64 = 300;
 /// A configuration problem (401, chat not found) is retried slowly: someone has to fix it.
 const CONFIG_RETRY_SECS: i64 = 600;
 
-/// The configured sinks.
+/// The configured sinks, by kind.
 #[derive(Default)]
 pub struct Sinks {
-    pub console: Option<ConsoleSink>,
-    pub desktop: Option<DesktopSink>,
+    by_kind: BTreeMap<SinkKind, Arc<dyn Sink>>,
+    /// The Telegram sink once more, typed: it also reads commands and sends replies.
     pub telegram: Option<Arc<TelegramSink>>,
-    pub command: Option<CommandSink>,
 }
 
 impl Sinks {
@@ -46,22 +46,55 @@ impl Sinks {
     ) -> (Sinks, Option<TelegramSetupError>) {
         let mut sinks = Sinks::default();
         if config.sinks.console {
-            sinks.console = Some(ConsoleSink);
+            sinks.insert(Arc::new(ConsoleSink));
         }
         if let Some(d) = &config.sinks.desktop {
-            sinks.desktop = Some(DesktopSink::new(d).with_responses(desktop_responses));
+            sinks.insert(Arc::new(
+                DesktopSink::new(d).with_responses(desktop_responses),
+            ));
         }
         let mut error = None;
         if let Some(t) = &config.sinks.telegram {
             match TelegramSink::new(t) {
-                Ok(s) => sinks.telegram = Some(Arc::new(s)),
+                Ok(s) => {
+                    let s = Arc::new(s);
+                    sinks.telegram = Some(s.clone());
+                    sinks.insert(s);
+                }
                 Err(e) => error = Some(e),
             }
         }
         if let Some(c) = &config.sinks.command {
-            sinks.command = Some(CommandSink::new(c));
+            sinks.insert(Arc::new(CommandSink::new(c)));
+        }
+        if let Some(n) = &config.sinks.ntfy {
+            match NtfySink::new(n) {
+                Ok(s) => sinks.insert(Arc::new(s)),
+                // Left out like an unavailable sink; `doctor` and `alert-test` say why.
+                Err(e) => tracing::error!("ntfy sink left out: cannot read its token: {e}"),
+            }
+        }
+        if let Some(w) = &config.sinks.webhook {
+            match WebhookSink::new(w) {
+                Ok(s) => sinks.insert(Arc::new(s)),
+                Err(e) => tracing::error!("webhook sink left out: cannot read its secret: {e}"),
+            }
         }
         (sinks, error)
+    }
+
+    /// Adds (or replaces) the sink of its kind.
+    pub fn insert(&mut self, sink: Arc<dyn Sink>) {
+        self.by_kind.insert(sink.kind(), sink);
+    }
+
+    pub fn get(&self, kind: SinkKind) -> Option<&Arc<dyn Sink>> {
+        self.by_kind.get(&kind)
+    }
+
+    /// Every configured sink, in kind order.
+    pub fn iter(&self) -> impl Iterator<Item = &Arc<dyn Sink>> {
+        self.by_kind.values()
     }
 }
 
@@ -72,7 +105,9 @@ pub struct Outbox {
     pub wake: Arc<Notify>,
     /// Passed every `wake` on, for tasks that only have work after a new alert.
     pub forward_wake: Option<Arc<Notify>>,
-    unavailable: Mutex<HashSet<String>>,
+    unavailable: Mutex<HashSet<SinkKind>>,
+    /// Targets waiting out a transient failure.
+    pub pauses: Pauses,
 }
 
 impl Outbox {
@@ -83,6 +118,7 @@ impl Outbox {
             wake,
             forward_wake: None,
             unavailable: Mutex::new(HashSet::new()),
+            pauses: Pauses::default(),
         }
     }
 
@@ -90,7 +126,7 @@ impl Outbox {
     /// that is slow or hangs (up to its request timeout) holds up its own rows only.
     pub async fn run(&self, mut shutdown: watch::Receiver<bool>) {
         let mut running = FuturesUnordered::new();
-        let mut busy: HashSet<String> = HashSet::new();
+        let mut busy: HashSet<SinkKind> = HashSet::new();
         loop {
             match self.due_by_sink(&busy) {
                 Ok(batches) => {
@@ -99,9 +135,9 @@ impl Outbox {
                     // sinks that wait on the network go first, so their requests are on the
                     // wire meanwhile.
                     let mut batches: Vec<_> = batches.into_iter().collect();
-                    batches.sort_by_key(|(sink, _)| sink == "console");
+                    batches.sort_by_key(|(sink, _)| *sink == SinkKind::Console);
                     for (sink, rows) in batches {
-                        busy.insert(sink.clone());
+                        busy.insert(sink);
                         running.push(async move {
                             self.deliver_rows(&rows).await;
                             sink
@@ -135,19 +171,25 @@ impl Outbox {
     /// How long until the next pending delivery or repeat; `None` when nothing is pending: new
     /// alerts and answers come with a `wake`, so an idle daemon has no timer here.
     fn sleep_for(&self) -> Option<Duration> {
-        let (Ok(delivery), Ok(repeat), Ok(muted)) = (
-            self.store.next_delivery_at(),
+        let (Ok(targets), Ok(repeat), Ok(muted)) = (
+            self.store.next_delivery_per_target(),
             self.store.next_repeat_at(),
             self.muted_until(),
         ) else {
             return Some(MAX_SLEEP);
         };
-        // NOTE: a mute holds repeats back until it ends; without this a due repeat would
-        // make every pass look again after the 200 ms floor for the whole mute.
-        let repeat = repeat.map(|at| at.max(muted.unwrap_or(0)));
-        let at = [delivery, repeat].into_iter().flatten().min()?;
-        let secs = (at - now()).clamp(0, MAX_SLEEP.as_secs() as i64);
-        Some(Duration::from_secs(secs as u64).max(Duration::from_millis(200)))
+        let t = now();
+        let until = |at: i64| Duration::from_secs((at - t).max(0) as u64);
+        // NOTE: a paused target's rows are due in the store but wait for the pause; without
+        // this every pass would look again after the 200 ms floor for the whole pause.
+        let delivery = targets
+            .into_iter()
+            .map(|(sink, target, at)| until(at).max(self.pauses.remaining(&(sink, target))))
+            .min();
+        // NOTE: a mute holds repeats back until it ends, for the same reason.
+        let repeat = repeat.map(|at| until(at.max(muted.unwrap_or(0))));
+        let wait = [delivery, repeat].into_iter().flatten().min()?;
+        Some(wait.clamp(Duration::from_millis(200), MAX_SLEEP))
     }
 
     /// Until when repeats are muted (`/mute`), if a mute is on.
@@ -170,29 +212,40 @@ impl Outbox {
     /// Starts due repeats, then takes the due deliveries of every sink not in `busy`.
     fn due_by_sink(
         &self,
-        busy: &HashSet<String>,
-    ) -> Result<BTreeMap<String, Vec<DeliveryRow>>, StoreError> {
+        busy: &HashSet<SinkKind>,
+    ) -> Result<BTreeMap<SinkKind, Vec<DeliveryRow>>, StoreError> {
         let t = now();
         if self.muted_until()?.is_none() {
             for id in self.store.start_due_repeats(t)? {
                 tracing::info!(alert = id, "not acknowledged: repeating");
             }
         }
-        let skip: Vec<&str> = busy.iter().map(String::as_str).collect();
-        let mut by_sink: BTreeMap<String, Vec<DeliveryRow>> = BTreeMap::new();
+        let skip: Vec<SinkKind> = busy.iter().copied().collect();
+        let mut by_sink: BTreeMap<SinkKind, Vec<DeliveryRow>> = BTreeMap::new();
+        let mut probes = HashSet::new();
         for d in self.store.due_deliveries_except(t, 200, &skip)? {
-            by_sink.entry(d.sink.clone()).or_default().push(d);
+            if !self.pauses.admit(&(d.sink, d.target.clone()), &mut probes) {
+                continue;
+            }
+            by_sink.entry(d.sink).or_default().push(d);
         }
         Ok(by_sink)
     }
 
-    /// One sink's rows in order. After a transient failure the rest wait for the next pass: a
-    /// sink that is down or hangs costs one attempt (one timeout) per pass, not one per row.
+    /// One sink's rows in order. After a transient failure the target's other rows wait for
+    /// its pause to end: a target that is down or hangs costs one attempt (one timeout) per
+    /// pause, whatever its queue; the sink's other targets go on.
     async fn deliver_rows(&self, rows: &[DeliveryRow]) {
+        let mut failed: HashSet<&str> = HashSet::new();
         for d in rows {
+            if failed.contains(d.target.as_str()) {
+                continue;
+            }
             match self.deliver_one(d).await {
                 Ok(true) => {}
-                Ok(false) => break,
+                Ok(false) => {
+                    failed.insert(&d.target);
+                }
                 Err(e) => tracing::error!("outbox: {e}"),
             }
         }
@@ -214,6 +267,11 @@ impl Outbox {
         match self.send(d, &msg).await {
             Ok(done) => {
                 tracing::debug!(alert = d.alert, sink = %d.sink, "delivered");
+                if self.pauses.succeeded(&(d.sink, d.target.clone())) {
+                    tracing::info!(sink = %d.sink, target = %d.target, "reachable again: sending what waited");
+                    // The rest of its queue goes in the next pass, at once.
+                    self.wake.notify_one();
+                }
                 self.store
                     .delivery_done(d, DeliveryState::Sent, done.remote_id.as_deref())?;
                 Ok(true)
@@ -222,7 +280,7 @@ impl Outbox {
                 let first = self
                     .unavailable
                     .lock()
-                    .map(|mut s| s.insert(d.sink.clone()))
+                    .map(|mut s| s.insert(d.sink))
                     .unwrap_or(false);
                 if first {
                     tracing::warn!(sink = %d.sink, "sink unavailable, skipping it: {why}");
@@ -232,11 +290,14 @@ impl Outbox {
                 Ok(true)
             }
             Err(DeliveryError::Retry { reason, after }) => {
-                let wait = after
-                    .map(|a| a.as_secs().max(1) as i64)
-                    .unwrap_or_else(|| backoff(d.attempts));
-                tracing::warn!(alert = d.alert, sink = %d.sink, retry_in = wait, "delivery failed: {reason}");
-                self.store.delivery_retry(d, &reason, now() + wait)?;
+                let wait = self.pauses.failed(&(d.sink, d.target.clone()), after);
+                tracing::warn!(
+                    alert = d.alert, sink = %d.sink, target = %d.target,
+                    paused_ms = wait.as_millis() as u64,
+                    "delivery failed, target paused: {reason}"
+                );
+                // The store's time is only a floor after a restart; the pause decides.
+                self.store.delivery_retry(d, &reason, now())?;
                 Ok(false)
             }
             Err(DeliveryError::Config(reason)) => {
@@ -250,39 +311,12 @@ impl Outbox {
     }
 
     async fn send(&self, d: &DeliveryRow, msg: &AlertMessage) -> Result<Delivered, DeliveryError> {
-        let missing = || DeliveryError::Unavailable(format!("sink `{}` is not configured", d.sink));
-        match d.sink.as_str() {
-            "console" => self
-                .sinks
-                .console
-                .as_ref()
-                .ok_or_else(missing)?
-                .deliver(msg),
-            "desktop" => {
-                self.sinks
-                    .desktop
-                    .as_ref()
-                    .ok_or_else(missing)?
-                    .deliver(msg)
-                    .await
-            }
-            "telegram" => {
-                let t = self.sinks.telegram.as_ref().ok_or_else(missing)?;
-                let chat: i64 = d
-                    .target
-                    .parse()
-                    .map_err(|_| DeliveryError::Config(format!("bad chat id `{}`", d.target)))?;
-                t.deliver_to(chat, msg).await
-            }
-            "command" => {
-                self.sinks
-                    .command
-                    .as_ref()
-                    .ok_or_else(missing)?
-                    .deliver(msg)
-                    .await
-            }
-            _ => Err(missing()),
+        match self.sinks.get(d.sink) {
+            Some(sink) => sink.deliver(&d.target, msg).await,
+            None => Err(DeliveryError::Unavailable(format!(
+                "sink `{}` is not configured",
+                d.sink
+            ))),
         }
     }
 }
@@ -295,23 +329,8 @@ async fn sleep_or_wait(d: Option<Duration>) {
     }
 }
 
-/// 2, 4, 8 … seconds after each failed attempt, at most five minutes, with a little jitter.
-fn backoff(attempts: i64) -> i64 {
-    let base = 1i64 << attempts.clamp(0, 16).saturating_add(1).min(9);
-    let jitter = (now() % 3) - 1;
-    (base + jitter).clamp(1, MAX_BACKOFF_SECS)
-}
-
 /// The message a sink gets for one round of an alert.
 pub fn message(a: &AlertRow, round: i64) -> AlertMessage {
-    let kind = match a.kind.as_str() {
-        "phishing" => AlertKind::Phishing,
-        "expected" => AlertKind::Expected,
-        "takeover" => AlertKind::Takeover,
-        "health" => AlertKind::Health,
-        "test" => AlertKind::Test,
-        _ => AlertKind::Unexpected,
-    };
     let title = if round > 0 {
         format!("Reminder {round}: {}", a.title)
     } else {
@@ -326,22 +345,10 @@ pub fn message(a: &AlertRow, round: i64) -> AlertMessage {
     }
     AlertMessage {
         id: a.id,
-        kind,
-        severity: a.severity.parse().unwrap_or(Severity::Critical),
+        kind: a.kind,
+        severity: a.severity,
         title,
         body,
         actionable: a.actionable && a.acked_at.is_none(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_doubles_and_is_capped() {
-        assert!(backoff(0) <= 3);
-        assert!((15..=17).contains(&backoff(3)));
-        assert_eq!(backoff(40), MAX_BACKOFF_SECS);
     }
 }

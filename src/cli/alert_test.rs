@@ -3,9 +3,8 @@
 use std::path::Path;
 
 use super::Outcome;
-use crate::alert::command::CommandSink;
-use crate::alert::desktop::DesktopSink;
-use crate::alert::telegram::TelegramSink;
+use crate::alert::outbox::Sinks;
+use crate::alert::sink::SINGLE_TARGET;
 use crate::alert::{AlertKind, AlertMessage, Delivered, DeliveryError};
 use crate::event::Severity;
 
@@ -28,32 +27,20 @@ pub fn run(cfg_path: Option<&Path>) -> anyhow::Result<Outcome> {
         .build()?;
     let mut results: Vec<(String, Result<Delivered, DeliveryError>)> = Vec::new();
     rt.block_on(async {
-        if cfg.sinks.console {
-            results.push((
-                "console".into(),
-                crate::alert::console::ConsoleSink.deliver(&msg),
-            ));
+        // Clicks on a test toast have nothing to answer.
+        let (tx, _rx) = tokio::sync::mpsc::channel(1);
+        let (sinks, setup_error) = Sinks::from_config(&cfg, tx);
+        if let Some(e) = setup_error {
+            results.push(("telegram".into(), Err(DeliveryError::Config(e.to_string()))));
         }
-        if let Some(d) = &cfg.sinks.desktop {
-            results.push(("desktop".into(), DesktopSink::new(d).deliver(&msg).await));
-        }
-        if let Some(t) = &cfg.sinks.telegram {
-            match TelegramSink::new(t) {
-                Ok(sink) => {
-                    for chat in sink.chats().to_vec() {
-                        results.push((
-                            format!("telegram chat {chat}"),
-                            sink.deliver_to(chat, &msg).await,
-                        ));
-                    }
-                }
-                Err(e) => {
-                    results.push(("telegram".into(), Err(DeliveryError::Config(e.to_string()))))
-                }
+        for sink in sinks.iter() {
+            for target in sink.targets() {
+                let name = match target.as_str() {
+                    SINGLE_TARGET => sink.kind().to_string(),
+                    t => format!("{} {t}", sink.kind()),
+                };
+                results.push((name, sink.deliver(&target, &msg).await));
             }
-        }
-        if let Some(c) = &cfg.sinks.command {
-            results.push(("command".into(), CommandSink::new(c).deliver(&msg).await));
         }
     });
     let mut failed = 0;

@@ -67,6 +67,7 @@ pub fn run(cfg_path: Option<&Path>) -> anyhow::Result<Outcome> {
             None => r.skip("desktop", "disabled in the config"),
         }
         check_telegram(&cfg, &mut r).await;
+        check_ntfy(&cfg, &mut r).await;
     });
     r.finish()
 }
@@ -320,5 +321,20 @@ async fn check_telegram(cfg: &Config, r: &mut Report) {
             );
         }
         Err(e) => r.fail("telegram", format!("getMe failed: {e}")),
+    }
+}
+
+async fn check_ntfy(cfg: &Config, r: &mut Report) {
+    use crate::alert::sink::Sink;
+    let Some(n) = &cfg.sinks.ntfy else {
+        return;
+    };
+    let sink = match crate::alert::ntfy::NtfySink::new(n) {
+        Ok(s) => s,
+        Err(e) => return r.fail("ntfy", format!("cannot read the token: {e}")),
+    };
+    match sink.check().await {
+        Ok(line) => r.ok("ntfy", line),
+        Err(e) => r.fail("ntfy", e.to_string()),
     }
 }

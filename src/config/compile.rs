@@ -93,6 +93,8 @@ pub fn builtin() -> Config {
             }),
             telegram: None,
             command: None,
+            ntfy: None,
+            webhook: None,
         },
         first_run_lookback: DEFAULT_LOOKBACK,
         cannot_watch_after: Duration::from_secs(10 * 60),
@@ -492,7 +494,19 @@ fn sinks(c: &mut Collector, s: RawSinks, base: &Path) -> Sinks {
         }),
     };
     let telegram = s.telegram.and_then(|t| telegram(c, t, base));
+    let ntfy = s.ntfy.and_then(|n| ntfy(c, n, base));
+    let webhook = s.webhook.and_then(|w| {
+        if let Err(e) = reqwest::Url::parse(&w.url.value) {
+            c.error(w.url.loc, format!("`{}` is not a URL: {e}", w.url.value));
+        }
+        Some(WebhookConfig {
+            secret: secret(c, &w.secret, base)?,
+            url: w.url.value,
+        })
+    });
     Sinks {
+        ntfy,
+        webhook,
         console: s.console.unwrap_or(true),
         desktop,
         telegram,
@@ -501,6 +515,33 @@ fn sinks(c: &mut Collector, s: RawSinks, base: &Path) -> Sinks {
             args: cmd.args,
         }),
     }
+}
+
+fn ntfy(c: &mut Collector, n: raw::RawNtfy, base: &Path) -> Option<NtfyConfig> {
+    if let Err(e) = reqwest::Url::parse(&n.url.value) {
+        c.error(n.url.loc, format!("`{}` is not a URL: {e}", n.url.value));
+    }
+    let topic = &n.topic.value;
+    if topic.is_empty()
+        || !topic
+            .chars()
+            .all(|ch| ch.is_ascii_alphanumeric() || "-_".contains(ch))
+    {
+        c.error(
+            n.topic.loc,
+            format!("ntfy topic `{topic}` must be letters, digits, `-` or `_` (ntfy's own rule)"),
+        );
+    }
+    let token = match &n.token {
+        Some(t) => Some(secret(c, t, base)?),
+        None => None,
+    };
+    Some(NtfyConfig {
+        url: n.url.value.trim_end_matches('/').to_string(),
+        topic: n.topic.value,
+        token,
+        tags: n.tags,
+    })
 }
 
 fn telegram(c: &mut Collector, t: raw::RawTelegram, base: &Path) -> Option<TelegramConfig> {
@@ -627,6 +668,12 @@ fn configured_sinks(s: &Sinks) -> Vec<SinkKind> {
     }
     if s.command.is_some() {
         v.push(SinkKind::Command);
+    }
+    if s.ntfy.is_some() {
+        v.push(SinkKind::Ntfy);
+    }
+    if s.webhook.is_some() {
+        v.push(SinkKind::Webhook);
     }
     v
 }

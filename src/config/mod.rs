@@ -132,16 +132,57 @@ pub enum SinkKind {
     Desktop,
     Telegram,
     Command,
+    Ntfy,
+    Webhook,
 }
 
 impl SinkKind {
+    pub const ALL: [SinkKind; 6] = [
+        SinkKind::Console,
+        SinkKind::Desktop,
+        SinkKind::Telegram,
+        SinkKind::Command,
+        SinkKind::Ntfy,
+        SinkKind::Webhook,
+    ];
+
+    /// Sinks that only write somewhere (a log, a script) rather than reach a person: repeats
+    /// do not go to them.
+    pub fn reaches_a_person(self) -> bool {
+        !matches!(self, SinkKind::Console)
+    }
+
+    /// The name in the config and in the database.
     pub fn as_str(self) -> &'static str {
         match self {
             SinkKind::Console => "console",
             SinkKind::Desktop => "desktop",
             SinkKind::Telegram => "telegram",
             SinkKind::Command => "command",
+            SinkKind::Ntfy => "ntfy",
+            SinkKind::Webhook => "webhook",
         }
+    }
+}
+
+impl std::fmt::Display for SinkKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The error for an unknown sink name.
+#[derive(Debug, thiserror::Error)]
+#[error("unknown sink `{0}` (expected one of: {list})", list = SinkKind::ALL.map(|k| k.as_str()).join(", "))]
+pub struct UnknownSink(pub String);
+
+impl std::str::FromStr for SinkKind {
+    type Err = UnknownSink;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        SinkKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| UnknownSink(s.to_string()))
     }
 }
 
@@ -159,6 +200,28 @@ pub struct Sinks {
     pub desktop: Option<DesktopConfig>,
     pub telegram: Option<TelegramConfig>,
     pub command: Option<CommandConfig>,
+    pub ntfy: Option<NtfyConfig>,
+    pub webhook: Option<WebhookConfig>,
+}
+
+/// POSTs each alert as JSON, signed with HMAC-SHA256 over the body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WebhookConfig {
+    pub url: String,
+    /// The HMAC key; the receiver checks `X-Brokerwatch-Signature: sha256=<hex>` with it.
+    pub secret: SecretSource,
+}
+
+/// Publishes to an ntfy topic (ntfy.sh or a self-hosted server).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NtfyConfig {
+    /// Server base URL, e.g. `https://ntfy.sh`.
+    pub url: String,
+    pub topic: String,
+    /// Access token (`Authorization: Bearer`), for a protected topic.
+    pub token: Option<SecretSource>,
+    /// Extra tags (emoji short codes) on every message.
+    pub tags: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

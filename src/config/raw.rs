@@ -195,6 +195,25 @@ pub struct RawSinks {
     pub desktop: Option<RawDesktop>,
     pub telegram: Option<RawTelegram>,
     pub command: Option<RawCommand>,
+    pub ntfy: Option<RawNtfy>,
+    pub webhook: Option<RawWebhook>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWebhook {
+    pub url: At<String>,
+    pub secret: At<RawSecret>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawNtfy {
+    pub url: At<String>,
+    pub topic: At<String>,
+    pub token: Option<At<RawSecret>>,
+    #[serde(default)]
+    pub tags: Vec<String>,
 }
 
 #[derive(Debug, Deserialize, Default)]

@@ -597,12 +597,12 @@ mod tests {
 
     fn alert(repeat: Option<i64>) -> NewAlert {
         let d = |s: &str, t: &str| NewDelivery {
-            sink: s.into(),
+            sink: s.parse().unwrap(),
             target: t.into(),
         };
         NewAlert {
-            kind: "unexpected".into(),
-            severity: "critical".into(),
+            kind: crate::alert::AlertKind::Unexpected,
+            severity: Severity::Critical,
             broker: Some("sbi".into()),
             event: Some("withdrawal".into()),
             title: "t".into(),

@@ -1,22 +1,29 @@
 //! The outbox: alert rows and their per-sink, per-target deliveries. Delivery state survives
 //! restarts; a sink that is down only delays its rows. Repeats are new delivery rounds.
 
-use rusqlite::{OptionalExtension, Transaction, params};
+use std::str::FromStr;
+
+use rusqlite::types::Type;
+use rusqlite::{OptionalExtension, Row, Transaction, params};
 
 use super::{Store, StoreError, now};
+use crate::alert::AlertKind;
+use crate::config::SinkKind;
+use crate::event::Severity;
 
-/// A delivery to create with an alert: a sink and, for Telegram, the chat id.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A delivery to create with an alert: a sink and its target (a Telegram chat id, `-` for a
+/// sink with a single target).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct NewDelivery {
-    pub sink: String,
+    pub sink: SinkKind,
     pub target: String,
 }
 
 /// An alert to write in the same transaction as the message that caused it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewAlert {
-    pub kind: String,
-    pub severity: String,
+    pub kind: AlertKind,
+    pub severity: Severity,
     pub broker: Option<String>,
     pub event: Option<String>,
     pub title: String,
@@ -28,6 +35,29 @@ pub struct NewAlert {
     pub deliveries: Vec<NewDelivery>,
     /// Sinks (with targets) that repeat rounds go to.
     pub repeat_to: Vec<NewDelivery>,
+}
+
+impl NewAlert {
+    /// An alert sent once to `deliveries`, about no broker, asking for no answer.
+    pub fn once(
+        kind: AlertKind,
+        severity: Severity,
+        title: &str,
+        deliveries: Vec<NewDelivery>,
+    ) -> NewAlert {
+        NewAlert {
+            kind,
+            severity,
+            broker: None,
+            event: None,
+            title: title.to_string(),
+            body: String::new(),
+            actionable: false,
+            repeat_secs: None,
+            deliveries,
+            repeat_to: Vec::new(),
+        }
+    }
 }
 
 /// State of one delivery.
@@ -42,7 +72,14 @@ pub enum DeliveryState {
 }
 
 impl DeliveryState {
-    fn as_str(self) -> &'static str {
+    pub const ALL: [DeliveryState; 4] = [
+        DeliveryState::Pending,
+        DeliveryState::Sent,
+        DeliveryState::Unavailable,
+        DeliveryState::Cancelled,
+    ];
+
+    pub fn as_str(self) -> &'static str {
         match self {
             DeliveryState::Pending => "pending",
             DeliveryState::Sent => "sent",
@@ -52,13 +89,41 @@ impl DeliveryState {
     }
 }
 
+/// The error for an unknown delivery state.
+#[derive(Debug, thiserror::Error)]
+#[error("unknown delivery state `{0}` (expected one of: pending, sent, unavailable, cancelled)")]
+pub struct UnknownDeliveryState(pub String);
+
+impl FromStr for DeliveryState {
+    type Err = UnknownDeliveryState;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        DeliveryState::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| UnknownDeliveryState(s.to_string()))
+    }
+}
+
+/// Reads a column stored as a name (kind, severity, sink, state) into its type. A value that
+/// does not parse is an error naming it, never a guess: a guessed severity or kind would change
+/// what a person is told.
+pub(super) fn parsed<T>(r: &Row, i: usize) -> rusqlite::Result<T>
+where
+    T: FromStr,
+    T::Err: std::error::Error + Send + Sync + 'static,
+{
+    let text: String = r.get(i)?;
+    text.parse()
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, Type::Text, Box::new(e)))
+}
+
 /// An alert as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AlertRow {
     pub id: i64,
     pub created_at: i64,
-    pub kind: String,
-    pub severity: String,
+    pub kind: AlertKind,
+    pub severity: Severity,
     pub broker: Option<String>,
     pub event: Option<String>,
     pub title: String,
@@ -75,7 +140,7 @@ pub struct AlertRow {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeliveryRow {
     pub alert: i64,
-    pub sink: String,
+    pub sink: SinkKind,
     pub target: String,
     pub round: i64,
     pub attempts: i64,
@@ -95,8 +160,8 @@ pub(super) fn insert_alert(
     .execute(params![
         t,
         message,
-        a.kind,
-        a.severity,
+        a.kind.as_str(),
+        a.severity.as_str(),
         a.broker,
         a.event,
         a.title,
@@ -113,7 +178,7 @@ pub(super) fn insert_alert(
         tx.prepare_cached(
             "INSERT OR IGNORE INTO repeat_targets (alert, sink, target) VALUES (?1, ?2, ?3)",
         )?
-        .execute(params![id, d.sink, d.target])?;
+        .execute(params![id, d.sink.as_str(), d.target])?;
     }
     Ok(id)
 }
@@ -129,7 +194,7 @@ fn insert_delivery(
         "INSERT OR IGNORE INTO deliveries (alert, sink, target, round, state, next_attempt_at)
          VALUES (?1, ?2, ?3, ?4, 'pending', ?5)",
     )?
-    .execute(params![alert, d.sink, d.target, round, at])?;
+    .execute(params![alert, d.sink.as_str(), d.target, round, at])?;
     Ok(())
 }
 
@@ -137,8 +202,8 @@ fn alert_from_row(r: &rusqlite::Row) -> rusqlite::Result<AlertRow> {
     Ok(AlertRow {
         id: r.get(0)?,
         created_at: r.get(1)?,
-        kind: r.get(2)?,
-        severity: r.get(3)?,
+        kind: parsed(r, 2)?,
+        severity: parsed(r, 3)?,
         broker: r.get(4)?,
         event: r.get(5)?,
         title: r.get(6)?,
@@ -243,9 +308,10 @@ impl Store {
         &self,
         at: i64,
         limit: usize,
-        skip: &[&str],
+        skip: &[SinkKind],
     ) -> Result<Vec<DeliveryRow>, StoreError> {
-        let skip = serde_json::to_string(skip).unwrap_or_else(|_| "[]".into());
+        let skip: Vec<&str> = skip.iter().map(|k| k.as_str()).collect();
+        let skip = serde_json::to_string(&skip).unwrap_or_else(|_| "[]".into());
         let c = self.lock();
         let mut st = c.prepare_cached(
             "SELECT alert, sink, target, round, attempts FROM deliveries
@@ -256,7 +322,7 @@ impl Store {
         let rows = st.query_map(params![at, limit as i64, skip], |r| {
             Ok(DeliveryRow {
                 alert: r.get(0)?,
-                sink: r.get(1)?,
+                sink: parsed(r, 1)?,
                 target: r.get(2)?,
                 round: r.get(3)?,
                 attempts: r.get(4)?,
@@ -273,6 +339,17 @@ impl Store {
             [],
             |r| r.get(0),
         )?)
+    }
+
+    /// Per sink target, the earliest time one of its pending deliveries is due.
+    pub fn next_delivery_per_target(&self) -> Result<Vec<(SinkKind, String, i64)>, StoreError> {
+        let c = self.lock();
+        let mut st = c.prepare_cached(
+            "SELECT sink, target, MIN(next_attempt_at) FROM deliveries WHERE state='pending'
+             GROUP BY sink, target",
+        )?;
+        let rows = st.query_map([], |r| Ok((parsed(r, 0)?, r.get(1)?, r.get(2)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// The earliest time an unacknowledged alert repeats, if any.
@@ -297,7 +374,7 @@ impl Store {
         c.execute(
             "UPDATE deliveries SET state=?5, attempts=attempts+1, remote_id=?6, sent_at=?7, last_error=NULL
              WHERE alert=?1 AND sink=?2 AND target=?3 AND round=?4",
-            params![d.alert, d.sink, d.target, d.round, state.as_str(), remote_id, now()],
+            params![d.alert, d.sink.as_str(), d.target, d.round, state.as_str(), remote_id, now()],
         )?;
         Ok(())
     }
@@ -313,7 +390,7 @@ impl Store {
         c.execute(
             "UPDATE deliveries SET attempts=attempts+1, last_error=?5, next_attempt_at=?6
              WHERE alert=?1 AND sink=?2 AND target=?3 AND round=?4",
-            params![d.alert, d.sink, d.target, d.round, error, next_at],
+            params![d.alert, d.sink.as_str(), d.target, d.round, error, next_at],
         )?;
         Ok(())
     }
@@ -337,7 +414,7 @@ impl Store {
                 )?;
                 let rows = st.query_map([id], |r| {
                     Ok(NewDelivery {
-                        sink: r.get(0)?,
+                        sink: parsed(r, 0)?,
                         target: r.get(1)?,
                     })
                 })?;
@@ -356,22 +433,22 @@ impl Store {
     }
 
     /// Pending deliveries per sink (for `status`).
-    pub fn pending_deliveries(&self) -> Result<Vec<(String, i64, Option<String>)>, StoreError> {
+    pub fn pending_deliveries(&self) -> Result<Vec<(SinkKind, i64, Option<String>)>, StoreError> {
         let c = self.lock();
         let mut st = c.prepare(
             "SELECT sink, COUNT(*), MAX(last_error) FROM deliveries WHERE state='pending' GROUP BY sink ORDER BY sink",
         )?;
-        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        let rows = st.query_map([], |r| Ok((parsed(r, 0)?, r.get(1)?, r.get(2)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// Remote ids recorded for an alert's deliveries (e.g. Telegram message ids).
-    pub fn remote_ids(&self, alert: i64) -> Result<Vec<(String, String)>, StoreError> {
+    pub fn remote_ids(&self, alert: i64) -> Result<Vec<(SinkKind, String)>, StoreError> {
         let c = self.lock();
         let mut st = c.prepare(
             "SELECT sink, remote_id FROM deliveries WHERE alert=?1 AND remote_id IS NOT NULL ORDER BY round",
         )?;
-        let rows = st.query_map([alert], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        let rows = st.query_map([alert], |r| Ok((parsed(r, 0)?, r.get(1)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
@@ -406,29 +483,57 @@ mod tests {
     #[test]
     fn due_deliveries_except_leaves_out_busy_sinks() {
         let s = Store::open_memory().unwrap();
-        let to = |sink: &str, target: &str| NewDelivery {
-            sink: sink.into(),
+        let to = |sink: SinkKind, target: &str| NewDelivery {
+            sink,
             target: target.into(),
         };
-        s.insert_alert(&NewAlert {
-            kind: "unexpected".into(),
-            severity: "critical".into(),
-            broker: None,
-            event: None,
-            title: "t".into(),
-            body: "b".into(),
-            actionable: false,
-            repeat_secs: None,
-            deliveries: vec![to("console", "-"), to("telegram", "1"), to("telegram", "2")],
-            repeat_to: vec![],
-        })
+        let to = vec![
+            to(SinkKind::Console, "-"),
+            to(SinkKind::Telegram, "1"),
+            to(SinkKind::Telegram, "2"),
+        ];
+        s.insert_alert(&NewAlert::once(
+            AlertKind::Unexpected,
+            Severity::Critical,
+            "t",
+            to,
+        ))
         .unwrap();
-        let sinks = |skip: &[&str]| -> Vec<String> {
+        let sinks = |skip: &[SinkKind]| -> Vec<SinkKind> {
             let due = s.due_deliveries_except(now() + 1, 10, skip).unwrap();
             due.into_iter().map(|d| d.sink).collect()
         };
-        assert_eq!(sinks(&[]), ["console", "telegram", "telegram"]);
-        assert_eq!(sinks(&["telegram"]), ["console"]);
-        assert!(sinks(&["telegram", "console"]).is_empty());
+        use SinkKind::{Console, Telegram};
+        assert_eq!(sinks(&[]), [Console, Telegram, Telegram]);
+        assert_eq!(sinks(&[Telegram]), [Console]);
+        assert!(sinks(&[Telegram, Console]).is_empty());
+    }
+
+    /// Regression: a stored kind that did not parse became "unexpected", a severity "critical".
+    #[test]
+    fn a_stored_value_that_does_not_parse_is_an_error_naming_it() {
+        let s = Store::open_memory().unwrap();
+        let id = s
+            .insert_alert(&NewAlert::once(
+                AlertKind::Health,
+                Severity::Info,
+                "t",
+                vec![],
+            ))
+            .unwrap();
+        assert_eq!(s.alert(id).unwrap().unwrap().severity, Severity::Info);
+        s.lock()
+            .execute("UPDATE alerts SET severity='loud' WHERE id=?1", [id])
+            .unwrap();
+        let e = s.alert(id).unwrap_err().to_string();
+        assert!(e.contains("`loud`"), "{e}");
+        s.lock()
+            .execute(
+                "UPDATE alerts SET severity='info', kind='odd' WHERE id=?1",
+                [id],
+            )
+            .unwrap();
+        let e = s.alert(id).unwrap_err().to_string();
+        assert!(e.contains("unknown alert kind `odd`"), "{e}");
     }
 }

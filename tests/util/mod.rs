@@ -4,6 +4,8 @@
 pub mod desktop;
 pub mod dovecot;
 pub mod fakebot;
+pub mod fakehook;
+pub mod fakentfy;
 pub mod proc;
 
 use std::path::{Path, PathBuf};

@@ -1,9 +1,6 @@
 //! The long-running side: one connection per (account, mailbox), IDLE or polling, keepalive,
 //! reconnect with backoff, and a clean DONE + LOGOUT on shutdown.
 
-use std::hash::{BuildHasher, Hasher};
-use std::time::Duration;
-
 use async_imap::extensions::idle::IdleResponse;
 use async_imap::types::UnsolicitedResponse;
 use tokio::sync::watch;
@@ -12,6 +9,7 @@ use tokio_rustls::TlsConnector;
 use super::connect::{ImapSession, connect};
 use super::sync::{SyncCtx, catch_up, open};
 use super::{ImapError, proto, with_timeout};
+use crate::backoff::Backoff;
 use crate::config::ImapAccount;
 use crate::source::SourceEvent;
 
@@ -196,71 +194,5 @@ pub(crate) async fn logout(mut session: ImapSession, ctx: &SyncCtx<'_>) {
     let t = &ctx.opts.timeouts;
     if let Ok(Err(e)) = with_timeout(t.command, "LOGOUT", session.logout()).await {
         tracing::debug!(mailbox = %ctx.mailbox, "LOGOUT: {e}");
-    }
-}
-
-/// Doubling reconnect delay with jitter, reset after a successful catch-up.
-#[derive(Debug)]
-pub(crate) struct Backoff {
-    initial: Duration,
-    max: Duration,
-    current: Duration,
-}
-
-impl Backoff {
-    pub(crate) fn new(initial: Duration, max: Duration) -> Self {
-        Backoff {
-            initial,
-            max,
-            current: initial,
-        }
-    }
-
-    pub(crate) fn reset(&mut self) {
-        self.current = self.initial;
-    }
-
-    /// The next delay: the current step ±25 %, never above `max`; then the step doubles.
-    pub(crate) fn next_delay(&mut self) -> Duration {
-        let base = self.current.min(self.max);
-        self.current = (self.current * 2).min(self.max);
-        let factor = 0.75 + 0.5 * random_unit();
-        base.mul_f64(factor).min(self.max)
-    }
-}
-
-/// A number in [0, 1) good enough for jitter (no rand crate: std's per-instance hash keys are random).
-fn random_unit() -> f64 {
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u64(0);
-    (h.finish() >> 11) as f64 / (1u64 << 53) as f64
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_doubles_caps_and_resets() {
-        let mut b = Backoff::new(Duration::from_secs(1), Duration::from_secs(60));
-        let delays: Vec<Duration> = (0..10).map(|_| b.next_delay()).collect();
-        assert!(
-            delays[0] >= Duration::from_millis(750) && delays[0] <= Duration::from_millis(1250)
-        );
-        assert!(
-            delays[1] >= Duration::from_millis(1500) && delays[1] <= Duration::from_millis(2500)
-        );
-        assert!(delays.iter().all(|d| *d <= Duration::from_secs(60)));
-        assert!(delays[9] >= Duration::from_secs(45));
-        b.reset();
-        assert!(b.next_delay() <= Duration::from_millis(1250));
-    }
-
-    #[test]
-    fn jitter_is_in_range() {
-        for _ in 0..100 {
-            let r = random_unit();
-            assert!((0.0..1.0).contains(&r));
-        }
     }
 }
