@@ -44,6 +44,7 @@ pub fn on_event(
             return Ok(None);
         }
         SourceEvent::LoginFailed(e) => (e, true),
+        SourceEvent::MailboxRefused(e) => (e, true),
         SourceEvent::Unreachable(e) => (e, false),
     };
     let since = match store
@@ -66,10 +67,11 @@ pub fn on_event(
         return Ok(None);
     }
     store.kv_set(&alerted_key(mb), &t.to_string())?;
-    let what = if login {
-        "the server refuses the login"
-    } else {
-        "the server cannot be reached"
+    let what = match event {
+        // The server's own words: "Mailbox doesn't exist: Junk", "not valid mUTF-7", ….
+        SourceEvent::MailboxRefused(e) => e.as_str(),
+        _ if login => "the server refuses the login",
+        _ => "the server cannot be reached",
     };
     let (sinks, _) = route(config, Severity::Warning);
     Ok(Some(health_alert(
@@ -79,7 +81,9 @@ pub fn on_event(
             "Failing for {}: {error}\nUntil this is fixed, broker notices in {mb} are NOT being watched. \
              brokerwatch keeps retrying and catches up on everything once it can read the mailbox again.{}",
             format_duration(std::time::Duration::from_secs((t - since) as u64)),
-            if login {
+            if matches!(event, SourceEvent::MailboxRefused(_)) {
+                "\nCheck the mailbox name in the config; `brokerwatch doctor` lists the server's mailboxes."
+            } else if login {
                 "\nCheck the password (an app password for Gmail/Outlook) and run `brokerwatch doctor`."
             } else {
                 ""

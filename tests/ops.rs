@@ -375,6 +375,9 @@ Message-ID: <doctor-1@sbisec.co.jp>\r\nDate: Mon, 1 Jan 2024 00:00:00 +0900\r\n\
 async fn doctor_logs_in_and_asks_the_bot_without_processing_mail() {
     let d = tokio::task::spawn_blocking(Dovecot::start).await.unwrap();
     d.append("alice", "INBOX", MAIL).await;
+    // A near miss for the configured NoSuchBox, and the spam folder (SPECIAL-USE \Junk).
+    d.create_mailbox("alice", "NoSuchBx").await;
+    d.create_mailbox("alice", "Junk").await;
     let bot = FakeBot::start().await;
     let dir = tempfile::tempdir().unwrap();
     let cfg = doctor_config(
@@ -393,9 +396,18 @@ async fn doctor_logs_in_and_asks_the_bot_without_processing_mail() {
     let fails: Vec<&str> = out.lines().filter(|l| l.starts_with('✘')).collect();
     assert_eq!(fails.len(), 1, "{out}");
     assert!(
-        fails[0].starts_with("✘ imap home/NoSuchBox: IMAP EXAMINE failed"),
+        fails[0].starts_with(
+            "✘ imap home/NoSuchBox: cannot watch mailbox `NoSuchBox`: Mailbox doesn't exist"
+        ) && fails[0].ends_with("did you mean `NoSuchBx`?"),
         "{out}"
     );
+    let listed = out
+        .lines()
+        .find(|l| l.starts_with("✔ imap home mailboxes: "))
+        .unwrap_or_else(|| panic!("no mailbox list in:\n{out}"));
+    for want in ["INBOX", "NoSuchBx", "Junk (\\Junk)"] {
+        assert!(listed.contains(want), "`{want}` not in {listed}");
+    }
     for want in [
         "✔ config: ",
         "✔ rules: ",

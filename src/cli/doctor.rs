@@ -9,7 +9,7 @@ use super::Outcome;
 use crate::alert::telegram::TelegramSink;
 use crate::config::{self, AccountSource, Config, ImapAccount, MaildirAccount};
 use crate::rules;
-use crate::source::imap::{self, Timeouts};
+use crate::source::imap::{self, Timeouts, folder};
 
 /// Bounds for the IMAP check (shorter than the daemon's: someone is waiting).
 const IMAP_TIMEOUTS: Timeouts = Timeouts {
@@ -186,8 +186,15 @@ async fn check_imap(name: &str, cfg: &ImapAccount, r: &mut Report) {
     for (mailbox, result) in &probe.mailboxes {
         match result {
             Ok(n) => boxes.push(format!("{mailbox} ({n} messages)")),
-            Err(e) => r.fail(&format!("imap {name}/{mailbox}"), e),
+            Err(e) => r.fail(
+                &format!("imap {name}/{mailbox}"),
+                format!("{e}{}", did_you_mean(mailbox, &probe.listed)),
+            ),
         }
+    }
+    if !probe.listed.is_empty() {
+        let names: Vec<String> = probe.listed.iter().map(listed_name).collect();
+        r.ok(&format!("imap {name} mailboxes"), names.join(", "));
     }
     r.ok(
         &what,
@@ -213,6 +220,24 @@ async fn check_imap(name: &str, cfg: &ImapAccount, r: &mut Report) {
             },
         ),
     );
+}
+
+/// "; did you mean `X`?" when a configured mailbox is not on the server but a close one is.
+fn did_you_mean(wanted: &str, listed: &[folder::Listed]) -> String {
+    if listed.is_empty() || folder::exists(wanted, listed) {
+        return String::new();
+    }
+    match folder::closest(wanted, listed) {
+        Some(near) => format!("; the server has no such mailbox: did you mean `{near}`?"),
+        None => "; the server has no such mailbox".into(),
+    }
+}
+
+fn listed_name(l: &folder::Listed) -> String {
+    match l.special_use {
+        Some(attr) => format!("{} ({attr})", l.name),
+        None => l.name.clone(),
+    }
 }
 
 fn check_maildir(name: &str, cfg: &MaildirAccount, r: &mut Report) {

@@ -3,6 +3,7 @@
 //! LOGOUT. Nothing is handed to the pipeline and no checkpoint is read or written.
 
 use super::connect::{self, ImapSession};
+use super::folder;
 use super::{ImapError, Timeouts, prepare, proto, with_timeout};
 use crate::config::{ImapAccount, TlsMode};
 
@@ -15,6 +16,8 @@ pub struct Probe {
     pub idle: bool,
     /// Each configured mailbox with its message count, or why it could not be examined.
     pub mailboxes: Vec<(String, Result<u32, ImapError>)>,
+    /// Every mailbox the server lists (empty if LIST failed), for "did you mean …?".
+    pub listed: Vec<folder::Listed>,
 }
 
 /// Connects and logs in as the account would, examines its mailboxes, and logs out.
@@ -28,11 +31,14 @@ pub async fn probe(cfg: &ImapAccount, t: &Timeouts) -> Result<Probe, ImapError> 
         .await?
         .map_err(proto("CAPABILITY"))?;
     let idle = caps.has_str("IDLE");
+    let listed = folder::list(&mut session, t).await.unwrap_or_else(|e| {
+        tracing::debug!("LIST: {e}");
+        Vec::new()
+    });
     let mut mailboxes = Vec::with_capacity(cfg.mailboxes.len());
     for name in &cfg.mailboxes {
         let r = examine(&mut session, name, t).await;
-        let fatal =
-            matches!(&r, Err(e) if !matches!(e, ImapError::Protocol { what: "EXAMINE", .. }));
+        let fatal = matches!(&r, Err(e) if !e.is_mailbox_refused());
         mailboxes.push((name.clone(), r));
         if fatal {
             // The connection state is unknown after anything but a refused EXAMINE.
@@ -45,12 +51,10 @@ pub async fn probe(cfg: &ImapAccount, t: &Timeouts) -> Result<Probe, ImapError> 
         tls: cfg.tls != TlsMode::None,
         idle,
         mailboxes,
+        listed,
     })
 }
 
 async fn examine(session: &mut ImapSession, name: &str, t: &Timeouts) -> Result<u32, ImapError> {
-    let mb = with_timeout(t.command, "EXAMINE", session.examine(name))
-        .await?
-        .map_err(proto("EXAMINE"))?;
-    Ok(mb.exists)
+    Ok(folder::examine(session, name, t).await?.exists)
 }
