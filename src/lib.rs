@@ -6,6 +6,7 @@
 
 pub mod alert;
 pub mod assess;
+pub mod authserv;
 pub mod cli;
 pub mod config;
 pub mod daemon;

@@ -170,13 +170,13 @@ async fn check_accounts(cfg: &Config, r: &mut Report) {
     }
     for a in &cfg.accounts {
         match &a.source {
-            AccountSource::Imap(i) => check_imap(&a.name, i, r).await,
+            AccountSource::Imap(i) => check_imap(&a.name, i, &cfg.authserv_ids, r).await,
             AccountSource::Maildir(m) => check_maildir(&a.name, m, r),
         }
     }
 }
 
-async fn check_imap(name: &str, cfg: &ImapAccount, r: &mut Report) {
+async fn check_imap(name: &str, cfg: &ImapAccount, trusted: &[String], r: &mut Report) {
     let what = format!("imap {name}");
     let probe = match imap::probe(cfg, &IMAP_TIMEOUTS).await {
         Ok(p) => p,
@@ -192,6 +192,7 @@ async fn check_imap(name: &str, cfg: &ImapAccount, r: &mut Report) {
             ),
         }
     }
+    sender_checks(name, &probe.recent_headers, trusted, r);
     if !probe.listed.is_empty() {
         let names: Vec<String> = probe.listed.iter().map(listed_name).collect();
         r.ok(&format!("imap {name} mailboxes"), names.join(", "));
@@ -220,6 +221,44 @@ async fn check_imap(name: &str, cfg: &ImapAccount, r: &mut Report) {
             },
         ),
     );
+}
+
+/// Proposes the authserv-id the account's own server writes on recent mail (sender checks
+/// are off without one). Shown per account; the config setting is global.
+fn sender_checks(name: &str, headers: &[Vec<u8>], trusted: &[String], r: &mut Report) {
+    let what = format!("sender checks {name}");
+    let learned = crate::authserv::learn(headers.iter().map(Vec::as_slice));
+    if !trusted.is_empty() {
+        match learned {
+            Some(l) if !trusted.iter().any(|t| t.eq_ignore_ascii_case(&l.id)) => r.skip(
+                &what,
+                &format!(
+                    "recent mail was checked by `{}` ({} of {}), which is not in `authserv_ids`",
+                    l.id, l.seen, l.of
+                ),
+            ),
+            _ => r.ok(&what, format!("trusting {}", trusted.join(", "))),
+        }
+        return;
+    }
+    match learned {
+        Some(l) => r.ok(
+            &what,
+            format!(
+                "your server writes Authentication-Results as `{}` ({} of {} recent mails that have them); \
+                 put `authserv_ids: [{}]` in the config to verify senders",
+                l.id, l.seen, l.of, l.id
+            ),
+        ),
+        None => r.skip(
+            &what,
+            &format!(
+                "authenticity unknown: no authserv-id written consistently above the server's own \
+                 Received in {} recent mails; senders are not verified",
+                headers.len()
+            ),
+        ),
+    }
 }
 
 /// "; did you mean `X`?" when a configured mailbox is not on the server but a close one is.

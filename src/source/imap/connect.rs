@@ -207,7 +207,7 @@ pub(crate) fn server_text(msg: &str) -> String {
         .map_or_else(|| msg.to_string(), |(text, _)| text.replace("\\\"", "\""));
     // NOTE: Dovecot appends " (0.001 + 0.000 secs)." to tagged replies.
     match text.rsplit_once(" (") {
-        Some((words, timing)) if timing.ends_with(" secs).") => format!("{words}."),
+        Some((words, timing)) if timing.ends_with(" secs).") => words.to_string(),
         _ => text,
     }
 }
@@ -225,7 +225,7 @@ mod tests {
         );
         assert_eq!(server_text("odd"), "odd");
         let examine = r#"outcome: Outcome { code: None, information: Some("Mailbox doesn't exist: Junk (0.001 + 0.000 secs).") }"#;
-        assert_eq!(server_text(examine), "Mailbox doesn't exist: Junk.");
+        assert_eq!(server_text(examine), "Mailbox doesn't exist: Junk");
     }
 
     #[test]

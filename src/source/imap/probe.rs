@@ -3,8 +3,8 @@
 //! LOGOUT. Nothing is handed to the pipeline and no checkpoint is read or written.
 
 use super::connect::{self, ImapSession};
-use super::folder;
 use super::{ImapError, Timeouts, prepare, proto, with_timeout};
+use super::{folder, sync};
 use crate::config::{ImapAccount, TlsMode};
 
 /// What the server answered.
@@ -16,6 +16,9 @@ pub struct Probe {
     pub idle: bool,
     /// Each configured mailbox with its message count, or why it could not be examined.
     pub mailboxes: Vec<(String, Result<u32, ImapError>)>,
+    /// Authentication-Results and Received of the most recent mail in each examined mailbox
+    /// (in header order), for learning the receiving server's authserv-id.
+    pub recent_headers: Vec<Vec<u8>>,
     /// Every mailbox the server lists (empty if LIST failed), for "did you mean …?".
     pub listed: Vec<folder::Listed>,
 }
@@ -36,8 +39,12 @@ pub async fn probe(cfg: &ImapAccount, t: &Timeouts) -> Result<Probe, ImapError> 
         Vec::new()
     });
     let mut mailboxes = Vec::with_capacity(cfg.mailboxes.len());
+    let mut recent_headers = Vec::new();
     for name in &cfg.mailboxes {
         let r = examine(&mut session, name, t).await;
+        if r.is_ok() {
+            recent_headers.extend(recent(&mut session, t).await?);
+        }
         let fatal = matches!(&r, Err(e) if !e.is_mailbox_refused());
         mailboxes.push((name.clone(), r));
         if fatal {
@@ -51,8 +58,28 @@ pub async fn probe(cfg: &ImapAccount, t: &Timeouts) -> Result<Probe, ImapError> 
         tls: cfg.tls != TlsMode::None,
         idle,
         mailboxes,
+        recent_headers,
         listed,
     })
+}
+
+/// Messages per mailbox whose headers are read for the authserv-id.
+const RECENT: usize = 30;
+
+/// The trace headers of the newest [`RECENT`] messages of the examined mailbox (PEEK: no flag
+/// changes).
+async fn recent(session: &mut ImapSession, t: &Timeouts) -> Result<Vec<Vec<u8>>, ImapError> {
+    let uids = sync::search(session, "ALL", t).await?;
+    let newest = &uids[uids.len().saturating_sub(RECENT)..];
+    if newest.is_empty() {
+        return Ok(Vec::new());
+    }
+    let items = "(UID BODY.PEEK[HEADER.FIELDS (AUTHENTICATION-RESULTS RECEIVED)])";
+    let fetched = sync::fetch(session, newest, items, t).await?;
+    Ok(fetched
+        .iter()
+        .filter_map(|f| f.header().map(<[u8]>::to_vec))
+        .collect())
 }
 
 async fn examine(session: &mut ImapSession, name: &str, t: &Timeouts) -> Result<u32, ImapError> {
