@@ -104,6 +104,13 @@ pub async fn serve(
         packs = rules.packs.len(),
         "brokerwatch running"
     );
+    if config.authserv_ids.is_empty() {
+        // Issue #14: sender checks silently off was how a forged broker From: went unnoticed.
+        tracing::warn!(
+            "authenticity unknown: no `authserv_ids` configured, so no sender is verified; \
+             `brokerwatch doctor` proposes your server's authserv-id"
+        );
+    }
     let status = format!(
         "watching {} account(s) with {} broker pack(s)",
         config.accounts.len(),

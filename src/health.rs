@@ -24,6 +24,8 @@ enum Cause {
     Network,
     Secret,
     Folder,
+    /// The server refuses the mailbox (SELECT/EXAMINE NO).
+    Mailbox,
 }
 
 /// Records a source event; returns an alert to write when an outage crosses the threshold or
@@ -53,6 +55,7 @@ pub fn on_event(
         SourceEvent::Unreachable(e) => (e, Cause::Network),
         SourceEvent::SecretUnreadable(e) => (e, Cause::Secret),
         SourceEvent::Folder(e) => (e, Cause::Folder),
+        SourceEvent::MailboxRefused(e) => (e, Cause::Mailbox),
     };
     let since = match store
         .kv_get(&failing_key(mb))?
@@ -68,7 +71,7 @@ pub fn on_event(
     // A network outage may pass.
     let threshold = match cause {
         Cause::Network => config.cannot_watch_after.as_secs() as i64,
-        Cause::Login | Cause::Secret | Cause::Folder => 0,
+        Cause::Login | Cause::Secret | Cause::Folder | Cause::Mailbox => 0,
     };
     if t - since < threshold || store.kv_get(&alerted_key(mb))?.is_some() {
         return Ok(None);
@@ -80,6 +83,8 @@ pub fn on_event(
         Cause::Secret => format!("brokerwatch cannot watch {mb}: its password cannot be read here"),
         // The error names the folder: `PATH: no such folder`.
         Cause::Folder => format!("brokerwatch cannot watch {error}"),
+        // The server's own words: "Mailbox doesn't exist: Junk", "not valid mUTF-7", ….
+        Cause::Mailbox => format!("brokerwatch cannot watch {mb}: {error}"),
     };
     Ok(Some(Draft::health(
         Severity::Warning,
@@ -95,6 +100,8 @@ pub fn on_event(
                     "\nThe `password:` source in the config (file, variable or command) gives nothing on this machine; `brokerwatch check` says which.",
                 Cause::Folder =>
                     "\nCheck the `maildir:` path in the config; `brokerwatch check` says whether it exists.",
+                Cause::Mailbox =>
+                    "\nCheck the mailbox name in the config; `brokerwatch doctor` lists the server's mailboxes.",
                 Cause::Network => "",
             }
         ),

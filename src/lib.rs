@@ -6,6 +6,7 @@
 
 pub mod alert;
 pub mod assess;
+pub mod authserv;
 pub mod backoff;
 pub mod cli;
 pub mod config;

@@ -319,6 +319,10 @@ impl MailHandler for Processor {
                 tracing::error!(mailbox = %mb, "login failed: {e}");
                 self.store.source_error(mb, &format!("login failed: {e}"))
             }
+            SourceEvent::MailboxRefused(e) => {
+                tracing::error!(mailbox = %mb, "cannot watch: {e}");
+                self.store.source_error(mb, &format!("cannot watch: {e}"))
+            }
             SourceEvent::Unreachable(e) => {
                 tracing::warn!(mailbox = %mb, "unreachable: {e}");
                 self.store.source_error(mb, &format!("unreachable: {e}"))

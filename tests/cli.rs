@@ -232,3 +232,29 @@ unsafe extern "C" {
     #[link_name = "kill"]
     fn libc_kill(pid: i32, sig: i32) -> i32;
 }
+
+#[test]
+fn status_says_authenticity_is_unknown_without_authserv_ids() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("config.yaml");
+    let maildir = dir.path().join("mail");
+    for sub in ["new", "cur", "tmp"] {
+        std::fs::create_dir_all(maildir.join(sub)).unwrap();
+    }
+    std::fs::write(
+        &cfg,
+        format!(
+            "state_dir: {}\naccounts:\n  - name: home\n    maildir: {}\n",
+            dir.path().join("state").display(),
+            maildir.display()
+        ),
+    )
+    .unwrap();
+    let out = bw().arg("-c").arg(&cfg).arg("status").output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("Sender checks: authenticity unknown"),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

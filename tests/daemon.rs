@@ -575,3 +575,50 @@ async fn a_notice_deleted_or_marked_read_by_another_client_raises_tampering() {
     assert_eq!(n, 2, "one tampering alert per notice");
     daemon.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn notices_in_a_japanese_folder_and_in_junk_alert_and_a_missing_folder_is_cannot_watch() {
+    use brokerwatch::source::imap::mutf7;
+    let (dovecot, bot, state) = (
+        Dovecot::start(),
+        FakeBot::start().await,
+        TempDir::new().unwrap(),
+    );
+    let jp = "[Gmail]/迷惑メール";
+    dovecot.create_mailbox("carol", &mutf7::encode(jp)).await;
+    dovecot.create_mailbox("carol", "Junk").await;
+    let mut cfg = config(&state, &dovecot, &bot, "carol", false);
+    if let AccountSource::Imap(a) = &mut cfg.accounts[0].source {
+        a.mailboxes = vec![jp.into(), "\\Junk".into(), "Überweisungen".into()];
+    }
+    let daemon = Running::start(cfg, rules());
+    wait_until("the cannot-watch alert", Duration::from_secs(15), || {
+        sent_to(&bot, CHAT).iter().any(|t| {
+            t.contains("cannot watch carol/Überweisungen") && t.contains("Mailbox doesn't exist")
+        })
+    })
+    .await;
+    dovecot
+        .append(
+            "carol",
+            &mutf7::encode(jp),
+            &sbi_withdrawal("3,100,000", "1111"),
+        )
+        .await;
+    dovecot
+        .append("carol", "Junk", &sbi_withdrawal("4,200,000", "2222"))
+        .await;
+    wait_until("an alert for each folder", Duration::from_secs(20), || {
+        let texts = sent_to(&bot, CHAT);
+        ["3,100,000", "4,200,000"]
+            .iter()
+            .all(|amount| texts.iter().any(|t| t.contains(amount)))
+    })
+    .await;
+    let n = sent_to(&bot, CHAT)
+        .iter()
+        .filter(|t| t.contains("cannot watch"))
+        .count();
+    assert_eq!(n, 1, "only the missing folder cannot be watched");
+    daemon.stop().await;
+}

@@ -176,11 +176,21 @@ impl Watcher {
         rec: &Arc<Recorder>,
         opts: WatchOptions,
     ) -> Self {
+        Self::spawn_on("INBOX", cfg, rec, opts)
+    }
+
+    fn spawn_on(
+        mailbox: &str,
+        cfg: brokerwatch::config::ImapAccount,
+        rec: &Arc<Recorder>,
+        opts: WatchOptions,
+    ) -> Self {
         let (stop, rx) = watch::channel(false);
         let handler: Arc<dyn MailHandler> = rec.clone();
+        let mailbox = mailbox.to_string();
         let task =
             tokio::spawn(
-                async move { imap::watch("acct", &cfg, "INBOX", handler, &opts, rx).await },
+                async move { imap::watch("acct", &cfg, &mailbox, handler, &opts, rx).await },
             );
         Watcher { stop, task }
     }
@@ -677,4 +687,98 @@ async fn silently_dropped_connection_is_detected_and_replaced() {
             >= 1
     );
     w.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn japanese_named_folder_and_special_use_junk_are_watched() {
+    let d = Dovecot::start();
+    let jp = "[Gmail]/迷惑メール";
+    let de = "Überweisungen-出金";
+    for name in [jp, de, "Spamfilter"] {
+        d.create_mailbox("alice", &imap::mutf7::encode(name)).await;
+    }
+    // Dovecot's SPECIAL-USE \Junk is on the mailbox named Junk (tests/util/dovecot.rs).
+    d.create_mailbox("alice", "Junk").await;
+    let mut watchers = Vec::new();
+    let mut recs = Vec::new();
+    for name in [jp, de, "\\Junk"] {
+        let rec = Arc::new(Recorder::default());
+        watchers.push(Watcher::spawn_on(
+            name,
+            d.account("alice", TlsMode::Implicit),
+            &rec,
+            fast_opts(),
+        ));
+        ready(&rec).await;
+        recs.push(rec);
+    }
+    for (n, wire) in [
+        imap::mutf7::encode(jp),
+        imap::mutf7::encode(de),
+        "Junk".into(),
+    ]
+    .iter()
+    .enumerate()
+    {
+        d.append("alice", wire, &mail(900 + n, true)).await;
+    }
+    for (n, rec) in recs.iter().enumerate() {
+        let want = format!("BODY-MARKER {}", 900 + n);
+        assert!(
+            until(Duration::from_secs(5), || rec.with(|s| s
+                .handed
+                .iter()
+                .any(|m| String::from_utf8_lossy(&m.bytes).contains(&want))))
+            .await,
+            "mail put in mailbox #{n} reached the handler"
+        );
+        assert_eq!(
+            rec.with(|s| s.handed.len()),
+            1,
+            "mailbox #{n}: only its own mail"
+        );
+    }
+    for w in watchers {
+        w.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn missing_folder_is_cannot_watch_with_the_servers_words_not_unreachable() {
+    let d = Dovecot::start();
+    let rec = Arc::new(Recorder::default());
+    let w = Watcher::spawn_on(
+        "Überweisungen",
+        d.account("alice", TlsMode::Implicit),
+        &rec,
+        fast_opts(),
+    );
+    let refused = |rec: &Recorder| {
+        rec.count_events(|e| matches!(e, SourceEvent::MailboxRefused(m) if m.contains("exist")))
+    };
+    assert!(
+        until(Duration::from_secs(5), || refused(&rec) >= 1).await,
+        "a missing mailbox is refused in the server's words: {:?}",
+        rec.with(|s| s.events.clone())
+    );
+    assert_eq!(
+        rec.count_events(|e| matches!(e, SourceEvent::Unreachable(_))),
+        0
+    );
+    // No \Junk mailbox on this server (none created): refused, naming the attribute.
+    let rec2 = Arc::new(Recorder::default());
+    let w2 = Watcher::spawn_on(
+        "\\Junk",
+        d.account("alice", TlsMode::Implicit),
+        &rec2,
+        fast_opts(),
+    );
+    assert!(
+        until(Duration::from_secs(5), || rec2.count_events(
+            |e| matches!(e, SourceEvent::MailboxRefused(m) if m.contains("\\Junk"))
+        ) >= 1)
+        .await
+    );
+    w.stop().await;
+    w2.stop().await;
 }

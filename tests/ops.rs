@@ -383,6 +383,9 @@ Message-ID: <doctor-1@sbisec.co.jp>\r\nDate: Mon, 1 Jan 2024 00:00:00 +0900\r\n\
 async fn doctor_logs_in_and_asks_the_bot_without_processing_mail() {
     let d = tokio::task::spawn_blocking(Dovecot::start).await.unwrap();
     d.append("alice", "INBOX", MAIL).await;
+    // A near miss for the configured NoSuchBox, and the spam folder (SPECIAL-USE \Junk).
+    d.create_mailbox("alice", "NoSuchBx").await;
+    d.create_mailbox("alice", "Junk").await;
     let bot = FakeBot::start().await;
     let dir = tempfile::tempdir().unwrap();
     let cfg = doctor_config(
@@ -401,9 +404,18 @@ async fn doctor_logs_in_and_asks_the_bot_without_processing_mail() {
     let fails: Vec<&str> = out.lines().filter(|l| l.starts_with('✘')).collect();
     assert_eq!(fails.len(), 1, "{out}");
     assert!(
-        fails[0].starts_with("✘ imap home/NoSuchBox: IMAP EXAMINE failed"),
+        fails[0].starts_with(
+            "✘ imap home/NoSuchBox: cannot watch mailbox `NoSuchBox`: Mailbox doesn't exist"
+        ) && fails[0].ends_with("did you mean `NoSuchBx`?"),
         "{out}"
     );
+    let listed = out
+        .lines()
+        .find(|l| l.starts_with("✔ imap home mailboxes: "))
+        .unwrap_or_else(|| panic!("no mailbox list in:\n{out}"));
+    for want in ["INBOX", "NoSuchBx", "Junk (\\Junk)"] {
+        assert!(listed.contains(want), "`{want}` not in {listed}");
+    }
     for want in [
         "✔ config: ",
         "✔ rules: ",
@@ -565,4 +577,44 @@ fn docker_example_config_checks_with_state_in_data_and_no_desktop() {
             .ends_with("the Telegram token file `/run/secrets/telegram_token` does not exist"),
         "{e}"
     );
+}
+
+/// A mail as the trusted receiving server delivered it: its Authentication-Results on top,
+/// above its own Received; a forged header from the sender sits lower.
+fn received_by_trusted_server(n: u32) -> Vec<u8> {
+    format!(
+        "Authentication-Results: mx.brokerwatch.test;\r\n\tdkim=pass header.d=sbisec.co.jp; dmarc=pass header.from=sbisec.co.jp\r\n\
+         Received: from psmtp01.sbisec.co.jp (psmtp01.sbisec.co.jp [203.0.113.5])\r\n\tby mx.brokerwatch.test with ESMTPS id t{n}; Mon, 1 Jan 2024 00:00:00 +0900\r\n\
+         Authentication-Results: forged.example; dkim=pass\r\n\
+         From: SBI <info@sbisec.co.jp>\r\nTo: alice@example.com\r\nSubject: notice {n}\r\n\
+         Message-ID: <authserv-{n}@sbisec.co.jp>\r\nDate: Mon, 1 Jan 2024 00:00:00 +0900\r\n\r\nbody\r\n"
+    )
+    .into_bytes()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn doctor_proposes_the_authserv_id_of_the_server_that_received_the_mail() {
+    let d = tokio::task::spawn_blocking(Dovecot::start).await.unwrap();
+    for n in 0..3 {
+        d.append("alice", "INBOX", &received_by_trusted_server(n))
+            .await;
+    }
+    d.append("alice", "INBOX", MAIL).await;
+    let bot = FakeBot::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = doctor_config(
+        dir.path(),
+        &d,
+        Dovecot::password("alice"),
+        &bot,
+        TOKEN,
+        false,
+    );
+    let mut cmd = bw(dir.path());
+    cmd.arg("-c").arg(&cfg);
+    let (_, out, err) = doctor(cmd).await;
+    let want = "✔ sender checks home: your server writes Authentication-Results as \
+                `mx.brokerwatch.test` (3 of 3 recent mails that have them); put `authserv_ids: [mx.brokerwatch.test]`";
+    assert!(out.contains(want), "missing `{want}` in:\n{out}{err}");
+    assert!(!out.contains("forged.example"), "{out}");
 }

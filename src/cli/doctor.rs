@@ -9,7 +9,7 @@ use super::Outcome;
 use crate::alert::telegram::TelegramSink;
 use crate::config::{self, AccountSource, Config, ImapAccount, MaildirAccount};
 use crate::rules;
-use crate::source::imap::{self, Timeouts};
+use crate::source::imap::{self, Timeouts, folder};
 
 /// Bounds for the IMAP check (shorter than the daemon's: someone is waiting).
 const IMAP_TIMEOUTS: Timeouts = Timeouts {
@@ -193,13 +193,13 @@ async fn check_accounts(cfg: &Config, r: &mut Report) {
     }
     for a in &cfg.accounts {
         match &a.source {
-            AccountSource::Imap(i) => check_imap(&a.name, i, r).await,
+            AccountSource::Imap(i) => check_imap(&a.name, i, &cfg.authserv_ids, r).await,
             AccountSource::Maildir(m) => check_maildir(&a.name, m, r),
         }
     }
 }
 
-async fn check_imap(name: &str, cfg: &ImapAccount, r: &mut Report) {
+async fn check_imap(name: &str, cfg: &ImapAccount, trusted: &[String], r: &mut Report) {
     let what = format!("imap {name}");
     let probe = match imap::probe(cfg, &IMAP_TIMEOUTS).await {
         Ok(p) => p,
@@ -209,8 +209,16 @@ async fn check_imap(name: &str, cfg: &ImapAccount, r: &mut Report) {
     for (mailbox, result) in &probe.mailboxes {
         match result {
             Ok(n) => boxes.push(format!("{mailbox} ({n} messages)")),
-            Err(e) => r.fail(&format!("imap {name}/{mailbox}"), e),
+            Err(e) => r.fail(
+                &format!("imap {name}/{mailbox}"),
+                format!("{e}{}", did_you_mean(mailbox, &probe.listed)),
+            ),
         }
+    }
+    sender_checks(name, &probe.recent_headers, trusted, r);
+    if !probe.listed.is_empty() {
+        let names: Vec<String> = probe.listed.iter().map(listed_name).collect();
+        r.ok(&format!("imap {name} mailboxes"), names.join(", "));
     }
     r.ok(
         &what,
@@ -236,6 +244,62 @@ async fn check_imap(name: &str, cfg: &ImapAccount, r: &mut Report) {
             },
         ),
     );
+}
+
+/// Proposes the authserv-id the account's own server writes on recent mail (sender checks
+/// are off without one). Shown per account; the config setting is global.
+fn sender_checks(name: &str, headers: &[Vec<u8>], trusted: &[String], r: &mut Report) {
+    let what = format!("sender checks {name}");
+    let learned = crate::authserv::learn(headers.iter().map(Vec::as_slice));
+    if !trusted.is_empty() {
+        match learned {
+            Some(l) if !trusted.iter().any(|t| t.eq_ignore_ascii_case(&l.id)) => r.skip(
+                &what,
+                &format!(
+                    "recent mail was checked by `{}` ({} of {}), which is not in `authserv_ids`",
+                    l.id, l.seen, l.of
+                ),
+            ),
+            _ => r.ok(&what, format!("trusting {}", trusted.join(", "))),
+        }
+        return;
+    }
+    match learned {
+        Some(l) => r.ok(
+            &what,
+            format!(
+                "your server writes Authentication-Results as `{}` ({} of {} recent mails that have them); \
+                 put `authserv_ids: [{}]` in the config to verify senders",
+                l.id, l.seen, l.of, l.id
+            ),
+        ),
+        None => r.skip(
+            &what,
+            &format!(
+                "authenticity unknown: no authserv-id written consistently above the server's own \
+                 Received in {} recent mails; senders are not verified",
+                headers.len()
+            ),
+        ),
+    }
+}
+
+/// "; did you mean `X`?" when a configured mailbox is not on the server but a close one is.
+fn did_you_mean(wanted: &str, listed: &[folder::Listed]) -> String {
+    if listed.is_empty() || folder::exists(wanted, listed) {
+        return String::new();
+    }
+    match folder::closest(wanted, listed) {
+        Some(near) => format!("; the server has no such mailbox: did you mean `{near}`?"),
+        None => "; the server has no such mailbox".into(),
+    }
+}
+
+fn listed_name(l: &folder::Listed) -> String {
+    match l.special_use {
+        Some(attr) => format!("{} ({attr})", l.name),
+        None => l.name.clone(),
+    }
 }
 
 fn check_maildir(name: &str, cfg: &MaildirAccount, r: &mut Report) {

@@ -21,5 +21,11 @@ pub fn run(cfg_path: Option<&Path>) -> anyhow::Result<Outcome> {
         return Ok(Outcome::Ok);
     };
     print!("{}", crate::status::report(&cfg, &store)?);
+    if cfg.authserv_ids.is_empty() {
+        println!(
+            "Sender checks: authenticity unknown (no `authserv_ids`): no sender is verified; \
+             `brokerwatch doctor` proposes your server's authserv-id"
+        );
+    }
     Ok(Outcome::Ok)
 }

@@ -6,6 +6,8 @@
 //! fetching), `watch` (the IDLE/poll loop, keepalive and reconnect).
 
 mod connect;
+pub mod folder;
+pub mod mutf7;
 pub mod presence;
 pub mod probe;
 mod sync;
@@ -56,6 +58,10 @@ pub enum ImapError {
         what: &'static str,
         source: async_imap::error::Error,
     },
+    /// The server refused to open the mailbox (EXAMINE NO: no such mailbox, an invalid name, no
+    /// rights) or has no mailbox with the configured SPECIAL-USE attribute.
+    #[error("cannot watch mailbox `{mailbox}`: {msg}")]
+    MailboxRefused { mailbox: String, msg: String },
     #[error("server sent no UIDVALIDITY for mailbox `{0}`")]
     NoUidValidity(String),
     #[error("the stored checkpoint is not an IMAP checkpoint")]
@@ -69,6 +75,11 @@ impl ImapError {
     /// alone will not help, the user must act.
     pub fn is_login_failure(&self) -> bool {
         matches!(self, ImapError::LoginRejected { .. } | ImapError::Secret(_))
+    }
+
+    /// The server is fine but will not open this mailbox: the user must act, now.
+    pub fn is_mailbox_refused(&self) -> bool {
+        matches!(self, ImapError::MailboxRefused { .. })
     }
 
     /// A configuration problem that no retry can fix (watch gives up on these).
@@ -203,8 +214,7 @@ pub async fn scan_once(
             opts,
         };
         let result = scan_mailbox(&mut session, &ctx, since).await;
-        let fatal =
-            matches!(&result, Err(e) if !matches!(e, ImapError::Protocol { what: "EXAMINE", .. }));
+        let fatal = matches!(&result, Err(e) if !e.is_mailbox_refused());
         results.push(MailboxScan {
             mailbox: name.clone(),
             result,

@@ -76,6 +76,9 @@ pub enum SourceEvent {
     Ok,
     /// The server refused the credentials; retrying with backoff.
     LoginFailed(String),
+    /// The server refuses to open the mailbox (no such mailbox, invalid name, no rights): its
+    /// words. Retrying with backoff, but like a refused login it needs the user now.
+    MailboxRefused(String),
     /// Connection, TLS or protocol failure; retrying with backoff.
     Unreachable(String),
     /// The password cannot be read on this machine (missing file, unset variable, failing

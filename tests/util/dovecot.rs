@@ -430,6 +430,14 @@ mail_location = maildir:{r}/mail/%u
 mail_uid = {MAIL_UID}
 mail_gid = {MAIL_UID}
 first_valid_uid = 1000
+# `/` as separator so `[Gmail]/迷惑メール`-style names nest; Junk carries SPECIAL-USE (RFC 6154).
+namespace inbox {{
+  inbox = yes
+  separator = /
+  mailbox Junk {{
+    special_use = \Junk
+  }}
+}}
 passdb {{
   driver = passwd-file
   args = scheme=PLAIN username_format=%u {r}/passwd

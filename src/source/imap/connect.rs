@@ -197,11 +197,19 @@ async fn starttls(mut client: Client<TcpStream>, t: &Timeouts) -> Result<TcpStre
     Ok(client.into_inner())
 }
 
-/// The server's own words from async-imap's `code: …, info: Some("…")` rendering.
-fn server_text(msg: &str) -> String {
-    msg.split_once("info: Some(\"")
+/// The server's own words from async-imap's `code: …, info: Some("…")` (LOGIN) or
+/// `information: Some("…")` (EXAMINE) rendering, without Dovecot's timing suffix.
+pub(crate) fn server_text(msg: &str) -> String {
+    let text = ["info: Some(\"", "information: Some(\""]
+        .iter()
+        .find_map(|m| msg.split_once(m))
         .and_then(|(_, rest)| rest.rsplit_once("\")"))
-        .map_or_else(|| msg.to_string(), |(text, _)| text.replace("\\\"", "\""))
+        .map_or_else(|| msg.to_string(), |(text, _)| text.replace("\\\"", "\""));
+    // NOTE: Dovecot appends " (0.001 + 0.000 secs)." to tagged replies.
+    match text.rsplit_once(" (") {
+        Some((words, timing)) if timing.ends_with(" secs).") => words.to_string(),
+        _ => text,
+    }
 }
 
 #[cfg(test)]
@@ -216,6 +224,8 @@ mod tests {
             "[AUTHENTICATIONFAILED] Authentication failed."
         );
         assert_eq!(server_text("odd"), "odd");
+        let examine = r#"outcome: Outcome { code: None, information: Some("Mailbox doesn't exist: Junk (0.001 + 0.000 secs).") }"#;
+        assert_eq!(server_text(examine), "Mailbox doesn't exist: Junk");
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use async_imap::types::Flag;
 
 use super::connect;
-use super::{ImapError, Timeouts, prepare, proto, sync, with_timeout};
+use super::{ImapError, Timeouts, prepare, sync, with_timeout};
 use crate::config::ImapAccount;
 
 /// What the server says of one notice.
@@ -28,9 +28,7 @@ pub async fn presence(
 ) -> Result<BTreeMap<u32, Presence>, ImapError> {
     let tls = prepare(cfg)?;
     let mut session = connect::connect(cfg, &tls, t).await?;
-    let mb = with_timeout(t.command, "EXAMINE", session.examine(mailbox))
-        .await?
-        .map_err(proto("EXAMINE"))?;
+    let mb = super::folder::examine(&mut session, mailbox, t).await?;
     let mut out: BTreeMap<u32, Presence> = uids.iter().map(|u| (*u, Presence::Gone)).collect();
     if mb.uid_validity == Some(uidvalidity) && !uids.is_empty() {
         let mut sorted = uids.to_vec();

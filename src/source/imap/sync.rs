@@ -37,9 +37,7 @@ pub(crate) async fn examine(
 ) -> Result<(u32, u32), ImapError> {
     let t = &ctx.opts.timeouts;
     let name = ctx.mailbox.mailbox.as_str();
-    let mb = with_timeout(t.command, "EXAMINE", session.examine(name))
-        .await?
-        .map_err(proto("EXAMINE"))?;
+    let mb = super::folder::examine(session, name, t).await?;
     let uidvalidity = mb
         .uid_validity
         .ok_or_else(|| ImapError::NoUidValidity(name.to_string()))?;

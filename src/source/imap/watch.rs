@@ -60,6 +60,8 @@ pub(crate) fn report(ctx: &SyncCtx<'_>, err: &ImapError) {
         SourceEvent::SecretUnreadable(err.to_string())
     } else if err.is_login_failure() {
         SourceEvent::LoginFailed(err.to_string())
+    } else if let ImapError::MailboxRefused { msg, .. } = err {
+        SourceEvent::MailboxRefused(msg.clone())
     } else if matches!(err, ImapError::Handler(_)) {
         // The store failed, not the source: nothing to say about the mailbox.
         return;
