@@ -12,15 +12,16 @@ pub fn run(cfg_path: Option<&Path>) -> anyhow::Result<Outcome> {
     };
     // Read-only: a status never creates the state it reports on.
     let db = cfg.db_path();
-    let Some(store) = Store::open_existing(&db)? else {
-        println!(
-            "No state database at {} yet: the daemon has not run with this config.",
-            db.display()
-        );
-        print!("{}", crate::status::report(&cfg, &Store::open_memory()?)?);
-        return Ok(Outcome::Ok);
-    };
-    print!("{}", crate::status::report(&cfg, &store)?);
+    match Store::open_existing(&db)? {
+        Some(store) => print!("{}", crate::status::report(&cfg, &store)?),
+        None => {
+            println!(
+                "No state database at {} yet: the daemon has not run with this config.",
+                db.display()
+            );
+            print!("{}", crate::status::report(&cfg, &Store::open_memory()?)?);
+        }
+    }
     if cfg.authserv_ids.is_empty() {
         println!(
             "Sender checks: authenticity unknown (no `authserv_ids`): no sender is verified; \
