@@ -3,7 +3,6 @@
 //! `brokerwatch profile` learning the profile that a year of trade mails was generated from.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use brokerwatch::rules;
@@ -14,6 +13,7 @@ use crate::daemon::{CHAT, Running, config, sent_to, wait_until};
 use crate::util::dovecot::Dovecot;
 use crate::util::fakebot::FakeBot;
 use crate::util::fixtures;
+use crate::util::proc::command;
 
 fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(fixtures().join("mail").join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
@@ -156,13 +156,6 @@ fn rfc2822_jst(at: i64) -> String {
         .to_rfc2822()
 }
 
-fn bw() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_brokerwatch"));
-    c.env_remove("BROKERWATCH_CONFIG")
-        .env("XDG_CONFIG_HOME", "/nonexistent");
-    c
-}
-
 fn write_mail(dir: &Path, n: usize, at: i64, raw: &str) -> PathBuf {
     let p = dir.join(format!("{at}.M{n}P1.profile:2,S"));
     std::fs::write(&p, raw).unwrap();
@@ -219,7 +212,7 @@ fn profile_proposes_the_profile_a_year_of_trade_mails_was_made_from() {
         maildir.display()
     );
     std::fs::write(&cfg, &base).unwrap();
-    let out = bw()
+    let out = command(dir.path())
         .arg("--config")
         .arg(&cfg)
         .args(["profile", "--since", "1y"])
@@ -251,7 +244,7 @@ fn profile_proposes_the_profile_a_year_of_trade_mails_was_made_from() {
     // The proposal, pasted into the config, accepts every mail it was learned from and flags
     // a sale.
     std::fs::write(&cfg, format!("{base}{yaml}")).unwrap();
-    let check = bw()
+    let check = command(dir.path())
         .arg("--config")
         .arg(&cfg)
         .arg("check")
@@ -276,7 +269,7 @@ fn profile_proposes_the_profile_a_year_of_trade_mails_was_made_from() {
             "912,000",
         ),
     );
-    let out = bw()
+    let out = command(dir.path())
         .arg("--config")
         .arg(&cfg)
         .args(["test", "--json"])
@@ -315,7 +308,7 @@ fn a_login_outside_the_usual_hours_is_critical() {
             ),
         )
         .unwrap();
-        let out = bw()
+        let out = command(dir.path())
             .arg("--config")
             .arg(&cfg)
             .args(["test", "--json"])

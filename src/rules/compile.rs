@@ -195,7 +195,7 @@ fn rules(c: &mut Collector, node: &Node) -> Vec<Rule> {
         .collect()
 }
 
-/// Later generic files extend the earlier ones; a rule with an existing id replaces it.
+/// Later generic files extend the earlier ones, their rules merged as a pack's are.
 fn merge_generic(parts: Vec<Generic>) -> Generic {
     let mut g = Generic::default();
     for p in parts {
@@ -203,15 +203,7 @@ fn merge_generic(parts: Vec<Generic>) -> Generic {
         g.quiet.extend(p.quiet);
         g.login_links.extend(p.login_links);
         g.values.extend(p.values);
-        let mut new_rules = Vec::new();
-        for r in p.rules {
-            match g.rules.iter_mut().find(|x| x.id == r.id) {
-                Some(existing) => *existing = r,
-                None => new_rules.push(r),
-            }
-        }
-        new_rules.append(&mut g.rules);
-        g.rules = new_rules;
+        merge_rules(&mut g.rules, p.rules);
     }
     g
 }
@@ -467,16 +459,21 @@ fn merge(packs: &mut Vec<Pack>, part: PackPart) {
     if let Some(c) = part.contact {
         p.contact = c;
     }
+    merge_rules(&mut p.rules, part.rules);
+}
+
+/// A later file's rules: one with an existing id replaces it; the others are tried before the
+/// earlier ones (the user's additional rules are the more specific).
+fn merge_rules(rules: &mut Vec<Rule>, later: Vec<Rule>) {
     let mut new_rules = Vec::new();
-    for r in part.rules {
-        match p.rules.iter_mut().find(|x| x.id == r.id) {
+    for r in later {
+        match rules.iter_mut().find(|x| x.id == r.id) {
             Some(existing) => *existing = r,
             None => new_rules.push(r),
         }
     }
-    // The user's additional rules are tried before the shipped ones: they are the more specific.
-    new_rules.append(&mut p.rules);
-    p.rules = new_rules;
+    new_rules.append(rules);
+    *rules = new_rules;
 }
 
 fn check_complete(packs: &[Pack], problems: &mut Vec<crate::yaml::Problem>) {

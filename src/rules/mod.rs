@@ -60,18 +60,12 @@ pub struct Pack {
 impl Pack {
     /// Is `domain` one of the pack's domains or a subdomain of one?
     pub fn owns_domain(&self, domain: &str) -> bool {
-        let d = domain.trim_end_matches('.').to_ascii_lowercase();
-        self.domains
-            .iter()
-            .any(|g| d == *g || d.strip_suffix(g.as_str()).is_some_and(|p| p.ends_with('.')))
+        within(domain, &self.domains)
     }
 
     /// Is `domain` (or a parent of it) the domain of a company whose name clashes with this one?
     pub fn clash_domain(&self, domain: &str) -> bool {
-        let d = domain.trim_end_matches('.').to_ascii_lowercase();
-        self.clash_domains
-            .iter()
-            .any(|g| d == *g || d.strip_suffix(g.as_str()).is_some_and(|p| p.ends_with('.')))
+        within(domain, &self.clash_domains)
     }
 
     /// Removes the clashing companies' names from a text, so what remains claims only this broker.
@@ -82,6 +76,13 @@ impl Pack {
         }
         out
     }
+}
+
+/// Is `domain` one of `list` (lowercase) or a subdomain of one?
+fn within(domain: &str, list: &[String]) -> bool {
+    let d = domain.trim_end_matches('.').to_ascii_lowercase();
+    list.iter()
+        .any(|g| d == *g || d.strip_suffix(g.as_str()).is_some_and(|p| p.ends_with('.')))
 }
 
 /// One field's canonical values: (field, [(value, patterns on the captured text)]), in order.
