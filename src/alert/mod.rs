@@ -8,6 +8,7 @@ pub mod command;
 pub mod compose;
 pub mod console;
 pub mod desktop;
+pub mod language;
 pub mod ntfy;
 pub mod outbox;
 pub mod pause;
