@@ -48,7 +48,7 @@ fn corpus_dirs() -> [PathBuf; 2] {
 
 fn parse_classify(c: &mut Criterion) {
     let config = Path::new(ROOT).join("tests/fixtures/config.yaml");
-    let (cfg, rules) = match brokerwatch::cli::load_checked(Some(&config)) {
+    let (cfg, rules) = match brokerwatch::config::load_checked(Some(&config)) {
         Ok(loaded) => loaded,
         Err(problems) => panic!("{}: {problems:?}", config.display()),
     };

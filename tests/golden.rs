@@ -2,8 +2,8 @@
 //! writes NNN-name.failed (the actual JSON) for diffing; the test also asserts it ran cases.
 
 use brokerwatch::assess::Context;
-use brokerwatch::cli::load_checked;
 use brokerwatch::cli::verdict_json;
+use brokerwatch::config::load_checked;
 use brokerwatch::pipeline::judge;
 use serde_json::{Value, json};
 

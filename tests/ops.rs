@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use brokerwatch::cli::health::STARTED_AT_KEY;
+use brokerwatch::daemon::STARTED_AT_KEY;
 use brokerwatch::source::MailboxId;
 use brokerwatch::store::{Store, now};
 
@@ -202,7 +202,7 @@ async fn health_is_ok_while_the_daemon_watches_a_maildir() {
             maildir.display()
         ),
     );
-    let (cfg, rules) = brokerwatch::cli::load_checked(Some(&cfg_path)).unwrap();
+    let (cfg, rules) = brokerwatch::config::load_checked(Some(&cfg_path)).unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let daemon = tokio::spawn(brokerwatch::daemon::run(cfg, rules, async move {
         let _ = stopped.await;

@@ -118,7 +118,7 @@ fn check_rules(cfg: &Config, cfg_path: Option<&Path>, r: &mut Report) {
                 format!("{n} rules in {} broker packs", set.packs.len()),
             );
             // The cross-checks between config and rules (e.g. an allowance naming no pack).
-            if let Err(problems) = super::load_checked(cfg_path) {
+            if let Err(problems) = crate::config::load_checked(cfg_path) {
                 r.fail(
                     "config vs rules",
                     format!("{} problem(s)", problems.0.len()),

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use super::Outcome;
 use crate::alert::Response;
+use crate::daemon::respond::Responder;
 use crate::event::EventKind;
-use crate::respond::Responder;
 use crate::store::Store;
 
 pub fn run(
@@ -52,7 +52,7 @@ pub fn run(
     };
     let responder = Responder {
         store,
-        live: crate::live::Live::new(cfg.into(), rules.into()),
+        live: crate::daemon::live::Live::new(cfg.into(), rules.into()),
     };
     let reply = responder.handle(&Response::Expect {
         broker,

@@ -19,12 +19,10 @@ use rusqlite::{Connection, OpenFlags};
 
 use super::Outcome;
 use crate::config::{AccountSource, Config};
+use crate::daemon::STARTED_AT_KEY;
 use crate::source::maildir;
 use crate::store::{SourceHealth, Store, StoreError, now};
 use crate::units::format_duration;
-
-/// The store key (`kv` table) holding the epoch second the daemon last started.
-pub const STARTED_AT_KEY: &str = "daemon_started_at";
 
 /// A mailbox may go this many of its check intervals without a success.
 const INTERVALS: u32 = 3;

@@ -27,8 +27,8 @@ use clap::{Parser, Subcommand};
 
 use crate::config::{self, Config};
 use crate::logging::{self, LogFormat};
-use crate::rules::{self, RuleSet};
-use crate::yaml::{Problem, Problems};
+use crate::rules::RuleSet;
+use crate::yaml::Problems;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -205,7 +205,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<Outcome> {
 /// Loads config and rules; on problems prints all of them and returns None (exit 2).
 /// Without an explicit config, a missing default file means the built-in defaults.
 pub(crate) fn load(cfg_path: Option<&Path>) -> Option<(Config, RuleSet)> {
-    match load_checked(cfg_path) {
+    match config::load_checked(cfg_path) {
         Ok(v) => {
             for w in &v.0.warnings {
                 eprintln!("brokerwatch: warning: {w}");
@@ -234,54 +234,6 @@ pub(crate) fn load_here(cfg_path: Option<&Path>) -> Option<(Config, RuleSet)> {
 fn print_problems(p: &Problems) {
     eprintln!("{p}");
     eprintln!("brokerwatch: {} problem(s) found", p.0.len());
-}
-
-/// Config + rules + the cross-checks between them, all problems collected.
-pub fn load_checked(cfg_path: Option<&Path>) -> Result<(Config, RuleSet), Problems> {
-    let (cfg, mut problems) = match config::locate(cfg_path) {
-        Some(p) if p.exists() || cfg_path.is_some() => config::load_partial(&p),
-        _ => (config::builtin(), Vec::new()),
-    };
-    let set = match rules::load(cfg.shipped_rules, &cfg.rules_dirs) {
-        Ok(set) => Some(set),
-        Err(p) => {
-            problems.extend(p.0);
-            None
-        }
-    };
-    let label = cfg
-        .path
-        .as_ref()
-        .map(|p| p.display().to_string())
-        .unwrap_or_else(|| "config".into());
-    if let Some(set) = &set {
-        for a in cfg
-            .allowances
-            .iter()
-            .filter(|a| set.pack(&a.broker).is_none())
-        {
-            problems.push(Problem {
-                file: label.clone(),
-                loc: a.loc,
-                message: format!(
-                    "unknown broker `{}` (known: {})",
-                    a.broker,
-                    set.packs
-                        .iter()
-                        .map(|p| p.id.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            });
-        }
-    }
-    match set {
-        Some(set) if problems.is_empty() => Ok((cfg, set)),
-        _ => {
-            problems.sort_by(|a, b| (&a.file, a.loc).cmp(&(&b.file, b.loc)));
-            Err(Problems(problems))
-        }
-    }
 }
 
 /// Reads a mail file with a readable error.

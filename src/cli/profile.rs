@@ -6,8 +6,8 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use super::Outcome;
+use crate::daemon::handler::VerdictHook;
 use crate::event::EventKind;
-use crate::process::VerdictHook;
 use crate::profile::Learner;
 use crate::store::{Store, now};
 

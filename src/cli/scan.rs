@@ -15,7 +15,7 @@ use super::Outcome;
 use crate::alert::outbox::{Outbox, Sinks};
 use crate::assess::Verdict;
 use crate::config::{AccountSource, Config};
-use crate::process::{Processor, VerdictHook};
+use crate::daemon::handler::{Processor, VerdictHook};
 use crate::rules::RuleSet;
 use crate::source::{MailboxId, Position, RawMessage, imap, maildir};
 use crate::store::{Store, now};
@@ -96,7 +96,7 @@ pub(super) fn pass(
     let wake = Arc::new(Notify::new());
     let processor = Processor {
         store: store.clone(),
-        live: crate::live::Live::new(cfg.clone(), Arc::new(rules)),
+        live: crate::daemon::live::Live::new(cfg.clone(), Arc::new(rules)),
         outbox_wake: wake.clone(),
         alerts_enabled: alert,
         on_verdict: Some(hook),

@@ -13,13 +13,16 @@ pub fn run(cfg_path: Option<&Path>) -> anyhow::Result<Outcome> {
     // Read-only: a status never creates the state it reports on.
     let db = cfg.db_path();
     match Store::open_existing(&db)? {
-        Some(store) => print!("{}", crate::status::report(&cfg, &store)?),
+        Some(store) => print!("{}", crate::watch::status::report(&cfg, &store)?),
         None => {
             println!(
                 "No state database at {} yet: the daemon has not run with this config.",
                 db.display()
             );
-            print!("{}", crate::status::report(&cfg, &Store::open_memory()?)?);
+            print!(
+                "{}",
+                crate::watch::status::report(&cfg, &Store::open_memory()?)?
+            );
         }
     }
     if cfg.authserv_ids.is_empty() {

@@ -5,6 +5,7 @@
 //! `file:line:col`. Nothing here touches the network.
 
 mod compile;
+mod load;
 mod raw;
 
 use std::collections::BTreeMap;
@@ -16,6 +17,7 @@ use crate::secret::SecretSource;
 
 pub use crate::yaml::{Problem, Problems};
 pub use compile::{builtin, load, load_partial, load_str};
+pub use load::load_checked;
 
 /// The whole, checked configuration.
 #[derive(Debug, Clone)]

@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use crate::alert::raise::Draft;
 use crate::config::{AccountSource, Config};
+use crate::daemon::handler::Processor;
 use crate::event::Severity;
-use crate::process::Processor;
 use crate::source::imap::Timeouts;
 use crate::source::imap::presence::{Presence, presence};
 use crate::store::{WatchedNotice, now};

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use crate::alert::Response;
 use crate::alert::compose::playbook;
+use crate::daemon::live::Live;
 use crate::event::EventKind;
-use crate::live::Live;
 use crate::store::{Store, StoreError, now};
 use crate::units::format_duration;
 
@@ -44,7 +44,9 @@ impl Responder {
                     format!("Alert #{alert_id} does not exist or was already acknowledged.")
                 })
             }
-            Response::Status { .. } => crate::status::report(&self.live.config(), &self.store),
+            Response::Status { .. } => {
+                crate::watch::status::report(&self.live.config(), &self.store)
+            }
             Response::Expect {
                 broker,
                 event,

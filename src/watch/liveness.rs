@@ -60,7 +60,7 @@ pub fn due(
             .and_then(|v| v.parse::<i64>().ok());
         if last.is_none_or(|l| now - l >= every.as_secs() as i64) {
             store.kv_set("heartbeat_at", &now.to_string())?;
-            let status = crate::status::report(config, store)?;
+            let status = crate::watch::status::report(config, store)?;
             out.push(Draft {
                 only: Some(vec![SinkKind::Telegram]),
                 ..Draft::health(

@@ -4,7 +4,7 @@
 //! keeps those as they were and says so.
 
 use crate::config::{Config, Problem, Problems};
-use crate::live::Live;
+use crate::daemon::live::Live;
 use crate::yaml::Loc;
 
 /// What a successful reload applied.
@@ -28,7 +28,7 @@ pub fn reload(live: &Live) -> Result<Applied, Problems> {
                 .into(),
         }]));
     };
-    let (mut next, rules) = crate::cli::load_checked(Some(&path))?;
+    let (mut next, rules) = crate::config::load_checked(Some(&path))?;
     for w in &next.warnings {
         tracing::warn!("{w}");
     }
@@ -57,7 +57,7 @@ fn keep_restart_only(current: &Config, next: &mut Config) -> Vec<String> {
         next.state_dir = current.state_dir.clone();
         kept.push("a new `state_dir` needs a restart; the running one is kept".into());
     }
-    if crate::liveness::check_every(next) != crate::liveness::check_every(current) {
+    if crate::watch::liveness::check_every(next) != crate::watch::liveness::check_every(current) {
         next.heartbeat = current.heartbeat;
         next.quiet_days = current.quiet_days;
         kept.push(
@@ -93,7 +93,7 @@ mod tests {
             "config.yaml",
             "state_dir: state\nrules_dirs: [rules]\naccounts:\n  - {name: a, maildir: mail}\n",
         );
-        let (cfg, rules) = crate::cli::load_checked(Some(&dir.join("config.yaml"))).unwrap();
+        let (cfg, rules) = crate::config::load_checked(Some(&dir.join("config.yaml"))).unwrap();
         Live::new(Arc::new(cfg), Arc::new(rules))
     }
 

@@ -12,7 +12,7 @@ use crate::alert::compose::compose;
 use crate::alert::raise::{self, Draft};
 use crate::assess::{Context, Verdict};
 use crate::config::{Config, SinkKind};
-use crate::live::Live;
+use crate::daemon::live::Live;
 use crate::mail::{self, Mail};
 use crate::pipeline::{judge, judge_classified};
 use crate::rules::{Classification, RuleSet, classify};
@@ -224,7 +224,7 @@ impl Processor {
     }
 
     fn correlate_pack(&self, pack: &crate::rules::Pack) {
-        match crate::takeover::check(&self.store, &self.config(), pack) {
+        match crate::watch::takeover::check(&self.store, &self.config(), pack) {
             Ok(Some(d)) => {
                 if let Err(e) = self.raise(d) {
                     tracing::error!("cannot record the takeover alert: {e}")
@@ -333,7 +333,7 @@ impl MailHandler for Processor {
             }
         };
         let alert =
-            r.and_then(|_| crate::health::on_event(&self.store, &self.config(), mb, &event));
+            r.and_then(|_| crate::watch::health::on_event(&self.store, &self.config(), mb, &event));
         match alert {
             Ok(Some(d)) if self.alerts_enabled => {
                 if let Err(e) = self.raise(d) {
@@ -373,7 +373,7 @@ mod tests {
             "state_dir: state\nrules_dirs: [rules]\naccounts:\n  - {name: a, maildir: mail}\n",
         )
         .unwrap();
-        crate::cli::load_checked(Some(&dir.join("config.yaml"))).unwrap()
+        crate::config::load_checked(Some(&dir.join("config.yaml"))).unwrap()
     }
 
     /// A processor over `dir`'s config, and the verdicts it hands to `scan`.

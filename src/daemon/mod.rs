@@ -16,12 +16,21 @@ use crate::alert::outbox::{Outbox, Sinks};
 use crate::alert::telegram::TelegramSink;
 use crate::backoff::Backoff;
 use crate::config::{AccountSource, Config};
-use crate::live::Live;
-use crate::process::Processor;
-use crate::respond::Responder;
 use crate::rules::RuleSet;
 use crate::source::{MailHandler, imap, maildir};
 use crate::store::{Store, now};
+use handler::Processor;
+use live::Live;
+use respond::Responder;
+
+pub mod handler;
+pub mod live;
+pub mod reload;
+pub mod respond;
+
+/// The store key (`kv` table) holding the epoch second the daemon last started; `brokerwatch
+/// health` counts a mailbox's staleness from it at the earliest.
+pub const STARTED_AT_KEY: &str = "daemon_started_at";
 
 /// How long tasks get to finish after shutdown (the current transaction, IDLE DONE, LOGOUT).
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
@@ -48,7 +57,7 @@ pub async fn serve(
     let live = Live::new(config.clone(), rules.clone());
     let store = Store::open(&config.db_path())?;
     // `brokerwatch health` counts a mailbox's staleness from this at the earliest.
-    store.kv_set(crate::cli::health::STARTED_AT_KEY, &now().to_string())?;
+    store.kv_set(STARTED_AT_KEY, &now().to_string())?;
     let (stop_tx, stop_rx) = watch::channel(false);
     let (resp_tx, resp_rx) = mpsc::channel::<(Option<i64>, Response)>(64);
     let wake = Arc::new(Notify::new());
@@ -295,7 +304,7 @@ async fn feed_watchdog(store: Store, every: Duration, mut stop: watch::Receiver<
             _ = tick.tick() => {}
             _ = stop.changed() => return,
         }
-        match store.kv_get(crate::cli::health::STARTED_AT_KEY) {
+        match store.kv_get(STARTED_AT_KEY) {
             Ok(_) => {
                 let _ = sd_notify::notify(&[NotifyState::Watchdog]);
             }
@@ -308,7 +317,7 @@ async fn feed_watchdog(store: Store, every: Duration, mut stop: watch::Receiver<
 
 /// Quiet brokers and the heartbeat, when configured (no timer otherwise).
 async fn liveness(p: Arc<Processor>, mut stop: watch::Receiver<bool>) {
-    let Some(every) = crate::liveness::check_every(&p.config()) else {
+    let Some(every) = crate::watch::liveness::check_every(&p.config()) else {
         return;
     };
     let mut tick = tokio::time::interval(every);
@@ -318,7 +327,7 @@ async fn liveness(p: Arc<Processor>, mut stop: watch::Receiver<bool>) {
             _ = stop.changed() => return,
         }
         let (config, rules) = (p.config(), p.rules());
-        match crate::liveness::due(&p.store, &config, &rules, now()) {
+        match crate::watch::liveness::due(&p.store, &config, &rules, now()) {
             Ok(alerts) => {
                 for d in alerts {
                     if let Err(e) = p.raise(d) {
@@ -335,7 +344,7 @@ async fn liveness(p: Arc<Processor>, mut stop: watch::Receiver<bool>) {
 /// none to watch, waits for the next alert (`alerted`) rather than ticking.
 async fn watch_tampering(p: Arc<Processor>, alerted: Arc<Notify>, mut stop: watch::Receiver<bool>) {
     loop {
-        if matches!(crate::tamper::watching(&p), Ok(false)) {
+        if matches!(crate::watch::tamper::watching(&p), Ok(false)) {
             tokio::select! {
                 _ = alerted.notified() => {}
                 _ = stop.changed() => return,
@@ -345,7 +354,7 @@ async fn watch_tampering(p: Arc<Processor>, alerted: Arc<Notify>, mut stop: watc
             _ = tokio::time::sleep(p.config().tamper_check) => {}
             _ = stop.changed() => return,
         }
-        if let Err(e) = crate::tamper::check(&p).await {
+        if let Err(e) = crate::watch::tamper::check(&p).await {
             tracing::error!("tamper check failed: {e}");
         }
     }
@@ -364,7 +373,7 @@ async fn reload_on(
             _ = stop.changed() => return,
         }
         let l = live.clone();
-        let outcome = tokio::task::spawn_blocking(move || crate::reload::reload(&l)).await;
+        let outcome = tokio::task::spawn_blocking(move || crate::daemon::reload::reload(&l)).await;
         let status = match outcome {
             Ok(Ok(applied)) => {
                 for note in &applied.not_applied {
