@@ -5,12 +5,13 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use brokerwatch::config::{self, Account, AccountSource, Config, TlsMode};
+use brokerwatch::daemon;
 use brokerwatch::event::{EventKind, Severity};
 use brokerwatch::rules::{self, RuleSet};
 use brokerwatch::store::Store;
 use tempfile::TempDir;
-use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
 
 use crate::util::desktop::{DesktopEnv, use_bus};
 use crate::util::dovecot::Dovecot;
@@ -59,26 +60,23 @@ pub fn rakuten_email_change() -> Vec<u8> {
 
 /// A daemon running in-process on its own state dir.
 pub struct Running {
-    stop: Option<oneshot::Sender<()>>,
+    stop: CancellationToken,
     task: Option<JoinHandle<anyhow::Result<()>>>,
 }
 
 impl Running {
     pub fn start(cfg: Config, rules: RuleSet) -> Running {
-        let (tx, rx) = oneshot::channel::<()>();
-        let task = tokio::spawn(brokerwatch::daemon::run(cfg, rules, async move {
-            let _ = rx.await;
-        }));
+        let stop = CancellationToken::new();
+        let setup = daemon::Setup { config: cfg, rules };
+        let task = tokio::spawn(daemon::run(setup, daemon::Options::default(), stop.clone()));
         Running {
-            stop: Some(tx),
+            stop,
             task: Some(task),
         }
     }
 
     pub async fn stop(mut self) {
-        if let Some(tx) = self.stop.take() {
-            let _ = tx.send(());
-        }
+        self.stop.cancel();
         if let Some(t) = self.task.take() {
             let r = tokio::time::timeout(Duration::from_secs(15), t).await;
             r.expect("daemon stops within 15 s")

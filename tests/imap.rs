@@ -12,8 +12,8 @@ use brokerwatch::source::imap::{self, ImapError, WatchOptions};
 use brokerwatch::source::{
     Checkpoint, HandlerError, MailHandler, MailboxId, Position, RawMessage, SourceEvent,
 };
-use tokio::sync::watch;
 use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
 
 use crate::util::dovecot::{Dovecot, Options};
 
@@ -166,7 +166,7 @@ fn fast_opts() -> WatchOptions {
 }
 
 struct Watcher {
-    stop: watch::Sender<bool>,
+    stop: CancellationToken,
     task: JoinHandle<Result<(), ImapError>>,
 }
 
@@ -185,7 +185,8 @@ impl Watcher {
         rec: &Arc<Recorder>,
         opts: WatchOptions,
     ) -> Self {
-        let (stop, rx) = watch::channel(false);
+        let stop = CancellationToken::new();
+        let rx = stop.clone();
         let handler: Arc<dyn MailHandler> = rec.clone();
         let mailbox = mailbox.to_string();
         let task =
@@ -197,7 +198,7 @@ impl Watcher {
 
     /// Requests shutdown and requires the task to end promptly and cleanly.
     async fn stop(self) {
-        self.stop.send_replace(true);
+        self.stop.cancel();
         let r = tokio::time::timeout(Duration::from_secs(5), self.task)
             .await
             .expect("watcher did not stop within 5 s");
@@ -487,7 +488,7 @@ async fn plaintext_to_non_loopback_host_is_refused_before_connecting() {
         poll_interval: Duration::from_secs(60),
         idle_refresh: Duration::from_secs(600),
     };
-    let (_tx, rx) = watch::channel(false);
+    let rx = CancellationToken::new();
     let handler: Arc<dyn MailHandler> = rec.clone();
     let err = imap::watch("acct", &cfg, "INBOX", handler, &fast_opts(), rx)
         .await

@@ -203,10 +203,10 @@ async fn health_is_ok_while_the_daemon_watches_a_maildir() {
         ),
     );
     let (cfg, rules) = brokerwatch::config::load_checked(Some(&cfg_path)).unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let daemon = tokio::spawn(brokerwatch::daemon::run(cfg, rules, async move {
-        let _ = stopped.await;
-    }));
+    let stop = tokio_util::sync::CancellationToken::new();
+    let setup = brokerwatch::daemon::Setup { config: cfg, rules };
+    let options = brokerwatch::daemon::Options::default();
+    let daemon = tokio::spawn(brokerwatch::daemon::run(setup, options, stop.clone()));
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     let out = loop {
         let mut cmd = bw(dir.path());
@@ -217,7 +217,7 @@ async fn health_is_ok_while_the_daemon_watches_a_maildir() {
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
-    let _ = stop.send(());
+    stop.cancel();
     daemon.await.unwrap().unwrap();
     let (o, e) = text(&out);
     assert_eq!(out.status.code(), Some(0), "{o}{e}");

@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
-use tokio::sync::{Notify, mpsc, watch};
+use tokio::sync::{Notify, mpsc};
+use tokio_util::sync::CancellationToken;
 
 use super::command::CommandSink;
 use super::console::ConsoleSink;
@@ -122,9 +123,9 @@ impl Outbox {
         }
     }
 
-    /// Runs until `shutdown` turns true. Each sink works through its rows on its own: a sink
+    /// Runs until `shutdown` is cancelled. Each sink works through its rows on its own: a sink
     /// that is slow or hangs (up to its request timeout) holds up its own rows only.
-    pub async fn run(&self, mut shutdown: watch::Receiver<bool>) {
+    pub async fn run(&self, shutdown: CancellationToken) {
         let mut running = FuturesUnordered::new();
         let mut busy: HashSet<SinkKind> = HashSet::new();
         loop {
@@ -157,9 +158,9 @@ impl Outbox {
                         f.notify_one();
                     }
                 }
-                _ = shutdown.changed() => {}
+                _ = shutdown.cancelled() => {}
             }
-            if *shutdown.borrow() {
+            if shutdown.is_cancelled() {
                 // Sends in flight finish and are recorded; dropped, they would go out again
                 // after the restart.
                 while running.next().await.is_some() {}

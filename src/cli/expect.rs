@@ -52,7 +52,7 @@ pub fn run(
     };
     let responder = Responder {
         store,
-        live: crate::daemon::live::Live::new(cfg.into(), rules.into()),
+        live: crate::config::live::Live::new(cfg.into(), rules.into()),
     };
     let reply = responder.handle(&Response::Expect {
         broker,

@@ -3,6 +3,8 @@
 use std::path::Path;
 
 use super::Outcome;
+use tokio_util::sync::CancellationToken;
+
 use crate::daemon;
 
 pub fn run(cfg_path: Option<&Path>) -> anyhow::Result<Outcome> {
@@ -13,8 +15,8 @@ pub fn run(cfg_path: Option<&Path>) -> anyhow::Result<Outcome> {
     rt.block_on(async {
         // Signal handlers before anything else: a SIGTERM or SIGHUP that arrives while the config
         // and rules load is acted on once the daemon runs, not fatal.
-        let shutdown = daemon::shutdown_signal();
-        let hangups = daemon::hangups()?;
+        let shutdown = daemon::signals::shutdown_signal();
+        let hangups = daemon::signals::hangups()?;
         let Some((cfg, rules)) = super::load_here(cfg_path) else {
             return Ok(Outcome::Usage);
         };
@@ -24,7 +26,15 @@ pub fn run(cfg_path: Option<&Path>) -> anyhow::Result<Outcome> {
             );
             return Ok(Outcome::Usage);
         }
-        daemon::serve(cfg, rules, shutdown, hangups).await?;
+        let cancel = CancellationToken::new();
+        let stop = cancel.clone();
+        tokio::spawn(async move {
+            shutdown.await;
+            stop.cancel();
+        });
+        let setup = daemon::Setup { config: cfg, rules };
+        let options = daemon::Options::for_service(Box::pin(hangups));
+        daemon::run(setup, options, cancel).await?;
         Ok(Outcome::Ok)
     })
 }

@@ -15,10 +15,11 @@ use super::Outcome;
 use crate::alert::outbox::{Outbox, Sinks};
 use crate::assess::Verdict;
 use crate::config::{AccountSource, Config};
-use crate::daemon::handler::{Processor, VerdictHook};
+use crate::daemon::handler::{HandlerOptions, Processor, VerdictHook};
 use crate::rules::RuleSet;
 use crate::source::{MailboxId, Position, RawMessage, imap, maildir};
 use crate::store::{Store, now};
+use crate::watch::Services;
 
 /// `--alert`: how long to keep delivering after the pass.
 const DELIVERY_WINDOW: Duration = Duration::from_secs(60);
@@ -94,13 +95,16 @@ pub(super) fn pass(
     since: Option<i64>,
 ) -> anyhow::Result<usize> {
     let wake = Arc::new(Notify::new());
-    let processor = Processor {
+    let services = Services {
         store: store.clone(),
-        live: crate::daemon::live::Live::new(cfg.clone(), Arc::new(rules)),
+        live: crate::config::live::Live::new(cfg.clone(), Arc::new(rules)),
         outbox_wake: wake.clone(),
-        alerts_enabled: alert,
+    };
+    let options = HandlerOptions {
+        alerts: alert,
         on_verdict: Some(hook),
     };
+    let processor = Processor::new(services, options);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -5,6 +5,7 @@
 //! `file:line:col`. Nothing here touches the network.
 
 mod compile;
+pub mod live;
 mod load;
 mod raw;
 

@@ -5,20 +5,19 @@ use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex, MutexGuard};
 
 use regex::Regex;
-use tokio::sync::Notify;
 
 use crate::alert::AlertKind;
 use crate::alert::compose::compose;
 use crate::alert::raise::{self, Draft};
 use crate::assess::{Context, Verdict};
 use crate::config::{Config, SinkKind};
-use crate::daemon::live::Live;
 use crate::mail::{self, Mail};
 use crate::pipeline::{judge, judge_classified};
 use crate::rules::{Classification, RuleSet, classify};
 use crate::source::{Checkpoint, HandlerError, MailHandler, MailboxId, RawMessage, SourceEvent};
-use crate::store::{self, NewAlert, NewDelivery, Recorded, Store};
+use crate::store::{self, NewAlert, NewDelivery, Recorded};
 use crate::text::normalize;
+use crate::watch::Services;
 
 /// Security vocabulary that makes a mail worth a body fetch even when its sender names no broker:
 /// phishing copies often hide the broker's name in the body.
@@ -54,38 +53,48 @@ fn unclaimed() -> MutexGuard<'static, HashMap<Vec<u8>, Unclaimed>> {
 /// Called per processed message with its verdict (`scan` prints from it).
 pub type VerdictHook = Box<dyn Fn(&MailboxId, &RawMessage, &Verdict) + Send + Sync>;
 
-/// Shared by all source tasks.
-pub struct Processor {
-    pub store: Store,
-    /// The configuration and rules to judge by (replaced on reload).
-    pub live: Live,
-    /// Woken after an alert is written, so the outbox delivers at once.
-    pub outbox_wake: Arc<Notify>,
+/// How the handler treats what it judges: the daemon records alerts, `scan` may only report.
+pub struct HandlerOptions {
     /// `scan` without `--alert`: record verdicts, create no alert.
-    pub alerts_enabled: bool,
+    pub alerts: bool,
     /// Called per processed message with its verdict (for `scan` output).
     pub on_verdict: Option<VerdictHook>,
 }
 
+impl HandlerOptions {
+    /// The daemon's: every verdict may alert; nothing else is told.
+    pub fn daemon() -> Self {
+        Self {
+            alerts: true,
+            on_verdict: None,
+        }
+    }
+}
+
+/// Shared by all source tasks.
+pub struct Processor {
+    pub services: Services,
+    pub options: HandlerOptions,
+}
+
 impl Processor {
+    pub fn new(services: Services, options: HandlerOptions) -> Self {
+        Self { services, options }
+    }
+
     /// The current configuration.
     pub fn config(&self) -> Arc<Config> {
-        self.live.config()
+        self.services.config()
     }
 
     /// The current rules.
     pub fn rules(&self) -> Arc<RuleSet> {
-        self.live.rules()
+        self.services.rules()
     }
 
     /// The delivery rows for these sinks (one per Telegram chat).
     pub fn deliveries(&self, sinks: &[SinkKind]) -> Vec<NewDelivery> {
         raise::targets(&self.config(), sinks)
-    }
-
-    /// Raises an alert that has no message behind it (takeover, tampering, health, liveness).
-    pub fn raise(&self, d: Draft) -> Result<i64, store::StoreError> {
-        raise::raise(&self.store, &self.config(), &self.outbox_wake, d)
     }
 
     /// The alert row a verdict calls for (None: nothing to tell).
@@ -123,7 +132,7 @@ impl Processor {
                 .remove(&m.bytes)
                 .filter(|u| std::ptr::eq(Arc::as_ptr(&u.rules), rules))
         };
-        if self.store.seen_position(mb, &m.position)? {
+        if self.services.store.seen_position(mb, &m.position)? {
             return Ok(None);
         }
         let judged = match memo {
@@ -131,18 +140,18 @@ impl Processor {
             None => judge(&m.bytes, m.complete, rules, ctx),
         };
         let v = &judged.verdict;
-        if let Some(cb) = &self.on_verdict {
+        if let Some(cb) = &self.options.on_verdict {
             cb(mb, m, v);
         }
         // The same notice in two folders (Gmail's INBOX and All Mail), or again after a
         // UIDVALIDITY change: recorded, alerted once.
         let duplicate = match &v.message_id {
-            Some(id) => self.store.seen_message_id(&mb.account, id)?,
+            Some(id) => self.services.store.seen_message_id(&mb.account, id)?,
             None => false,
         };
         let too_old =
             matches!((first_run_since, m.received_at), (Some(since), Some(at)) if at < since);
-        let alert = if self.alerts_enabled && !duplicate && !too_old {
+        let alert = if self.options.alerts && !duplicate && !too_old {
             let links = judged
                 .mail
                 .as_ref()
@@ -169,12 +178,12 @@ impl Processor {
                 alert: first,
                 line: &line,
             };
-            self.store.record_plan(&rec, plan)?;
+            self.services.store.record_plan(&rec, plan)?;
             tracing::info!(alert = first, mailbox = %mb, position = %m.position, "trade joined the burst of alert {first}");
             self.correlate(v);
             return Ok(Some(false));
         }
-        let id = self.store.record(&rec, alert.as_ref())?;
+        let id = self.services.store.record(&rec, alert.as_ref())?;
         if let Some(id) = id {
             tracing::info!(alert = id, mailbox = %mb, position = %m.position, severity = %v.severity, "alert recorded");
             if alert
@@ -204,7 +213,7 @@ impl Processor {
             return Ok(None);
         }
         let since = store::now() - window.as_secs() as i64;
-        Ok(self.store.open_trade_alert(broker, since)?)
+        Ok(self.services.store.open_trade_alert(broker, since)?)
     }
 
     /// After an unexpected security notice: does it complete a takeover chain?
@@ -224,9 +233,9 @@ impl Processor {
     }
 
     fn correlate_pack(&self, pack: &crate::rules::Pack) {
-        match crate::watch::takeover::check(&self.store, &self.config(), pack) {
+        match crate::watch::takeover::check(&self.services.store, &self.config(), pack) {
             Ok(Some(d)) => {
-                if let Err(e) = self.raise(d) {
+                if let Err(e) = self.services.raise(d) {
                     tracing::error!("cannot record the takeover alert: {e}")
                 }
             }
@@ -238,11 +247,11 @@ impl Processor {
 
 impl MailHandler for Processor {
     fn checkpoint(&self, mb: &MailboxId) -> Result<Option<Checkpoint>, HandlerError> {
-        Ok(self.store.checkpoint(mb)?)
+        Ok(self.services.store.checkpoint(mb)?)
     }
 
     fn set_baseline(&self, mb: &MailboxId, cp: Checkpoint) -> Result<(), HandlerError> {
-        Ok(self.store.set_checkpoint(mb, &cp)?)
+        Ok(self.services.store.set_checkpoint(mb, &cp)?)
     }
 
     fn is_candidate(&self, header: &[u8]) -> bool {
@@ -284,9 +293,9 @@ impl MailHandler for Processor {
         first_run_since: Option<i64>,
     ) -> Result<usize, HandlerError> {
         let now = store::now();
-        let expectations = self.store.active_expectations(now)?;
+        let expectations = self.services.store.active_expectations(now)?;
         // One snapshot for the whole batch: a reload never splits a message's judgement.
-        let live = self.live.snapshot();
+        let live = self.services.live.snapshot();
         let ctx = Context {
             config: &live.config,
             expectations: &expectations,
@@ -302,41 +311,48 @@ impl MailHandler for Processor {
             }
         }
         if alerted {
-            self.outbox_wake.notify_one();
+            self.services.outbox_wake.notify_one();
         }
         Ok(new)
     }
 
     fn reset(&self, mb: &MailboxId, uidvalidity: u32) -> Result<(), HandlerError> {
         tracing::warn!(mailbox = %mb, uidvalidity, "UIDVALIDITY changed: rescanning, de-duplicating by Message-ID");
-        Ok(self.store.reset_imap(mb, uidvalidity)?)
+        Ok(self.services.store.reset_imap(mb, uidvalidity)?)
     }
 
     fn source_event(&self, mb: &MailboxId, event: SourceEvent) {
         let r = match &event {
-            SourceEvent::Ok => self.store.source_ok(mb),
+            SourceEvent::Ok => self.services.store.source_ok(mb),
             SourceEvent::LoginFailed(e) => {
                 tracing::error!(mailbox = %mb, "login failed: {e}");
-                self.store.source_error(mb, &format!("login failed: {e}"))
+                self.services
+                    .store
+                    .source_error(mb, &format!("login failed: {e}"))
             }
             SourceEvent::MailboxRefused(e) => {
                 tracing::error!(mailbox = %mb, "cannot watch: {e}");
-                self.store.source_error(mb, &format!("cannot watch: {e}"))
+                self.services
+                    .store
+                    .source_error(mb, &format!("cannot watch: {e}"))
             }
             SourceEvent::Unreachable(e) => {
                 tracing::warn!(mailbox = %mb, "unreachable: {e}");
-                self.store.source_error(mb, &format!("unreachable: {e}"))
+                self.services
+                    .store
+                    .source_error(mb, &format!("unreachable: {e}"))
             }
             SourceEvent::SecretUnreadable(e) | SourceEvent::Folder(e) => {
                 tracing::error!(mailbox = %mb, "{e}");
-                self.store.source_error(mb, e)
+                self.services.store.source_error(mb, e)
             }
         };
-        let alert =
-            r.and_then(|_| crate::watch::health::on_event(&self.store, &self.config(), mb, &event));
+        let alert = r.and_then(|_| {
+            crate::watch::health::on_event(&self.services.store, &self.config(), mb, &event)
+        });
         match alert {
-            Ok(Some(d)) if self.alerts_enabled => {
-                if let Err(e) = self.raise(d) {
+            Ok(Some(d)) if self.options.alerts => {
+                if let Err(e) = self.services.raise(d) {
                     tracing::error!("cannot record a health alert: {e}")
                 }
             }
@@ -352,7 +368,10 @@ mod tests {
     use std::sync::Mutex;
 
     use super::*;
+    use crate::config::live::Live;
     use crate::source::Position;
+    use crate::store::Store;
+    use tokio::sync::Notify;
 
     const SHOP: &str = "broker: shop\nname: Shop\ndomains: [shop.example]\nrules:\n  - id: shop-deals\n    event: login\n    subject: ['deals']\n";
     /// One header a test: the memo is shared by the tests running in parallel.
@@ -381,15 +400,18 @@ mod tests {
         let (cfg, rules) = load(dir, None);
         let seen = Arc::new(Mutex::new(Vec::new()));
         let sink = seen.clone();
-        let p = Processor {
+        let services = Services {
             store: Store::open_memory().unwrap(),
             live: Live::new(Arc::new(cfg), Arc::new(rules)),
             outbox_wake: Arc::new(Notify::new()),
-            alerts_enabled: false,
+        };
+        let options = HandlerOptions {
+            alerts: false,
             on_verdict: Some(Box::new(move |_, _, v| {
                 sink.lock().unwrap().push(v.clone())
             })),
         };
+        let p = Processor::new(services, options);
         (p, seen)
     }
 
@@ -418,7 +440,7 @@ mod tests {
         let (p, seen) = processor(dir.path());
         assert!(!p.is_candidate(&header(1)));
         p.process(&mb(), vec![header_only(1)], None).unwrap();
-        let live = p.live.snapshot();
+        let live = p.services.live.snapshot();
         let ctx = Context {
             config: &live.config,
             expectations: &[],
@@ -438,7 +460,7 @@ mod tests {
         let (p, seen) = processor(dir.path());
         assert!(!p.is_candidate(&header(2)));
         let (cfg, rules) = load(dir.path(), Some(SHOP));
-        p.live.replace(cfg, rules);
+        p.services.live.replace(cfg, rules);
         p.process(&mb(), vec![header_only(2)], None).unwrap();
         let seen = seen.lock().unwrap();
         assert_eq!(seen.len(), 1);

@@ -1,113 +1,175 @@
-//! The daemon: sources → process → store → outbox → sinks, plus the answers coming back.
-//! [`run`] is the whole of `brokerwatch run`; tests call it in-process with their own shutdown.
+//! The daemon: sources → handler → store → outbox → sinks, plus the answers coming back and the
+//! second-order checks. [`run`] is the whole of `brokerwatch run`; tests call it in-process with
+//! their own options and cancellation.
 
-use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::{Stream, StreamExt};
-
+use futures::stream::BoxStream;
 use sd_notify::NotifyState;
-use tokio::sync::{Notify, mpsc, watch};
-use tokio::task::JoinSet;
+use tokio::sync::{Notify, mpsc};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 use crate::alert::Response;
 use crate::alert::outbox::{Outbox, Sinks};
-use crate::alert::telegram::TelegramSink;
-use crate::backoff::Backoff;
+use crate::config::live::Live;
 use crate::config::{AccountSource, Config};
 use crate::rules::RuleSet;
 use crate::source::{MailHandler, imap, maildir};
 use crate::store::{Store, now};
-use handler::Processor;
-use live::Live;
+use crate::watch::Services;
+use handler::{HandlerOptions, Processor};
 use respond::Responder;
 
 pub mod handler;
-pub mod live;
 pub mod reload;
 pub mod respond;
+pub mod signals;
+mod systemd;
 
 /// The store key (`kv` table) holding the epoch second the daemon last started; `brokerwatch
 /// health` counts a mailbox's staleness from it at the earliest.
 pub const STARTED_AT_KEY: &str = "daemon_started_at";
 
-/// How long tasks get to finish after shutdown (the current transaction, IDLE DONE, LOGOUT).
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
-
-/// Runs until `shutdown` completes; then stops every task cleanly.
-pub async fn run(
-    config: Config,
-    rules: RuleSet,
-    shutdown: impl Future<Output = ()>,
-) -> anyhow::Result<()> {
-    serve(config, rules, shutdown, futures::stream::pending()).await
+/// What the daemon judges by at start: the checked configuration and rules.
+pub struct Setup {
+    pub config: Config,
+    pub rules: RuleSet,
 }
 
-/// [`run`], reloading the configuration file and rules at each item of `reloads` (SIGHUP in
-/// `brokerwatch run`). A reload that fails keeps the last good configuration and rules.
-pub async fn serve(
-    config: Config,
-    rules: RuleSet,
-    shutdown: impl Future<Output = ()>,
-    reloads: impl Stream<Item = ()> + Send + 'static,
-) -> anyhow::Result<()> {
-    let config = Arc::new(config);
-    let rules = Arc::new(rules);
+/// How this daemon runs, as opposed to what it watches.
+pub struct Options {
+    /// Reload the configuration file and rules at each item (SIGHUP in `brokerwatch run`).
+    pub reloads: Option<BoxStream<'static, ()>>,
+    /// How long tasks get to finish after cancellation (the current transaction, IDLE DONE,
+    /// LOGOUT) before they are aborted.
+    pub shutdown_grace: Duration,
+    /// Feed systemd's watchdog this often (half of `WatchdogSec=`), when it asks for it.
+    pub watchdog: Option<Duration>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            reloads: None,
+            shutdown_grace: Duration::from_secs(10),
+            watchdog: None,
+        }
+    }
+}
+
+impl Options {
+    /// `brokerwatch run`'s: reload on SIGHUP, feed the watchdog when systemd set one.
+    pub fn for_service(reloads: BoxStream<'static, ()>) -> Self {
+        Self {
+            reloads: Some(reloads),
+            watchdog: sd_notify::watchdog_enabled().map(|period| period / 2),
+            ..Self::default()
+        }
+    }
+}
+
+/// Runs until `cancel` is cancelled; then stops every task cleanly, or aborts what is still
+/// running after the grace period.
+pub async fn run(setup: Setup, options: Options, cancel: CancellationToken) -> anyhow::Result<()> {
+    let config = Arc::new(setup.config);
+    let rules = Arc::new(setup.rules);
     let live = Live::new(config.clone(), rules.clone());
     let store = Store::open(&config.db_path())?;
-    // `brokerwatch health` counts a mailbox's staleness from this at the earliest.
     store.kv_set(STARTED_AT_KEY, &now().to_string())?;
-    let (stop_tx, stop_rx) = watch::channel(false);
     let (resp_tx, resp_rx) = mpsc::channel::<(Option<i64>, Response)>(64);
     let wake = Arc::new(Notify::new());
-    let sinks = build_sinks(&config, resp_tx.clone())?;
+    let sinks = build_sinks(&config, resp_tx.clone(), &cancel)?;
     let telegram = sinks.telegram.clone();
-    let processor = Arc::new(Processor {
+    let services = Services {
         store: store.clone(),
         live: live.clone(),
         outbox_wake: wake.clone(),
-        alerts_enabled: true,
-        on_verdict: None,
-    });
+    };
+    let processor = Arc::new(Processor::new(services.clone(), HandlerOptions::daemon()));
     processor.correlate_all();
-    let mut tasks = JoinSet::new();
-    spawn_sources(&mut tasks, &config, processor.clone(), &stop_rx);
+    let tasks = Tasks::default();
+    spawn_sources(&tasks, &config, processor, &cancel);
     let alerted = Arc::new(Notify::new());
     let mut outbox = Outbox::new(store.clone(), sinks, wake.clone());
     outbox.forward_wake = Some(alerted.clone());
-    let outbox = Arc::new(outbox);
-    {
-        let (o, rx) = (outbox.clone(), stop_rx.clone());
-        tasks.spawn(async move { o.run(rx).await });
-    }
+    let c = cancel.clone();
+    tasks.spawn(async move { outbox.run(c).await });
     if let (Some(t), Some(tc)) = (telegram.clone(), config.sinks.telegram.as_ref())
         && tc.commands
     {
-        tasks.spawn(poll_telegram(
-            t,
-            store.clone(),
-            resp_tx.clone(),
-            stop_rx.clone(),
+        let listen = crate::alert::telegram::listen(t, store.clone(), resp_tx.clone());
+        tasks.spawn(until(cancel.clone(), listen));
+    }
+    tasks.spawn(until(
+        cancel.clone(),
+        crate::watch::liveness::run(services.clone()),
+    ));
+    let tamper = crate::watch::tamper::run(services, alerted);
+    tasks.spawn(until(cancel.clone(), tamper));
+    if let Some(reloads) = options.reloads {
+        tasks.spawn(until(
+            cancel.clone(),
+            reload::on_each(reloads, live.clone()),
         ));
     }
-    tasks.spawn(liveness(processor.clone(), stop_rx.clone()));
-    tasks.spawn(watch_tampering(processor.clone(), alerted, stop_rx.clone()));
     let responder = Responder {
         store: store.clone(),
-        live: live.clone(),
+        live,
     };
-    tasks.spawn(reload_on(reloads, live, stop_rx.clone()));
-    tasks.spawn(answer(
-        responder,
-        resp_rx,
-        telegram,
-        wake.clone(),
-        stop_rx.clone(),
-    ));
-    if let Some(period) = sd_notify::watchdog_enabled() {
-        tasks.spawn(feed_watchdog(store.clone(), period / 2, stop_rx.clone()));
+    let answers = respond::answer(responder, resp_rx, telegram, wake);
+    tasks.spawn(until(cancel.clone(), answers));
+    if let Some(every) = options.watchdog {
+        tasks.spawn(until(cancel.clone(), systemd::feed_watchdog(store, every)));
     }
+    announce(&config, &rules);
+    cancel.cancelled().await;
+    tracing::info!("shutting down");
+    let _ = sd_notify::notify(&[NotifyState::Stopping, NotifyState::Status("shutting down")]);
+    drop(resp_tx);
+    tasks.finish(options.shutdown_grace).await;
+    Ok(())
+}
+
+/// The daemon's tasks: tracked to wait for them, and abortable after the grace period.
+#[derive(Default)]
+struct Tasks {
+    tracker: TaskTracker,
+    aborts: std::sync::Mutex<Vec<tokio::task::AbortHandle>>,
+}
+
+impl Tasks {
+    fn spawn(&self, f: impl Future<Output = ()> + Send + 'static) {
+        let handle = self.tracker.spawn(f);
+        let mut aborts = self.aborts.lock().unwrap_or_else(|p| p.into_inner());
+        aborts.push(handle.abort_handle());
+    }
+
+    async fn finish(self, grace: Duration) {
+        self.tracker.close();
+        if tokio::time::timeout(grace, self.tracker.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!("some tasks did not stop within {grace:?}; aborting them");
+            let aborts = self.aborts.lock().unwrap_or_else(|p| p.into_inner());
+            aborts.iter().for_each(tokio::task::AbortHandle::abort);
+        }
+    }
+}
+
+/// Runs `f` until it ends or `cancel` is cancelled, whichever comes first: for loops whose
+/// every await point may be dropped (no transaction or protocol exchange to finish).
+async fn until(cancel: CancellationToken, f: impl Future<Output = ()>) {
+    tokio::select! {
+        _ = f => {}
+        _ = cancel.cancelled() => {}
+    }
+}
+
+/// Logs the start, says whether senders are verified, and tells systemd we are ready.
+fn announce(config: &Config, rules: &RuleSet) {
     tracing::info!(
         accounts = config.accounts.len(),
         packs = rules.packs.len(),
@@ -127,35 +189,23 @@ pub async fn serve(
     );
     // NOTE: a no-op without NOTIFY_SOCKET (not under systemd, or Type=simple).
     let _ = sd_notify::notify(&[NotifyState::Ready, NotifyState::Status(&status)]);
-    shutdown.await;
-    tracing::info!("shutting down");
-    let _ = sd_notify::notify(&[NotifyState::Stopping, NotifyState::Status("shutting down")]);
-    let _ = stop_tx.send(true);
-    drop(resp_tx);
-    let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
-        while tasks.join_next().await.is_some() {}
-    })
-    .await;
-    if drained.is_err() {
-        tracing::warn!("some tasks did not stop within {SHUTDOWN_GRACE:?}; aborting them");
-        tasks.abort_all();
-    }
-    Ok(())
 }
 
 fn build_sinks(
     config: &Config,
     responses: mpsc::Sender<(Option<i64>, Response)>,
+    cancel: &CancellationToken,
 ) -> anyhow::Result<Sinks> {
     // Desktop answers have no chat to reply to.
     let (tx, mut rx) = mpsc::channel::<Response>(16);
-    tokio::spawn(async move {
+    let forward = async move {
         while let Some(r) = rx.recv().await {
             if responses.send((None, r)).await.is_err() {
                 break;
             }
         }
-    });
+    };
+    tokio::spawn(until(cancel.clone(), forward));
     match Sinks::from_config(config, tx) {
         (sinks, None) => Ok(sinks),
         (_, Some(e)) => Err(e.into()),
@@ -163,10 +213,10 @@ fn build_sinks(
 }
 
 fn spawn_sources(
-    tasks: &mut JoinSet<()>,
+    tasks: &Tasks,
     config: &Config,
     processor: Arc<Processor>,
-    stop: &watch::Receiver<bool>,
+    cancel: &CancellationToken,
 ) {
     let opts = imap::WatchOptions {
         first_run_lookback: config.first_run_lookback,
@@ -174,267 +224,31 @@ fn spawn_sources(
     };
     for account in &config.accounts {
         let handler: Arc<dyn MailHandler> = processor.clone();
+        let name = account.name.clone();
         match &account.source {
             AccountSource::Imap(cfg) => {
                 for mailbox in &cfg.mailboxes {
-                    let (name, cfg, mb, h, o, rx) = (
-                        account.name.clone(),
+                    let (name, cfg, mb, h, o) = (
+                        name.clone(),
                         cfg.clone(),
                         mailbox.clone(),
                         handler.clone(),
                         opts.clone(),
-                        stop.clone(),
                     );
+                    let c = cancel.clone();
                     tasks.spawn(async move {
-                        if let Err(e) = imap::watch(&name, &cfg, &mb, h, &o, rx).await {
+                        if let Err(e) = imap::watch(&name, &cfg, &mb, h, &o, c).await {
                             tracing::error!(account = %name, mailbox = %mb, "cannot watch: {e}");
                         }
                     });
                 }
             }
             AccountSource::Maildir(cfg) => {
-                let (name, cfg, h, rx) = (
-                    account.name.clone(),
-                    cfg.clone(),
-                    handler.clone(),
-                    stop.clone(),
-                );
+                let (cfg, c) = (cfg.clone(), cancel.clone());
                 let o = maildir::MaildirOptions {
                     first_run_lookback: config.first_run_lookback,
                 };
-                tasks.spawn(async move {
-                    maildir::watch(&name, &cfg, h, &o, rx).await;
-                });
-            }
-        }
-    }
-}
-
-/// Long-polls Telegram for commands and buttons; the update offset survives restarts.
-async fn poll_telegram(
-    t: Arc<TelegramSink>,
-    store: Store,
-    out: mpsc::Sender<(Option<i64>, Response)>,
-    mut stop: watch::Receiver<bool>,
-) {
-    if let Err(e) = t.register_commands().await {
-        tracing::warn!("cannot register Telegram commands: {e}");
-    }
-    let mut offset: i64 = store
-        .kv_get("telegram_offset")
-        .ok()
-        .flatten()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
-    let mut backoff = Backoff::new(Duration::from_secs(2), Duration::from_secs(32));
-    loop {
-        let polled = tokio::select! {
-            r = t.poll_from(&mut offset, Duration::from_secs(25)) => r,
-            _ = stop.changed() => return,
-        };
-        match polled {
-            Ok(items) => {
-                backoff.reset();
-                let _ = store.kv_set("telegram_offset", &offset.to_string());
-                for item in items {
-                    if out.send(item).await.is_err() {
-                        return;
-                    }
-                }
-            }
-            Err(e) => {
-                let wait = backoff.next_delay();
-                tracing::warn!("Telegram getUpdates failed ({e}); again in {wait:?}");
-                tokio::select! {
-                    _ = tokio::time::sleep(wait) => {}
-                    _ = stop.changed() => return,
-                }
-            }
-        }
-        if *stop.borrow() {
-            return;
-        }
-    }
-}
-
-/// Applies answers and replies to the chat they came from (all chats for desktop answers).
-async fn answer(
-    responder: Responder,
-    mut rx: mpsc::Receiver<(Option<i64>, Response)>,
-    telegram: Option<Arc<TelegramSink>>,
-    wake: Arc<Notify>,
-    mut stop: watch::Receiver<bool>,
-) {
-    loop {
-        let (chat, r) = tokio::select! {
-            m = rx.recv() => match m { Some(m) => m, None => return },
-            _ = stop.changed() => return,
-        };
-        let reply = match responder.handle(&r) {
-            Ok(text) => text,
-            Err(e) => {
-                tracing::error!("cannot apply {r:?}: {e}");
-                format!("brokerwatch could not apply that: {e}")
-            }
-        };
-        wake.notify_one();
-        let Some(t) = &telegram else {
-            println!("{reply}");
-            continue;
-        };
-        let chats: Vec<i64> = match chat {
-            Some(c) => vec![c],
-            None if matches!(r, Response::NotMe { .. }) => t.chats().to_vec(),
-            None => Vec::new(),
-        };
-        for c in chats {
-            if let Err(e) = t.reply(c, &reply).await {
-                tracing::warn!(chat_id = c, "cannot send the reply: {e}");
-            }
-        }
-    }
-}
-
-/// Tells systemd we are alive every `every` (half of `WatchdogSec=`), as long as the runtime
-/// runs this task and the state database answers; otherwise systemd restarts us.
-async fn feed_watchdog(store: Store, every: Duration, mut stop: watch::Receiver<bool>) {
-    let mut tick = tokio::time::interval(every);
-    loop {
-        tokio::select! {
-            _ = tick.tick() => {}
-            _ = stop.changed() => return,
-        }
-        match store.kv_get(STARTED_AT_KEY) {
-            Ok(_) => {
-                let _ = sd_notify::notify(&[NotifyState::Watchdog]);
-            }
-            Err(e) => {
-                tracing::error!("state database does not answer ({e}); not feeding the watchdog")
-            }
-        }
-    }
-}
-
-/// Quiet brokers and the heartbeat, when configured (no timer otherwise).
-async fn liveness(p: Arc<Processor>, mut stop: watch::Receiver<bool>) {
-    let Some(every) = crate::watch::liveness::check_every(&p.config()) else {
-        return;
-    };
-    let mut tick = tokio::time::interval(every);
-    loop {
-        tokio::select! {
-            _ = tick.tick() => {}
-            _ = stop.changed() => return,
-        }
-        let (config, rules) = (p.config(), p.rules());
-        match crate::watch::liveness::due(&p.store, &config, &rules, now()) {
-            Ok(alerts) => {
-                for d in alerts {
-                    if let Err(e) = p.raise(d) {
-                        tracing::error!("cannot record a liveness alert: {e}");
-                    }
-                }
-            }
-            Err(e) => tracing::error!("liveness check failed: {e}"),
-        }
-    }
-}
-
-/// Checks recently alerted notices for deletion or foreign \\Seen every `tamper_check`; with
-/// none to watch, waits for the next alert (`alerted`) rather than ticking.
-async fn watch_tampering(p: Arc<Processor>, alerted: Arc<Notify>, mut stop: watch::Receiver<bool>) {
-    loop {
-        if matches!(crate::watch::tamper::watching(&p), Ok(false)) {
-            tokio::select! {
-                _ = alerted.notified() => {}
-                _ = stop.changed() => return,
-            }
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(p.config().tamper_check) => {}
-            _ = stop.changed() => return,
-        }
-        if let Err(e) = crate::watch::tamper::check(&p).await {
-            tracing::error!("tamper check failed: {e}");
-        }
-    }
-}
-
-/// Reloads at each item of `reloads` until stopped.
-async fn reload_on(
-    reloads: impl Stream<Item = ()> + Send + 'static,
-    live: Live,
-    mut stop: watch::Receiver<bool>,
-) {
-    let mut reloads = std::pin::pin!(reloads);
-    loop {
-        tokio::select! {
-            r = reloads.next() => if r.is_none() { return },
-            _ = stop.changed() => return,
-        }
-        let l = live.clone();
-        let outcome = tokio::task::spawn_blocking(move || crate::daemon::reload::reload(&l)).await;
-        let status = match outcome {
-            Ok(Ok(applied)) => {
-                for note in &applied.not_applied {
-                    tracing::warn!("reload: {note}");
-                }
-                tracing::info!(
-                    packs = applied.packs,
-                    rules = applied.rules,
-                    "reloaded the configuration and rules"
-                );
-                format!(
-                    "reloaded: {} rule(s) in {} pack(s)",
-                    applied.rules, applied.packs
-                )
-            }
-            Ok(Err(problems)) => {
-                for p in &problems.0 {
-                    tracing::error!("reload: {p}");
-                }
-                tracing::error!(
-                    "reload failed ({} problem(s)): still running on the last good configuration and rules",
-                    problems.0.len()
-                );
-                "reload failed: running on the last good configuration and rules".to_string()
-            }
-            Err(e) => {
-                tracing::error!("reload failed: {e}");
-                "reload failed: running on the last good configuration and rules".to_string()
-            }
-        };
-        let _ = sd_notify::notify(&[NotifyState::Status(&status)]);
-    }
-}
-
-/// Each SIGHUP, as a stream. The handler is installed at once, so a SIGHUP that arrives before
-/// the daemon is ready is a reload, not the default "terminate".
-pub fn hangups() -> std::io::Result<impl Stream<Item = ()> + Send + 'static> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let hup = signal(SignalKind::hangup())?;
-    Ok(futures::stream::unfold(hup, |mut hup| async move {
-        hup.recv().await.map(|()| ((), hup))
-    }))
-}
-
-/// Resolves on SIGTERM or SIGINT. The handlers are installed when this is called (inside a
-/// runtime), not when the future is first polled: a SIGTERM during start-up then stops the daemon
-/// cleanly once it runs, instead of killing it.
-pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
-    use tokio::signal::unix::{SignalKind, signal};
-    let term = signal(SignalKind::terminate());
-    let int = signal(SignalKind::interrupt());
-    async move {
-        match (term, int) {
-            (Ok(mut t), Ok(mut i)) => {
-                tokio::select! {
-                    _ = t.recv() => {}
-                    _ = i.recv() => {}
-                }
-            }
-            _ => {
-                let _ = tokio::signal::ctrl_c().await;
+                tasks.spawn(async move { maildir::watch(&name, &cfg, handler, &o, c).await });
             }
         }
     }

@@ -3,8 +3,8 @@
 //! connections and open files (accounts, sinks, the state directory) needs a restart: a reload
 //! keeps those as they were and says so.
 
+use crate::config::live::Live;
 use crate::config::{Config, Problem, Problems};
-use crate::daemon::live::Live;
 use crate::yaml::Loc;
 
 /// What a successful reload applied.
@@ -71,6 +71,51 @@ fn keep_restart_only(current: &Config, next: &mut Config) -> Vec<String> {
     }
     kept
 }
+
+/// Reloads at each item of `reloads`, for as long as they come; says the outcome in the log and
+/// in systemd's status line.
+pub async fn on_each(reloads: futures::stream::BoxStream<'static, ()>, live: Live) {
+    use futures::StreamExt;
+    let mut reloads = reloads;
+    while reloads.next().await.is_some() {
+        let l = live.clone();
+        let outcome = tokio::task::spawn_blocking(move || reload(&l)).await;
+        let status = match outcome {
+            Ok(Ok(applied)) => {
+                for note in &applied.not_applied {
+                    tracing::warn!("reload: {note}");
+                }
+                tracing::info!(
+                    packs = applied.packs,
+                    rules = applied.rules,
+                    "reloaded the configuration and rules"
+                );
+                format!(
+                    "reloaded: {} rule(s) in {} pack(s)",
+                    applied.rules, applied.packs
+                )
+            }
+            Ok(Err(problems)) => {
+                for p in &problems.0 {
+                    tracing::error!("reload: {p}");
+                }
+                tracing::error!(
+                    "reload failed ({} problem(s)): still running on the last good configuration and rules",
+                    problems.0.len()
+                );
+                FAILED.to_string()
+            }
+            Err(e) => {
+                tracing::error!("reload failed: {e}");
+                FAILED.to_string()
+            }
+        };
+        let _ = sd_notify::notify(&[sd_notify::NotifyState::Status(&status)]);
+    }
+}
+
+/// systemd's status line after a reload that changed nothing.
+const FAILED: &str = "reload failed: running on the last good configuration and rules";
 
 #[cfg(test)]
 mod tests {

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use crate::alert::Response;
 use crate::alert::compose::playbook;
-use crate::daemon::live::Live;
+use crate::config::live::Live;
 use crate::event::EventKind;
 use crate::store::{Store, StoreError, now};
 use crate::units::format_duration;
@@ -121,5 +121,39 @@ impl Responder {
             pack.name,
             format_duration(d)
         ))
+    }
+}
+
+/// Applies answers and replies to the chat they came from (all chats for desktop answers), for
+/// as long as answers come.
+pub async fn answer(
+    responder: Responder,
+    mut rx: tokio::sync::mpsc::Receiver<(Option<i64>, Response)>,
+    telegram: Option<std::sync::Arc<crate::alert::telegram::TelegramSink>>,
+    wake: std::sync::Arc<tokio::sync::Notify>,
+) {
+    while let Some((chat, r)) = rx.recv().await {
+        let reply = match responder.handle(&r) {
+            Ok(text) => text,
+            Err(e) => {
+                tracing::error!("cannot apply {r:?}: {e}");
+                format!("brokerwatch could not apply that: {e}")
+            }
+        };
+        wake.notify_one();
+        let Some(t) = &telegram else {
+            println!("{reply}");
+            continue;
+        };
+        let chats: Vec<i64> = match chat {
+            Some(c) => vec![c],
+            None if matches!(r, Response::NotMe { .. }) => t.chats().to_vec(),
+            None => Vec::new(),
+        };
+        for c in chats {
+            if let Err(e) = t.reply(c, &reply).await {
+                tracing::warn!(chat_id = c, "cannot send the reply: {e}");
+            }
+        }
     }
 }

@@ -16,7 +16,7 @@ mod watch;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::watch as signal;
+use tokio_util::sync::CancellationToken;
 
 use super::tls::{self, TlsError};
 use super::{MailHandler, MailboxId};
@@ -136,7 +136,7 @@ impl Default for WatchOptions {
     }
 }
 
-/// Watches `mailbox` of one account until `shutdown` turns true (or its sender is dropped).
+/// Watches `mailbox` of one account until `shutdown` is cancelled.
 ///
 /// Reports health through [`MailHandler::source_event`] and retries every transient failure with
 /// backoff, forever. Returns `Err` only for a configuration no retry can fix (plaintext to a
@@ -147,7 +147,7 @@ pub async fn watch(
     mailbox: &str,
     handler: Arc<dyn MailHandler>,
     opts: &WatchOptions,
-    mut shutdown: signal::Receiver<bool>,
+    shutdown: CancellationToken,
 ) -> Result<(), ImapError> {
     let mailbox = MailboxId {
         account: account_name.to_string(),
@@ -165,7 +165,7 @@ pub async fn watch(
             return Err(e);
         }
     };
-    watch::run(cfg, &tls, &ctx, &mut shutdown).await;
+    watch::run(cfg, &tls, &ctx, &shutdown).await;
     tracing::debug!(%mailbox, "watch stopped");
     Ok(())
 }

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
 
 use super::{Checkpoint, MailHandler, MailboxId, Position, RawMessage, SourceEvent};
 use crate::config::MaildirAccount;
@@ -55,7 +55,7 @@ impl Default for MaildirOptions {
     }
 }
 
-/// Watches the Maildir until `shutdown` turns true (or its sender is dropped), scanning every
+/// Watches the Maildir until `shutdown` is cancelled, scanning every
 /// `cfg.poll_interval`. Reports `Folder` when the folder cannot be read and `Ok` when it can
 /// again (on changes only: a poll is cheap, a health event and a log line per poll would be noise).
 pub async fn watch(
@@ -63,7 +63,7 @@ pub async fn watch(
     cfg: &MaildirAccount,
     handler: Arc<dyn MailHandler>,
     opts: &MaildirOptions,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: CancellationToken,
 ) {
     let mailbox = MailboxId {
         account: account_name.to_string(),
@@ -71,7 +71,7 @@ pub async fn watch(
     };
     let mut scanner = Scanner::default();
     let mut state = Reported::default();
-    while !*shutdown.borrow() {
+    while !shutdown.is_cancelled() {
         let job = {
             let (handler, mailbox, path, opts) = (
                 handler.clone(),
@@ -101,7 +101,7 @@ pub async fn watch(
         report(handler.as_ref(), &mailbox, &cfg.path, &result, &mut state);
         tokio::select! {
             _ = tokio::time::sleep(cfg.poll_interval) => {}
-            _ = shutdown.wait_for(|stop| *stop) => break,
+            _ = shutdown.cancelled() => break,
         }
     }
     tracing::debug!(%mailbox, "Maildir watch stopped");
@@ -174,7 +174,7 @@ pub fn scan_once(
         account: account_name.to_string(),
         mailbox: MAILBOX.to_string(),
     };
-    let (_tx, never) = watch::channel(false);
+    let never = CancellationToken::new();
     let mut scanner = Scanner::default();
     match since {
         None => scanner.scan(&cfg.path, handler, &mailbox, opts, &never),
@@ -213,7 +213,7 @@ impl Scanner {
         handler: &dyn MailHandler,
         mailbox: &MailboxId,
         opts: &MaildirOptions,
-        stop: &watch::Receiver<bool>,
+        stop: &CancellationToken,
     ) -> Result<usize, MaildirError> {
         let checkpoint = handler.checkpoint(mailbox).map_err(MaildirError::Handler)?;
         let files: Vec<Entry> = list(root)?
@@ -245,11 +245,11 @@ impl Scanner {
         mailbox: &MailboxId,
         files: Vec<Entry>,
         first_run_since: Option<i64>,
-        stop: &watch::Receiver<bool>,
+        stop: &CancellationToken,
     ) -> Result<usize, MaildirError> {
         let mut count = 0;
         for batch in files.chunks(BATCH) {
-            if *stop.borrow() {
+            if stop.is_cancelled() {
                 break;
             }
             let messages: Vec<RawMessage> = batch
@@ -504,7 +504,7 @@ mod tests {
             account: "a".into(),
             mailbox: MAILBOX.into(),
         };
-        let (opts, (_tx, stop)) = (MaildirOptions::default(), watch::channel(false));
+        let (opts, stop) = (MaildirOptions::default(), CancellationToken::new());
         let mut s = Scanner::default();
         deliver(d.path(), "new", "m1", false, Duration::ZERO);
         deliver(d.path(), "new", "m2", true, Duration::ZERO);
@@ -561,7 +561,8 @@ mod tests {
     async fn watch_picks_up_deliveries_and_stops_on_shutdown() {
         let d = maildir();
         let rec = Arc::new(Recorder::default());
-        let (tx, rx) = watch::channel(false);
+        let tx = CancellationToken::new();
+        let rx = tx.clone();
         let (cfg, handler) = (account(d.path()), rec.clone() as Arc<dyn MailHandler>);
         let task = tokio::spawn(async move {
             watch("a", &cfg, handler, &MaildirOptions::default(), rx).await;
@@ -584,7 +585,7 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(100)).await;
         assert_eq!(rec.names(), vec!["m1"], "handed once despite several polls");
         assert_eq!(*rec.events.lock().unwrap(), vec![SourceEvent::Ok]);
-        tx.send_replace(true);
+        tx.cancel();
         tokio::time::timeout(Duration::from_secs(2), task)
             .await
             .expect("stops promptly")

@@ -77,6 +77,29 @@ pub fn due(
     Ok(out)
 }
 
+/// Quiet brokers and the heartbeat, when configured (no timer otherwise), for as long as the
+/// daemon runs.
+pub async fn run(s: super::Services) {
+    let Some(every) = check_every(&s.config()) else {
+        return;
+    };
+    let mut tick = tokio::time::interval(every);
+    loop {
+        tick.tick().await;
+        let (config, rules) = (s.config(), s.rules());
+        match due(&s.store, &config, &rules, crate::store::now()) {
+            Ok(alerts) => {
+                for d in alerts {
+                    if let Err(e) = s.raise(d) {
+                        tracing::error!("cannot record a liveness alert: {e}");
+                    }
+                }
+            }
+            Err(e) => tracing::error!("liveness check failed: {e}"),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

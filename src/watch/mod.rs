@@ -7,3 +7,41 @@ pub mod liveness;
 pub mod status;
 pub mod takeover;
 pub mod tamper;
+
+use std::sync::Arc;
+
+use tokio::sync::Notify;
+
+use crate::alert::raise::{self, Draft};
+use crate::config::Config;
+use crate::config::live::Live;
+use crate::rules::RuleSet;
+use crate::store::{Store, StoreError};
+
+/// What a check needs and nothing more: the state, the configuration and rules in force, and a
+/// way to raise an alert that the outbox delivers at once.
+#[derive(Clone)]
+pub struct Services {
+    pub store: Store,
+    /// The configuration and rules to judge by (replaced on reload).
+    pub live: Live,
+    /// Woken after an alert is written, so the outbox delivers at once.
+    pub outbox_wake: Arc<Notify>,
+}
+
+impl Services {
+    /// The current configuration.
+    pub fn config(&self) -> Arc<Config> {
+        self.live.config()
+    }
+
+    /// The current rules.
+    pub fn rules(&self) -> Arc<RuleSet> {
+        self.live.rules()
+    }
+
+    /// Raises an alert that has no message behind it (takeover, tampering, health, liveness).
+    pub fn raise(&self, d: Draft) -> Result<i64, StoreError> {
+        raise::raise(&self.store, &self.config(), &self.outbox_wake, d)
+    }
+}

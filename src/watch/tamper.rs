@@ -6,9 +6,9 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use super::Services;
 use crate::alert::raise::Draft;
 use crate::config::{AccountSource, Config};
-use crate::daemon::handler::Processor;
 use crate::event::Severity;
 use crate::source::imap::Timeouts;
 use crate::source::imap::presence::{Presence, presence};
@@ -20,7 +20,7 @@ type MailboxAt = (String, String, u32);
 type Notice = (u32, i64, Option<String>);
 
 /// Whether any alerted notice is still within its tamper window and not yet reported.
-pub fn watching(p: &Processor) -> anyhow::Result<bool> {
+pub fn watching(p: &Services) -> anyhow::Result<bool> {
     let since = now() - p.config().tamper_window.as_secs() as i64;
     for n in p.store.watched_notices(since)? {
         if p.store.kv_get(&format!("tamper:{}", n.alert))?.is_none() {
@@ -31,7 +31,7 @@ pub fn watching(p: &Processor) -> anyhow::Result<bool> {
 }
 
 /// One pass: checks every watched notice and writes the tampering alerts it finds.
-pub async fn check(p: &Processor) -> anyhow::Result<usize> {
+pub async fn check(p: &Services) -> anyhow::Result<usize> {
     let cfg: Arc<Config> = p.config();
     let since = now() - cfg.tamper_window.as_secs() as i64;
     let mut groups: BTreeMap<MailboxAt, Vec<Notice>> = BTreeMap::new();
@@ -95,7 +95,7 @@ pub async fn check(p: &Processor) -> anyhow::Result<usize> {
 }
 
 fn tampered(
-    p: &Processor,
+    p: &Services,
     found: Option<Presence>,
     alert: i64,
     broker: Option<&str>,
@@ -128,4 +128,19 @@ fn tampered(
         broker: broker.map(str::to_string),
         ..Draft::health(severity, title, body)
     })
+}
+
+/// Checks recently alerted notices for deletion or foreign \\Seen every `tamper_check`, for as
+/// long as the daemon runs; with none to watch, waits for the next alert (`alerted`) rather than
+/// ticking.
+pub async fn run(s: Services, alerted: Arc<tokio::sync::Notify>) {
+    loop {
+        if matches!(watching(&s), Ok(false)) {
+            alerted.notified().await;
+        }
+        tokio::time::sleep(s.config().tamper_check).await;
+        if let Err(e) = check(&s).await {
+            tracing::error!("tamper check failed: {e}");
+        }
+    }
 }

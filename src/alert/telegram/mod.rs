@@ -14,6 +14,8 @@ mod errors;
 pub mod format;
 mod poll;
 
+pub use poll::listen;
+
 use std::fmt;
 use std::future::IntoFuture;
 use std::sync::OnceLock;

@@ -137,3 +137,43 @@ fn who(user: Option<&User>, chat: i64) -> String {
         None => format!("telegram:chat{chat}"),
     }
 }
+
+/// Long-polls Telegram for commands and buttons and hands them to `out`, for as long as the
+/// daemon runs; the update offset survives restarts.
+pub async fn listen(
+    t: std::sync::Arc<TelegramSink>,
+    store: crate::store::Store,
+    out: tokio::sync::mpsc::Sender<(Option<i64>, Response)>,
+) {
+    if let Err(e) = t.register_commands().await {
+        tracing::warn!("cannot register Telegram commands: {e}");
+    }
+    let mut offset: i64 = store
+        .kv_get(OFFSET_KEY)
+        .ok()
+        .flatten()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let mut backoff = crate::backoff::Backoff::new(Duration::from_secs(2), Duration::from_secs(32));
+    loop {
+        match t.poll_from(&mut offset, Duration::from_secs(25)).await {
+            Ok(items) => {
+                backoff.reset();
+                let _ = store.kv_set(OFFSET_KEY, &offset.to_string());
+                for item in items {
+                    if out.send(item).await.is_err() {
+                        return;
+                    }
+                }
+            }
+            Err(e) => {
+                let wait = backoff.next_delay();
+                tracing::warn!("Telegram getUpdates failed ({e}); again in {wait:?}");
+                tokio::time::sleep(wait).await;
+            }
+        }
+    }
+}
+
+/// The store key (`kv` table) of the next update id to ask for.
+const OFFSET_KEY: &str = "telegram_offset";

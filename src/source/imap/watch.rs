@@ -3,8 +3,8 @@
 
 use async_imap::extensions::idle::IdleResponse;
 use async_imap::types::UnsolicitedResponse;
-use tokio::sync::watch;
 use tokio_rustls::TlsConnector;
+use tokio_util::sync::CancellationToken;
 
 use super::connect::{ImapSession, connect};
 use super::sync::{SyncCtx, catch_up, open};
@@ -21,21 +21,16 @@ enum Wake {
     Shutdown,
 }
 
-/// Resolves once shutdown is requested (or its sender is gone).
-pub(crate) async fn stopped(rx: &mut watch::Receiver<bool>) {
-    let _ = rx.wait_for(|stop| *stop).await;
-}
-
 /// Keeps one mailbox watched until shutdown; never gives up on transient errors.
 pub(crate) async fn run(
     cfg: &ImapAccount,
     tls: &TlsConnector,
     ctx: &SyncCtx<'_>,
-    shutdown: &mut watch::Receiver<bool>,
+    shutdown: &CancellationToken,
 ) {
     let opts = ctx.opts;
     let mut backoff = Backoff::new(opts.backoff_initial, opts.backoff_max);
-    while !*shutdown.borrow() {
+    while !shutdown.is_cancelled() {
         let err = match connection(cfg, tls, ctx, &mut backoff, shutdown).await {
             Ok(()) => return,
             Err(e) => e,
@@ -49,7 +44,7 @@ pub(crate) async fn run(
         }
         tokio::select! {
             _ = tokio::time::sleep(delay) => {}
-            _ = stopped(shutdown) => return,
+            _ = shutdown.cancelled() => return,
         }
     }
 }
@@ -77,7 +72,7 @@ async fn connection(
     tls: &TlsConnector,
     ctx: &SyncCtx<'_>,
     backoff: &mut Backoff,
-    shutdown: &mut watch::Receiver<bool>,
+    shutdown: &CancellationToken,
 ) -> Result<(), ImapError> {
     let t = &ctx.opts.timeouts;
     let opened = async {
@@ -92,7 +87,7 @@ async fn connection(
     // atomic, so nothing is half done, and the protocol state is unknown anyway.
     let (mut session, mut cursor, idle) = tokio::select! {
         r = opened => r?,
-        _ = stopped(shutdown) => return Ok(()),
+        _ = shutdown.cancelled() => return Ok(()),
     };
     tracing::info!(mailbox = %ctx.mailbox, idle, last_uid = cursor.last_uid, "watching");
     backoff.reset();
@@ -114,7 +109,7 @@ async fn connection(
         while session.unsolicited_responses.try_recv().is_ok() {}
         tokio::select! {
             r = catch_up(&mut session, ctx, &mut cursor) => { r?; }
-            _ = stopped(shutdown) => return Ok(()),
+            _ = shutdown.cancelled() => return Ok(()),
         }
         ctx.handler.source_event(ctx.mailbox, SourceEvent::Ok);
     }
@@ -143,7 +138,7 @@ async fn idle_wait(
     session: ImapSession,
     cfg: &ImapAccount,
     ctx: &SyncCtx<'_>,
-    shutdown: &mut watch::Receiver<bool>,
+    shutdown: &CancellationToken,
 ) -> Result<(ImapSession, Wake), ImapError> {
     let t = &ctx.opts.timeouts;
     let mut idle = session.idle();
@@ -165,7 +160,7 @@ async fn idle_wait(
                 Ok(Ok(IdleResponse::ManualInterrupt | IdleResponse::Timeout)) | Err(_) => Wake::Look,
                 Ok(Err(e)) => return Err(proto("IDLE")(e)),
             },
-            _ = stopped(shutdown) => Wake::Shutdown,
+            _ = shutdown.cancelled() => Wake::Shutdown,
         }
     };
     let session = with_timeout(t.command, "DONE", idle.done())
@@ -179,11 +174,11 @@ async fn poll_wait(
     mut session: ImapSession,
     cfg: &ImapAccount,
     ctx: &SyncCtx<'_>,
-    shutdown: &mut watch::Receiver<bool>,
+    shutdown: &CancellationToken,
 ) -> Result<(ImapSession, Wake), ImapError> {
     tokio::select! {
         _ = tokio::time::sleep(cfg.poll_interval) => {}
-        _ = stopped(shutdown) => return Ok((session, Wake::Shutdown)),
+        _ = shutdown.cancelled() => return Ok((session, Wake::Shutdown)),
     }
     with_timeout(ctx.opts.timeouts.command, "NOOP", session.noop())
         .await?
