@@ -12,7 +12,7 @@
 #[path = "../tests/util/desktop.rs"]
 mod desktop;
 #[allow(dead_code)]
-#[path = "../tests/util/dovecot.rs"]
+#[path = "../tests/util/dovecot/mod.rs"]
 mod dovecot;
 
 use std::time::Duration;

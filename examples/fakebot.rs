@@ -6,7 +6,7 @@
 //! {"chat_id":1,"text":"/ack 5"}` (or `"callback_data"`), `POST /_fake/fault {"kind":"429","secs":3}`.
 
 #[allow(dead_code)]
-#[path = "../tests/util/fakebot.rs"]
+#[path = "../tests/util/fakebot/mod.rs"]
 mod fakebot;
 
 use std::net::SocketAddr;

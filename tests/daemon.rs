@@ -127,15 +127,8 @@ pub fn sent_to(bot: &FakeBot, chat: i64) -> Vec<String> {
         .collect()
 }
 
-pub async fn wait_until(what: &str, within: Duration, mut f: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !f() {
-        assert!(
-            start.elapsed() < within,
-            "timed out after {within:?} waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+pub async fn wait_until(what: &str, within: Duration, f: impl FnMut() -> bool) {
+    crate::util::wait::eventually(what, within, f).await
 }
 
 fn alert_texts(bot: &FakeBot) -> Vec<String> {

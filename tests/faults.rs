@@ -14,6 +14,7 @@ use tempfile::TempDir;
 use crate::daemon::{Running, config, rakuten_email_change, sbi_withdrawal};
 use crate::util::dovecot::Dovecot;
 use crate::util::fakebot::FakeBot;
+use crate::util::wait::eventually;
 
 fn rules() -> RuleSet {
     rules::load(true, &[]).expect("shipped rules")
@@ -62,20 +63,6 @@ fn sent_for(bot: &FakeBot, id: i64) -> Vec<crate::util::fakebot::Recorded> {
         .collect()
 }
 
-async fn wait_for<T>(what: &str, within: Duration, mut f: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + within;
-    loop {
-        if let Some(v) = f() {
-            return v;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "timed out after {within:?} waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_hanging_bot_api_times_out_is_retried_and_holds_up_nothing_else() {
     let (dovecot, bot, state) = (
@@ -91,11 +78,11 @@ async fn a_hanging_bot_api_times_out_is_retried_and_holds_up_nothing_else() {
     dovecot
         .append("alice", "INBOX", &sbi_withdrawal("800,000", "8080"))
         .await;
-    let sbi = wait_for("the SBI alert", Duration::from_secs(15), || {
+    let sbi = eventually("the SBI alert", Duration::from_secs(15), || {
         alert_of(&db, "sbi")
     })
     .await;
-    wait_for("a hung sendMessage", Duration::from_secs(15), || {
+    eventually("a hung sendMessage", Duration::from_secs(15), || {
         (!bot.hung("sendMessage").is_empty()).then_some(())
     })
     .await;
@@ -104,11 +91,11 @@ async fn a_hanging_bot_api_times_out_is_retried_and_holds_up_nothing_else() {
     dovecot
         .append("alice", "INBOX", &rakuten_email_change())
         .await;
-    let rakuten = wait_for("the Rakuten alert", Duration::from_secs(15), || {
+    let rakuten = eventually("the Rakuten alert", Duration::from_secs(15), || {
         alert_of(&db, "rakuten")
     })
     .await;
-    wait_for(
+    eventually(
         "the Rakuten alert on the console",
         Duration::from_secs(15),
         || delivery(&db, rakuten, "console").filter(|d| d.0 == "sent"),
@@ -121,7 +108,7 @@ async fn a_hanging_bot_api_times_out_is_retried_and_holds_up_nothing_else() {
     );
 
     // The hung request is given up (the client timeout), recorded as such, and retried.
-    let (_, attempts, error) = wait_for(
+    let (_, attempts, error) = eventually(
         "the first attempt to time out",
         Duration::from_secs(40),
         || delivery(&db, sbi, "telegram").filter(|d| d.1 >= 1),
@@ -129,7 +116,7 @@ async fn a_hanging_bot_api_times_out_is_retried_and_holds_up_nothing_else() {
     .await;
     let error = error.unwrap_or_default();
     assert!(error.contains("did not answer"), "{attempts}: {error}");
-    wait_for("a retry after the timeout", Duration::from_secs(40), || {
+    eventually("a retry after the timeout", Duration::from_secs(40), || {
         (bot.hung("sendMessage").len() >= 2).then_some(())
     })
     .await;
@@ -137,7 +124,7 @@ async fn a_hanging_bot_api_times_out_is_retried_and_holds_up_nothing_else() {
     bot.stop_hanging();
     let answered = Instant::now();
     for id in [sbi, rakuten] {
-        wait_for(
+        eventually(
             "delivery once the API answers",
             Duration::from_secs(90),
             || (!sent_for(&bot, id).is_empty()).then_some(()),
@@ -214,7 +201,7 @@ async fn a_long_telegram_outage_is_probed_a_few_times_and_drained_at_once_after_
     dovecot
         .append("bob", "INBOX", &sbi_withdrawal("450,000", "4545"))
         .await;
-    let sbi = wait_for("the SBI alert", Duration::from_secs(15), || {
+    let sbi = eventually("the SBI alert", Duration::from_secs(15), || {
         alert_of(&db, "sbi")
     })
     .await;
@@ -223,7 +210,7 @@ async fn a_long_telegram_outage_is_probed_a_few_times_and_drained_at_once_after_
     dovecot
         .append("bob", "INBOX", &rakuten_email_change())
         .await;
-    let rakuten = wait_for("the Rakuten alert", Duration::from_secs(15), || {
+    let rakuten = eventually("the Rakuten alert", Duration::from_secs(15), || {
         alert_of(&db, "rakuten")
     })
     .await;
@@ -250,7 +237,7 @@ async fn a_long_telegram_outage_is_probed_a_few_times_and_drained_at_once_after_
 
     let mut arrived = Vec::new();
     for id in [sbi, rakuten] {
-        let first = wait_for("delivery after the outage", Duration::from_secs(30), || {
+        let first = eventually("delivery after the outage", Duration::from_secs(30), || {
             sent_for(&bot, id).first().map(|r| r.at)
         })
         .await;

@@ -16,6 +16,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::util::dovecot::{Dovecot, Options};
+use crate::util::wait::eventually;
 
 /// What the recorder saw of one message.
 #[derive(Debug, Clone)]
@@ -206,27 +207,11 @@ impl Watcher {
     }
 }
 
-/// Polls `cond` until it holds or `within` passes.
-async fn until(within: Duration, cond: impl Fn() -> bool) -> bool {
-    let deadline = Instant::now() + within;
-    while Instant::now() < deadline {
-        if cond() {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    cond()
-}
-
 async fn ready(rec: &Recorder) {
-    assert!(
-        until(Duration::from_secs(10), || rec
-            .count_events(|e| *e == SourceEvent::Ok)
-            > 0)
-        .await,
-        "watcher never reported Ok: {:?}",
-        rec.with(|s| s.events.clone())
-    );
+    eventually("the watcher to report Ok", Duration::from_secs(10), || {
+        rec.count_events(|e| *e == SourceEvent::Ok) > 0
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -242,11 +227,12 @@ async fn message_appended_during_idle_arrives_without_polling() {
     tokio::time::sleep(Duration::from_millis(200)).await; // let IDLE start
     let t0 = Instant::now();
     d.append("alice", "INBOX", &mail(1, true)).await;
-    assert!(
-        until(Duration::from_secs(30), || rec.with(|s| s.handed.len())
-            == 1)
-        .await
-    );
+    eventually(
+        "rec.with(|s| s.handed.len()) == 1",
+        Duration::from_secs(30),
+        || rec.with(|s| s.handed.len()) == 1,
+    )
+    .await;
     let elapsed = t0.elapsed();
     let m = rec.with(|s| s.handed[0].clone());
     assert!(
@@ -272,11 +258,12 @@ async fn backlog_of_200_is_processed_once_after_start() {
     let mails: Vec<Vec<u8>> = (0..200).map(|n| mail(n, n % 3 == 0)).collect();
     d.append_many("bob", "INBOX", &mails).await;
     let w = Watcher::spawn(cfg, &rec, opts);
-    assert!(
-        until(Duration::from_secs(10), || rec.with(|s| s.handed.len())
-            >= 200)
-        .await
-    );
+    eventually(
+        "rec.with(|s| s.handed.len()) >= 200",
+        Duration::from_secs(10),
+        || rec.with(|s| s.handed.len()) >= 200,
+    )
+    .await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let uids: Vec<u32> = rec.with(|s| s.handed.iter().map(|m| m.uid).collect());
     assert_eq!(
@@ -296,24 +283,27 @@ async fn dovecot_restart_mid_idle_reconnects_and_loses_nothing() {
     let w = Watcher::spawn(d.account("alice", TlsMode::StartTls), &rec, fast_opts());
     ready(&rec).await;
     d.append("alice", "INBOX", &mail(1, true)).await;
-    assert!(until(Duration::from_secs(3), || rec.with(|s| s.handed.len()) == 1).await);
+    eventually(
+        "rec.with(|s| s.handed.len()) == 1",
+        Duration::from_secs(3),
+        || rec.with(|s| s.handed.len()) == 1,
+    )
+    .await;
     d.stop();
     d.deliver_offline("alice", "INBOX", &mail(2, true));
     d.deliver_offline("alice", "INBOX", &mail(3, false));
-    assert!(
-        until(Duration::from_secs(3), || rec
-            .count_events(|e| matches!(e, SourceEvent::Unreachable(_)))
-            > 0)
-        .await,
-        "a lost connection is reported"
-    );
+    eventually(
+        "a lost connection is reported",
+        Duration::from_secs(3),
+        || rec.count_events(|e| matches!(e, SourceEvent::Unreachable(_))) > 0,
+    )
+    .await;
     d.start_again();
     d.append("alice", "INBOX", &mail(4, true)).await;
-    assert!(
-        until(Duration::from_secs(6), || rec.with(|s| s.handed.len()) == 4).await,
-        "handed: {:?}",
-        rec.with(|s| s.handed.iter().map(|m| m.uid).collect::<Vec<_>>())
-    );
+    eventually("the mails to be handed", Duration::from_secs(6), || {
+        rec.with(|s| s.handed.len()) == 4
+    })
+    .await;
     let uids: Vec<u32> = rec.with(|s| s.handed.iter().map(|m| m.uid).collect());
     assert_eq!(uids, vec![1, 2, 3, 4]);
     let oks = rec.count_events(|e| *e == SourceEvent::Ok);
@@ -334,17 +324,23 @@ async fn uidvalidity_change_rescans_without_duplicates() {
         &[mail(1, true), mail(2, false), mail(3, true)],
     )
     .await;
-    assert!(until(Duration::from_secs(3), || rec.with(|s| s.handed.len()) == 3).await);
+    eventually(
+        "rec.with(|s| s.handed.len()) == 3",
+        Duration::from_secs(3),
+        || rec.with(|s| s.handed.len()) == 3,
+    )
+    .await;
     w.stop().await;
     let old = d.uidvalidity("carol", "INBOX").await;
     d.set_uidvalidity("carol", "INBOX", old + 1000);
     d.append("carol", "INBOX", &mail(4, true)).await;
     let w = Watcher::spawn(cfg, &rec, fast_opts());
-    assert!(
-        until(Duration::from_secs(5), || rec.with(|s| s.handed.len()) == 7).await,
-        "rescan hands all 4 again: {:?}",
-        rec.handed_ids()
-    );
+    eventually(
+        "the rescan to hand all 4 again",
+        Duration::from_secs(5),
+        || rec.with(|s| s.handed.len()) == 7,
+    )
+    .await;
     rec.with(|s| {
         assert_eq!(s.resets, vec![old + 1000]);
         assert!(s.handed[3..].iter().all(|m| m.uidvalidity == old + 1000));
@@ -393,7 +389,12 @@ async fn first_run_processes_only_recent_mail_and_baselines_the_rest() {
         ));
     });
     d.append("alice", "INBOX", &mail(5, true)).await;
-    assert!(until(Duration::from_secs(3), || rec.with(|s| s.handed.len()) == 3).await);
+    eventually(
+        "rec.with(|s| s.handed.len()) == 3",
+        Duration::from_secs(3),
+        || rec.with(|s| s.handed.len()) == 3,
+    )
+    .await;
     rec.with(|s| assert_eq!((s.handed[2].uid, s.handed[2].first_run_since), (5, None)));
     w.stop().await;
 }
@@ -407,10 +408,12 @@ async fn wrong_password_reports_login_failed_and_keeps_retrying() {
     cfg.password = SecretSource::File(pw.clone());
     let w = Watcher::spawn(cfg, &rec, fast_opts());
     let failed = |rec: &Recorder| rec.count_events(|e| matches!(e, SourceEvent::LoginFailed(_)));
-    assert!(
-        until(Duration::from_secs(10), || failed(&rec) >= 2).await,
-        "retries after a refused login"
-    );
+    eventually(
+        "retries after a refused login",
+        Duration::from_secs(10),
+        || failed(&rec) >= 2,
+    )
+    .await;
     assert_eq!(
         rec.count_events(|e| matches!(e, SourceEvent::Unreachable(_))),
         0
@@ -442,10 +445,10 @@ async fn starttls_implicit_tls_and_loopback_plaintext_all_work() {
         let m = mail(n, true);
         d.append("carol", "INBOX", &m).await;
         let id = message_id(&m);
-        assert!(
-            until(Duration::from_secs(3), || rec.handed_ids().contains(&id)).await,
-            "{tls:?}"
-        );
+        eventually(&format!("{tls:?}"), Duration::from_secs(3), || {
+            rec.handed_ids().contains(&id)
+        })
+        .await;
         w.stop().await;
     }
 }
@@ -466,7 +469,12 @@ async fn certificate_from_untrusted_ca_is_refused() {
                 })
             })
         };
-        assert!(until(Duration::from_secs(5), || unreachable(&rec).is_some()).await);
+        eventually(
+            "unreachable(&rec).is_some()",
+            Duration::from_secs(5),
+            || unreachable(&rec).is_some(),
+        )
+        .await;
         let msg = unreachable(&rec).unwrap();
         assert!(msg.contains("certificate"), "{tls:?}: {msg}");
         assert_eq!(rec.count_events(|e| *e == SourceEvent::Ok), 0);
@@ -514,14 +522,19 @@ async fn polling_without_idle_capability_works() {
     let w = Watcher::spawn(d.account("bob", TlsMode::Implicit), &rec, fast_opts());
     ready(&rec).await;
     d.append("bob", "INBOX", &mail(1, true)).await;
-    assert!(until(Duration::from_secs(2), || rec.with(|s| s.handed.len()) == 1).await);
+    eventually(
+        "rec.with(|s| s.handed.len()) == 1",
+        Duration::from_secs(2),
+        || rec.with(|s| s.handed.len()) == 1,
+    )
+    .await;
     // Polls keep reporting Ok: more than one round happened.
-    assert!(
-        until(Duration::from_secs(2), || rec
-            .count_events(|e| *e == SourceEvent::Ok)
-            >= 3)
-        .await
-    );
+    eventually(
+        "rec .count_events(|e| *e == SourceEvent::Ok) >= 3",
+        Duration::from_secs(2),
+        || rec.count_events(|e| *e == SourceEvent::Ok) >= 3,
+    )
+    .await;
     w.stop().await;
 }
 
@@ -533,7 +546,12 @@ async fn non_candidates_go_header_only_and_nothing_is_marked_seen() {
     ready(&rec).await;
     d.append_many("alice", "INBOX", &[mail(1, false), mail(2, true)])
         .await;
-    assert!(until(Duration::from_secs(3), || rec.with(|s| s.handed.len()) == 2).await);
+    eventually(
+        "rec.with(|s| s.handed.len()) == 2",
+        Duration::from_secs(3),
+        || rec.with(|s| s.handed.len()) == 2,
+    )
+    .await;
     rec.with(|s| {
         let (plain, broker) = (&s.handed[0], &s.handed[1]);
         let text = String::from_utf8_lossy(&plain.bytes);
@@ -675,14 +693,12 @@ async fn silently_dropped_connection_is_detected_and_replaced() {
     proxy.stall_existing();
     let m = mail(1, true);
     d.append("bob", "INBOX", &m).await;
-    assert!(
-        until(Duration::from_secs(6), || rec
-            .handed_ids()
-            .contains(&message_id(&m)))
-        .await,
-        "a stalled connection is noticed (keepalive + timeout) and replaced: {:?}",
-        rec.with(|s| s.events.clone())
-    );
+    eventually(
+        "a stalled connection to be noticed (keepalive + timeout) and replaced",
+        Duration::from_secs(6),
+        || rec.handed_ids().contains(&message_id(&m)),
+    )
+    .await;
     assert!(
         rec.count_events(|e| matches!(e, SourceEvent::Unreachable(m) if m.contains("timed out")))
             >= 1
@@ -725,14 +741,18 @@ async fn japanese_named_folder_and_special_use_junk_are_watched() {
     }
     for (n, rec) in recs.iter().enumerate() {
         let want = format!("BODY-MARKER {}", 900 + n);
-        assert!(
-            until(Duration::from_secs(5), || rec.with(|s| s
-                .handed
-                .iter()
-                .any(|m| String::from_utf8_lossy(&m.bytes).contains(&want))))
-            .await,
-            "mail put in mailbox #{n} reached the handler"
-        );
+        eventually(
+            &format!("mail put in mailbox #{n} reached the handler"),
+            Duration::from_secs(5),
+            || {
+                rec.with(|s| {
+                    s.handed
+                        .iter()
+                        .any(|m| String::from_utf8_lossy(&m.bytes).contains(&want))
+                })
+            },
+        )
+        .await;
         assert_eq!(
             rec.with(|s| s.handed.len()),
             1,
@@ -757,11 +777,15 @@ async fn missing_folder_is_cannot_watch_with_the_servers_words_not_unreachable()
     let refused = |rec: &Recorder| {
         rec.count_events(|e| matches!(e, SourceEvent::MailboxRefused(m) if m.contains("exist")))
     };
-    assert!(
-        until(Duration::from_secs(5), || refused(&rec) >= 1).await,
-        "a missing mailbox is refused in the server's words: {:?}",
-        rec.with(|s| s.events.clone())
-    );
+    eventually(
+        &format!(
+            "a missing mailbox is refused in the server's words: {:?}",
+            rec.with(|s| s.events.clone())
+        ),
+        Duration::from_secs(5),
+        || refused(&rec) >= 1,
+    )
+    .await;
     assert_eq!(
         rec.count_events(|e| matches!(e, SourceEvent::Unreachable(_))),
         0
@@ -774,12 +798,16 @@ async fn missing_folder_is_cannot_watch_with_the_servers_words_not_unreachable()
         &rec2,
         fast_opts(),
     );
-    assert!(
-        until(Duration::from_secs(5), || rec2.count_events(
-            |e| matches!(e, SourceEvent::MailboxRefused(m) if m.contains("\\Junk"))
-        ) >= 1)
-        .await
-    );
+    eventually(
+        "rec2.count_events( |e| matches!(e, SourceEvent::MailboxRefused(m) i",
+        Duration::from_secs(5),
+        || {
+            rec2.count_events(
+                |e| matches!(e, SourceEvent::MailboxRefused(m) if m.contains("\\Junk")),
+            ) >= 1
+        },
+    )
+    .await;
     w.stop().await;
     w2.stop().await;
 }

@@ -8,7 +8,9 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use crate::backoff::Backoff;
 use crate::config::SinkKind;
@@ -112,8 +114,8 @@ mod tests {
         (SinkKind::Telegram, id.to_string())
     }
 
-    #[test]
-    fn a_failed_target_is_paused_then_probed_once_then_drained() {
+    #[tokio::test(start_paused = true)]
+    async fn a_failed_target_is_paused_then_probed_once_then_drained() {
         let p = Pauses::new(Duration::from_millis(40), Duration::from_millis(80));
         let (a, b) = (chat("1"), chat("2"));
         let mut probes = HashSet::new();
@@ -121,7 +123,7 @@ mod tests {
         assert!(p.failed(&a, None) <= Duration::from_millis(80));
         assert!(!p.admit(&a, &mut probes), "paused");
         assert!(p.admit(&b, &mut probes), "other targets go on");
-        std::thread::sleep(Duration::from_millis(90));
+        tokio::time::advance(Duration::from_millis(90)).await;
         assert!(p.admit(&a, &mut probes), "the probe");
         assert!(!p.admit(&a, &mut probes), "one probe per pass");
         assert!(p.succeeded(&a));
@@ -146,5 +148,25 @@ mod tests {
             Duration::from_secs(42)
         );
         assert!(p.remaining(&t) > Duration::from_secs(40));
+    }
+
+    /// The fault test's promise on the clock alone: a target that refuses for 30 s is probed
+    /// at most a few times (each failure doubles its pause up to the cap), not once per alert.
+    #[tokio::test(start_paused = true)]
+    async fn thirty_seconds_of_refusals_cost_a_few_probes() {
+        let p = Pauses::default();
+        let t = chat("1");
+        let start = Instant::now();
+        let mut attempts = 0;
+        while start.elapsed() < Duration::from_secs(30) {
+            if p.admit(&t, &mut HashSet::new()) {
+                attempts += 1;
+                p.failed(&t, None);
+            }
+            tokio::time::advance(Duration::from_millis(100)).await;
+        }
+        assert!((3..=8).contains(&attempts), "{attempts} probes in 30 s");
+        assert!(p.succeeded(&t), "the probe after the outage drains");
+        assert!(p.admit(&t, &mut HashSet::new()));
     }
 }

@@ -253,3 +253,55 @@ fn spawn_sources(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use tokio::time::Instant;
+
+    use super::*;
+
+    /// Sets its flag when dropped: a task's future was dropped (finished or aborted).
+    struct Dropped(Arc<AtomicBool>);
+
+    impl Drop for Dropped {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::SeqCst);
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn cancelled_loops_end_at_once_without_waiting_for_the_grace() {
+        let (tasks, cancel) = (Tasks::default(), CancellationToken::new());
+        let gone = Arc::new(AtomicBool::new(false));
+        let guard = Dropped(gone.clone());
+        tasks.spawn(until(cancel.clone(), async move {
+            let _guard = guard;
+            std::future::pending::<()>().await
+        }));
+        cancel.cancel();
+        let start = Instant::now();
+        tasks.finish(Duration::from_secs(10)).await;
+        assert_eq!(start.elapsed(), Duration::ZERO);
+        assert!(gone.load(Ordering::SeqCst));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_task_that_ignores_cancellation_is_aborted_after_the_grace() {
+        let tasks = Tasks::default();
+        let gone = Arc::new(AtomicBool::new(false));
+        let guard = Dropped(gone.clone());
+        tasks.spawn(async move {
+            let _guard = guard;
+            loop {
+                tokio::time::sleep(Duration::from_secs(3600)).await;
+            }
+        });
+        let start = Instant::now();
+        tasks.finish(Duration::from_secs(10)).await;
+        assert_eq!(start.elapsed(), Duration::from_secs(10));
+        tokio::task::yield_now().await;
+        assert!(gone.load(Ordering::SeqCst), "aborted");
+    }
+}

@@ -7,6 +7,7 @@ pub mod fakebot;
 pub mod fakehook;
 pub mod fakentfy;
 pub mod proc;
+pub mod wait;
 
 use std::path::{Path, PathBuf};
 
