@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use brokerwatch::config::TlsMode;
-use brokerwatch::secret::SecretSource;
+use brokerwatch::config::secret::SecretSource;
 use brokerwatch::source::imap::{self, ImapError, WatchOptions};
 use brokerwatch::source::{
     Checkpoint, HandlerError, MailHandler, MailboxId, Position, RawMessage, SourceEvent,

@@ -6,9 +6,9 @@ use std::time::Duration;
 use brokerwatch::alert::telegram::TelegramSink;
 use brokerwatch::alert::telegram::format::{MAX_MESSAGE_LEN, utf16_len};
 use brokerwatch::alert::{AlertKind, AlertMessage, DeliveryError, Response};
+use brokerwatch::config::secret::SecretSource;
 use brokerwatch::config::{TelegramConfig, TelegramFormat};
 use brokerwatch::event::Severity;
-use brokerwatch::secret::SecretSource;
 
 use crate::util::fakebot::{self, FakeBot, Fault, TOKEN};
 

@@ -8,9 +8,9 @@ use brokerwatch::alert::outbox::{Outbox, Sinks};
 use brokerwatch::alert::sink::Sink;
 use brokerwatch::alert::webhook::WebhookSink;
 use brokerwatch::alert::{AlertKind, AlertMessage, DeliveryError};
+use brokerwatch::config::secret::SecretSource;
 use brokerwatch::config::{SinkKind, WebhookConfig};
 use brokerwatch::event::Severity;
-use brokerwatch::secret::SecretSource;
 use brokerwatch::store::{NewAlert, NewDelivery, Store};
 use tokio::sync::Notify;
 

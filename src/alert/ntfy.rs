@@ -12,9 +12,9 @@ use serde_json::json;
 
 use super::sink::Sink;
 use super::{AlertMessage, Delivered, DeliveryError};
+use crate::config::secret::{Secret, SecretError};
 use crate::config::{NtfyConfig, SinkKind};
 use crate::event::Severity;
-use crate::secret::{Secret, SecretError};
 
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
 /// ntfy's default message size limit is 4096 bytes; longer ones become attachments, which we

@@ -10,8 +10,8 @@ use serde_json::json;
 
 use super::sink::Sink;
 use super::{AlertMessage, Delivered, DeliveryError};
+use crate::config::secret::SecretError;
 use crate::config::{SinkKind, WebhookConfig};
-use crate::secret::SecretError;
 
 /// The signature header.
 pub const SIGNATURE_HEADER: &str = "X-Brokerwatch-Signature";

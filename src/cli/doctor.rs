@@ -250,7 +250,7 @@ async fn check_imap(name: &str, cfg: &ImapAccount, trusted: &[String], r: &mut R
 /// are off without one). Shown per account; the config setting is global.
 fn sender_checks(name: &str, headers: &[Vec<u8>], trusted: &[String], r: &mut Report) {
     let what = format!("sender checks {name}");
-    let learned = crate::authserv::learn(headers.iter().map(Vec::as_slice));
+    let learned = crate::assess::authserv::learn(headers.iter().map(Vec::as_slice));
     if !trusted.is_empty() {
         match learned {
             Some(l) if !trusted.iter().any(|t| t.eq_ignore_ascii_case(&l.id)) => r.skip(

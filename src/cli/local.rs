@@ -2,8 +2,8 @@
 //! token can be read (files and variables; a command is only run when it is needed), and every
 //! Maildir folder exists. No network I/O. Each problem is `file:line:col: message`.
 
+use crate::config::secret::SecretSource;
 use crate::config::{AccountSource, Config};
-use crate::secret::SecretSource;
 use crate::yaml::{self, Loc, Node, Problem};
 
 /// The problems of `cfg` that only this machine can show; empty when all is there.

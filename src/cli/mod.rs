@@ -12,6 +12,7 @@ mod expect;
 pub mod health;
 mod init;
 mod local;
+pub mod logging;
 mod profile;
 mod run;
 mod scan;
@@ -26,9 +27,9 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 
 use crate::config::{self, Config};
-use crate::logging::{self, LogFormat};
 use crate::rules::RuleSet;
 use crate::yaml::Problems;
+use logging::LogFormat;
 
 #[derive(Debug, Parser)]
 #[command(

@@ -8,13 +8,14 @@ mod compile;
 pub mod live;
 mod load;
 mod raw;
+pub mod secret;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::config::secret::SecretSource;
 use crate::event::{EventKind, Severity};
-use crate::secret::SecretSource;
 
 pub use crate::yaml::{Problem, Problems};
 pub use compile::{builtin, load, load_partial, load_str};

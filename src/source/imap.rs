@@ -21,7 +21,7 @@ use tokio_util::sync::CancellationToken;
 use super::tls::{self, TlsError};
 use super::{MailHandler, MailboxId};
 use crate::config::ImapAccount;
-use crate::secret::SecretError;
+use crate::config::secret::SecretError;
 
 pub use connect::is_loopback_host;
 pub use probe::{Probe, probe};

@@ -183,7 +183,7 @@ mod tests {
             "no heartbeat without Telegram"
         );
         cfg.sinks.telegram = Some(crate::config::TelegramConfig {
-            token: crate::secret::SecretSource::Env("BW_TEST_UNSET".into()),
+            token: crate::config::secret::SecretSource::Env("BW_TEST_UNSET".into()),
             chat_ids: vec![1],
             api_url: None,
             format: crate::config::TelegramFormat::Plain,

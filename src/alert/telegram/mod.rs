@@ -26,8 +26,8 @@ use teloxide::prelude::*;
 use teloxide::types::{BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, ParseMode};
 
 use crate::alert::{AlertMessage, Delivered, DeliveryError};
+use crate::config::secret::SecretError;
 use crate::config::{TelegramConfig, TelegramFormat};
-use crate::secret::SecretError;
 
 pub use commands::{COMMANDS, SNOOZE, parse_duration};
 use errors::Redactor;

@@ -10,8 +10,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use async_imap::{Client, Session};
+use brokerwatch::config::secret::SecretSource;
 use brokerwatch::config::{ImapAccount, TlsMode};
-use brokerwatch::secret::SecretSource;
 use futures::StreamExt;
 use tokio::net::TcpStream;
 

@@ -4,6 +4,8 @@
 //! it: only its topmost Authentication-Results, above its own Received line, counts. Anything
 //! written lower down came from the sender and proves nothing (or worse: it is a forgery).
 
+pub mod authserv;
+
 use std::collections::BTreeMap;
 
 use serde::Serialize;
