@@ -232,9 +232,13 @@ fn hand_over(
     let Some(b) = batch else {
         return Ok(());
     };
-    ctx.handler
+    let largest = b.messages.iter().map(|m| m.bytes.len()).max().unwrap_or(0);
+    let processed = ctx
+        .handler
         .process(ctx.mailbox, b.messages, first_run_since)
-        .map_err(ImapError::Handler)?;
+        .map_err(ImapError::Handler);
+    super::memory::after_batch(largest);
+    processed?;
     cursor.last_uid = cursor.last_uid.max(b.last_uid);
     Ok(())
 }
