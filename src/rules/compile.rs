@@ -6,6 +6,7 @@ use std::path::Path;
 
 use regex::{Regex, RegexBuilder};
 
+use super::lazy::{self, LazyRegex};
 use super::model::{COUNTRIES, FIELD_NAMES, GENERIC_KEYS, PACK_KEYS, RawContact, RawRule};
 use super::{Contact, FieldValues, Generic, Pack, Pattern, Rule, RuleSet};
 use crate::event::EventKind;
@@ -28,6 +29,8 @@ pub fn load(shipped: bool, dirs: &[std::path::PathBuf]) -> Result<RuleSet, Probl
                 .map(|(n, t)| (format!("rules/{n}"), t.to_string())),
         );
     }
+    // The shipped packs' patterns are compiled on first use (see `lazy`), the user's at once.
+    let deferred = files.len();
     for dir in dirs {
         match read_dir_yaml(dir) {
             Ok(found) => files.extend(found),
@@ -35,7 +38,7 @@ pub fn load(shipped: bool, dirs: &[std::path::PathBuf]) -> Result<RuleSet, Probl
         }
     }
     let mut problems = c.problems;
-    let set = match load_texts(&files) {
+    let set = match load_files(&files, deferred) {
         Ok(set) => set,
         Err(p) => {
             problems.extend(p.0);
@@ -63,15 +66,22 @@ fn read_dir_yaml(dir: &Path) -> std::io::Result<Vec<(String, String)>> {
 
 /// Compiles packs from (label, text) pairs, merging by broker id in order.
 pub fn load_texts(files: &[(String, String)]) -> Result<RuleSet, Problems> {
+    load_files(files, 0)
+}
+
+/// `load_texts`, with the patterns of the first `deferred` files (the shipped packs, known to
+/// compile) compiled on first use.
+fn load_files(files: &[(String, String)], deferred: usize) -> Result<RuleSet, Problems> {
     let mut problems = Vec::new();
     let mut packs: Vec<Pack> = Vec::new();
     let mut generic_parts: Vec<Generic> = Vec::new();
-    for (label, text) in files {
+    for (i, (label, text)) in files.iter().enumerate() {
+        let lazy = i < deferred;
         let mut c = Collector::new(label.clone());
         if let Some(root) = c.parse(text) {
             if is_generic(&root) {
-                generic_parts.extend(generic(&mut c, &root));
-            } else if let Some(part) = pack(&mut c, &root) {
+                generic_parts.extend(generic(&mut c, &root, lazy));
+            } else if let Some(part) = pack(&mut c, &root, lazy) {
                 merge(&mut packs, part);
             }
         }
@@ -112,7 +122,7 @@ fn is_generic(root: &Node) -> bool {
     })
 }
 
-fn generic(c: &mut Collector, root: &Node) -> Option<Generic> {
+fn generic(c: &mut Collector, root: &Node, lazy: bool) -> Option<Generic> {
     let mut g = Generic::default();
     for (key, node) in c.entries(root, GENERIC_KEYS) {
         match key.as_str() {
@@ -122,11 +132,11 @@ fn generic(c: &mut Collector, root: &Node) -> Option<Generic> {
                     c.error(on.loc, "`generic` must be `true` in a generic rules file");
                 }
             }
-            "vocabulary" => g.vocabulary = list(c, node),
-            "quiet" => g.quiet = list(c, node),
-            "login_links" => g.login_links = list(c, node),
-            "values" => g.values = values(c, node),
-            "rules" => g.rules = rules(c, node),
+            "vocabulary" => g.vocabulary = list(c, node, lazy),
+            "quiet" => g.quiet = list(c, node, lazy),
+            "login_links" => g.login_links = list(c, node, lazy),
+            "values" => g.values = values(c, node, lazy),
+            "rules" => g.rules = rules(c, node, lazy),
             _ => unreachable!("key list and match arms agree"),
         }
     }
@@ -146,7 +156,7 @@ fn generic(c: &mut Collector, root: &Node) -> Option<Generic> {
 }
 
 /// `values: {field: {canonical: [pattern, …]}}`, order kept (the first value that matches wins).
-fn values(c: &mut Collector, node: &Node) -> Vec<FieldValues> {
+fn values(c: &mut Collector, node: &Node, lazy: bool) -> Vec<FieldValues> {
     let Some(fields) = node.as_map() else {
         c.error(
             node.loc,
@@ -176,22 +186,22 @@ fn values(c: &mut Collector, node: &Node) -> Vec<FieldValues> {
         };
         let vals = vals
             .iter()
-            .map(|(name, pats)| (name.scalar_text().unwrap_or_default(), list(c, pats)))
+            .map(|(name, pats)| (name.scalar_text().unwrap_or_default(), list(c, pats, lazy)))
             .collect();
         out.push((field, vals));
     }
     out
 }
 
-fn list(c: &mut Collector, node: &Node) -> Vec<Pattern> {
+fn list(c: &mut Collector, node: &Node, lazy: bool) -> Vec<Pattern> {
     let v: Vec<At<String>> = c.take(node).unwrap_or_default();
-    v.iter().filter_map(|p| pattern(c, p)).collect()
+    v.iter().filter_map(|p| pattern(c, p, lazy)).collect()
 }
 
-fn rules(c: &mut Collector, node: &Node) -> Vec<Rule> {
+fn rules(c: &mut Collector, node: &Node, lazy: bool) -> Vec<Rule> {
     let raw: Vec<(Loc, RawRule)> = c.take_each(node, "rules");
     raw.into_iter()
-        .filter_map(|(loc, r)| rule(c, loc, r))
+        .filter_map(|(loc, r)| rule(c, loc, r, lazy))
         .collect()
 }
 
@@ -229,7 +239,7 @@ fn check_generic_ids(packs: &[Pack], problems: &mut Vec<crate::yaml::Problem>) {
     }
 }
 
-fn pack(c: &mut Collector, root: &Node) -> Option<PackPart> {
+fn pack(c: &mut Collector, root: &Node, lazy: bool) -> Option<PackPart> {
     let mut part = PackPart {
         id: String::new(),
         file: c.file.clone(),
@@ -281,12 +291,12 @@ fn pack(c: &mut Collector, root: &Node) -> Option<PackPart> {
                     }
                 }
             }
-            "clashes" => part.clashes = list(c, node),
+            "clashes" => part.clashes = list(c, node, lazy),
             "clash_domains" => {
                 let d: Vec<String> = c.take(node).unwrap_or_default();
                 part.clash_domains = d.iter().map(|d| d.trim().to_ascii_lowercase()).collect();
             }
-            "login_link_exceptions" => part.login_link_exceptions = list(c, node),
+            "login_link_exceptions" => part.login_link_exceptions = list(c, node, lazy),
             "domains" => {
                 let d: Vec<String> = c.take(node).unwrap_or_default();
                 part.domains = d
@@ -302,9 +312,9 @@ fn pack(c: &mut Collector, root: &Node) -> Option<PackPart> {
                     .filter(|n| !n.is_empty())
                     .collect();
             }
-            "claims" => part.claims = list(c, node),
+            "claims" => part.claims = list(c, node, lazy),
             "contact" => part.contact = c.take::<RawContact>(node).map(contact),
-            "rules" => part.rules = rules(c, node),
+            "rules" => part.rules = rules(c, node, lazy),
             _ => unreachable!("key list and match arms agree"),
         }
     }
@@ -323,17 +333,19 @@ fn contact(r: RawContact) -> Contact {
     }
 }
 
-fn pattern(c: &mut Collector, p: &At<String>) -> Option<Pattern> {
+fn pattern(c: &mut Collector, p: &At<String>, lazy: bool) -> Option<Pattern> {
     // NOTE: patterns are normalised like the text they run on, so a full-width `：` written in a
     // pack still matches the `:` the text turns into.
     let src = normalize(&p.value);
-    match RegexBuilder::new(&src)
-        .case_insensitive(true)
-        .size_limit(1 << 22)
-        .build()
-    {
+    if lazy {
+        return Some(Pattern {
+            re: LazyRegex::deferred(src),
+            src: p.value.clone(),
+        });
+    }
+    match lazy::build(&src) {
         Ok(re) => Some(Pattern {
-            re,
+            re: LazyRegex::compiled(re),
             src: p.value.clone(),
         }),
         Err(e) => {
@@ -357,11 +369,14 @@ fn pattern(c: &mut Collector, p: &At<String>) -> Option<Pattern> {
     }
 }
 
-fn patterns(c: &mut Collector, v: &Option<Vec<At<String>>>) -> Vec<Pattern> {
-    v.iter().flatten().filter_map(|p| pattern(c, p)).collect()
+fn patterns(c: &mut Collector, v: &Option<Vec<At<String>>>, lazy: bool) -> Vec<Pattern> {
+    v.iter()
+        .flatten()
+        .filter_map(|p| pattern(c, p, lazy))
+        .collect()
 }
 
-fn rule(c: &mut Collector, loc: Loc, r: RawRule) -> Option<Rule> {
+fn rule(c: &mut Collector, loc: Loc, r: RawRule, lazy: bool) -> Option<Rule> {
     let event = match r.event.value.parse::<EventKind>() {
         Ok(e) => Some(e),
         Err(e) => {
@@ -391,8 +406,13 @@ fn rule(c: &mut Collector, loc: Loc, r: RawRule) -> Option<Rule> {
             );
             continue;
         }
-        let compiled: Vec<Pattern> = pats.iter().filter_map(|p| pattern(c, p)).collect();
-        for (p, at) in compiled.iter().zip(pats) {
+        let compiled: Vec<Pattern> = pats.iter().filter_map(|p| pattern(c, p, lazy)).collect();
+        // Checked when compiled; a deferred (shipped) pattern is checked by the tests.
+        for (p, at) in compiled
+            .iter()
+            .zip(pats)
+            .filter(|(p, _)| p.re.is_compiled())
+        {
             if !p.re.capture_names().any(|n| n == Some(name.as_str())) {
                 c.error(
                     at.loc,
@@ -404,14 +424,14 @@ fn rule(c: &mut Collector, loc: Loc, r: RawRule) -> Option<Rule> {
     }
     // Every pattern is compiled (and reported) even when the event is wrong.
     let (subject, body, text) = (
-        patterns(c, &r.subject),
-        patterns(c, &r.body),
-        patterns(c, &r.text),
+        patterns(c, &r.subject, lazy),
+        patterns(c, &r.body, lazy),
+        patterns(c, &r.text, lazy),
     );
     let (all, not, from) = (
-        patterns(c, &r.all),
-        patterns(c, &r.not),
-        patterns(c, &r.from),
+        patterns(c, &r.all, lazy),
+        patterns(c, &r.not, lazy),
+        patterns(c, &r.from, lazy),
     );
     Some(Rule {
         id: r.id.value.clone(),
@@ -518,4 +538,82 @@ pub fn regex(src: &str) -> Result<Regex, regex::Error> {
     RegexBuilder::new(&normalize(src))
         .case_insensitive(true)
         .build()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shipped() -> Vec<(String, String)> {
+        shipped::SHIPPED
+            .iter()
+            .map(|(n, t)| (format!("rules/{n}"), t.to_string()))
+            .collect()
+    }
+
+    /// What makes deferring the shipped patterns safe: compiled at once, every one of them
+    /// compiles and every field pattern has its named group.
+    #[test]
+    fn every_shipped_pattern_compiles_with_its_named_groups() {
+        let eager = load_texts(&shipped()).unwrap_or_else(|p| panic!("{p}"));
+        let lazy = load(true, &[]).unwrap_or_else(|p| panic!("{p}"));
+        let count = |set: &RuleSet| -> (usize, usize) {
+            let all = every_pattern(set);
+            (all.len(), all.iter().filter(|p| p.re.is_compiled()).count())
+        };
+        let (n, compiled) = count(&eager);
+        assert!(n > 500, "{n} patterns");
+        assert_eq!(compiled, n);
+        assert_eq!(count(&lazy), (n, 0));
+        // Deferred, the same regexes.
+        for (a, b) in every_pattern(&eager).iter().zip(every_pattern(&lazy)) {
+            assert_eq!(a.re.as_str(), b.re.as_str());
+        }
+    }
+
+    #[test]
+    fn a_users_bad_pattern_is_still_reported_at_load() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("x.yaml"),
+            "broker: x\nname: X\ndomains: [x.example]\nclaims: ['(unclosed']\nrules: []\n",
+        )
+        .unwrap();
+        let err = load(true, &[dir.path().to_path_buf()])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("x.yaml:4:") && err.contains("invalid regex"),
+            "{err}"
+        );
+    }
+
+    fn every_pattern(set: &RuleSet) -> Vec<&Pattern> {
+        fn rule(r: &Rule) -> Vec<&Pattern> {
+            let mut v: Vec<&Pattern> = [&r.subject, &r.body, &r.text, &r.all, &r.not, &r.from]
+                .into_iter()
+                .flatten()
+                .collect();
+            v.extend(r.fields.iter().flat_map(|(_, p)| p));
+            v
+        }
+        let mut out: Vec<&Pattern> = Vec::new();
+        for p in &set.packs {
+            out.extend(&p.claims);
+            out.extend(&p.clashes);
+            out.extend(&p.login_link_exceptions);
+            out.extend(p.rules.iter().flat_map(rule));
+        }
+        let g = &set.generic;
+        out.extend(&g.vocabulary);
+        out.extend(&g.quiet);
+        out.extend(&g.login_links);
+        out.extend(
+            g.values
+                .iter()
+                .flat_map(|(_, v)| v.iter().flat_map(|(_, p)| p)),
+        );
+        out.extend(g.rules.iter().flat_map(rule));
+        out
+    }
 }

@@ -3,21 +3,22 @@
 
 mod classify;
 mod compile;
+mod lazy;
 pub mod lookalike;
 mod model;
-
-use regex::Regex;
 
 use crate::event::EventKind;
 
 pub use classify::{Claim, Classification, Cue, classify};
 pub use compile::{load, load_texts, regex};
+pub use lazy::LazyRegex;
 pub use model::FIELD_NAMES;
 
 /// A compiled regex with the source text as written (for explanations).
 #[derive(Debug, Clone)]
 pub struct Pattern {
-    pub re: Regex,
+    /// Compiled on first use for the shipped packs (see `lazy`).
+    pub re: LazyRegex,
     pub src: String,
 }
 

@@ -7,6 +7,7 @@
 
 mod connect;
 pub mod folder;
+mod memory;
 pub mod mutf7;
 pub mod presence;
 pub mod probe;
