@@ -67,6 +67,7 @@ pub async fn serve(
     let alerted = Arc::new(Notify::new());
     let mut outbox = Outbox::new(store.clone(), sinks, wake.clone());
     outbox.forward_wake = Some(alerted.clone());
+    outbox.live = Some(live.clone());
     let outbox = Arc::new(outbox);
     {
         let (o, rx) = (outbox.clone(), stop_rx.clone());
@@ -261,7 +262,7 @@ async fn answer(
             m = rx.recv() => match m { Some(m) => m, None => return },
             _ = stop.changed() => return,
         };
-        let reply = match responder.handle(&r) {
+        let reply = match responder.handle_from(&r, chat) {
             Ok(text) => text,
             Err(e) => {
                 tracing::error!("cannot apply {r:?}: {e}");
