@@ -13,6 +13,7 @@ mod migrate;
 mod newcomer;
 mod ntfy;
 mod ops;
+mod recipients;
 mod reload;
 mod robust;
 mod secrets;

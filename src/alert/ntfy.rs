@@ -21,11 +21,13 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
 /// do not want (an attachment is a link).
 const MAX_MESSAGE_BYTES: usize = 4000;
 
-/// Publishes alerts to one ntfy topic.
+/// Publishes alerts to ntfy topics: the sink's own and its recipients'.
 pub struct NtfySink {
     client: reqwest::Client,
     cfg: NtfyConfig,
     token: Option<Secret>,
+    /// Recipients' topics on this server (their delivery targets).
+    topics: Vec<String>,
 }
 
 impl std::fmt::Debug for NtfySink {
@@ -49,11 +51,29 @@ impl NtfySink {
             client,
             cfg: cfg.clone(),
             token,
+            topics: Vec::new(),
         })
     }
 
-    /// The JSON body for one alert.
+    /// Adds the recipients' topics as targets.
+    pub fn with_recipients(mut self, recipients: &[crate::config::Recipient]) -> Self {
+        for r in recipients {
+            for t in r.target_on(SinkKind::Ntfy) {
+                if t != self.cfg.topic && !self.topics.iter().any(|x| x == t) {
+                    self.topics.push(t.to_string());
+                }
+            }
+        }
+        self
+    }
+
+    /// The JSON body for one alert to the sink's own topic.
     pub fn body(&self, msg: &AlertMessage) -> serde_json::Value {
+        self.body_to(&self.cfg.topic, msg)
+    }
+
+    /// The JSON body for one alert to `topic`.
+    pub fn body_to(&self, topic: &str, msg: &AlertMessage) -> serde_json::Value {
         let (priority, tag) = match msg.severity {
             Severity::Critical => (5, "rotating_light"),
             Severity::Warning => (4, "warning"),
@@ -62,7 +82,7 @@ impl NtfySink {
         let mut tags = vec![tag.to_string()];
         tags.extend(self.cfg.tags.iter().cloned());
         json!({
-            "topic": self.cfg.topic,
+            "topic": topic,
             "title": msg.title,
             "message": crate::text::truncate_chars(&msg.body, MAX_MESSAGE_BYTES / 4),
             "priority": priority,
@@ -70,12 +90,12 @@ impl NtfySink {
         })
     }
 
-    async fn publish(&self, msg: &AlertMessage) -> Result<Delivered, DeliveryError> {
+    async fn publish(&self, topic: &str, msg: &AlertMessage) -> Result<Delivered, DeliveryError> {
         let mut req = self
             .client
             .post(format!("{}/", self.cfg.url))
             .header("Content-Type", "application/json")
-            .body(self.body(msg).to_string());
+            .body(self.body_to(topic, msg).to_string());
         if let Some(t) = &self.token {
             req = req.bearer_auth(t.expose());
         }
@@ -110,12 +130,22 @@ impl Sink for NtfySink {
         SinkKind::Ntfy
     }
 
+    fn targets(&self) -> Vec<String> {
+        let own = (!self.cfg.topic.is_empty()).then(|| super::sink::SINGLE_TARGET.to_string());
+        own.into_iter().chain(self.topics.iter().cloned()).collect()
+    }
+
+    /// `target` is `-` for the sink's own topic, else a recipient's topic.
     fn deliver<'a>(
         &'a self,
-        _target: &'a str,
+        target: &'a str,
         msg: &'a AlertMessage,
     ) -> BoxFuture<'a, Result<Delivered, DeliveryError>> {
-        Box::pin(self.publish(msg))
+        let topic = match target {
+            super::sink::SINGLE_TARGET => self.cfg.topic.as_str(),
+            t => t,
+        };
+        Box::pin(self.publish(topic, msg))
     }
 
     fn check(&self) -> BoxFuture<'_, Result<String, DeliveryError>> {

@@ -58,7 +58,7 @@ impl Sinks {
         if let Some(t) = &config.sinks.telegram {
             match TelegramSink::new(t) {
                 Ok(s) => {
-                    let s = Arc::new(s);
+                    let s = Arc::new(s.with_names(super::recipients::telegram_names(config)));
                     sinks.telegram = Some(s.clone());
                     sinks.insert(s);
                 }
@@ -70,7 +70,7 @@ impl Sinks {
         }
         if let Some(n) = &config.sinks.ntfy {
             match NtfySink::new(n) {
-                Ok(s) => sinks.insert(Arc::new(s)),
+                Ok(s) => sinks.insert(Arc::new(s.with_recipients(&config.recipients))),
                 // Left out like an unavailable sink; `doctor` and `alert-test` say why.
                 Err(e) => tracing::error!("ntfy sink left out: cannot read its token: {e}"),
             }
@@ -109,6 +109,8 @@ pub struct Outbox {
     unavailable: Mutex<HashSet<SinkKind>>,
     /// Targets waiting out a transient failure.
     pub pauses: Pauses,
+    /// The configuration in force, for recipients and quiet hours (None: neither).
+    pub live: Option<crate::config::live::Live>,
 }
 
 impl Outbox {
@@ -120,6 +122,7 @@ impl Outbox {
             forward_wake: None,
             unavailable: Mutex::new(HashSet::new()),
             pauses: Pauses::default(),
+            live: None,
         }
     }
 
@@ -189,8 +192,24 @@ impl Outbox {
             .min();
         // NOTE: a mute holds repeats back until it ends, for the same reason.
         let repeat = repeat.map(|at| until(at.max(muted.unwrap_or(0))));
-        let wait = [delivery, repeat].into_iter().flatten().min()?;
+        let people = self.people_wait();
+        let wait = [delivery, repeat, people].into_iter().flatten().min()?;
         Some(wait.clamp(Duration::from_millis(200), MAX_SLEEP))
+    }
+
+    /// The configuration in force, if the outbox was given one.
+    fn config(&self) -> Option<Arc<Config>> {
+        self.live.as_ref().map(|l| l.config())
+    }
+
+    /// With recipients, how long until the next look at the store: held alerts go when quiet
+    /// hours end, and an acknowledgement made with `brokerwatch ack` (another process, no
+    /// wake-up) is told to the others within [`MAX_SLEEP`].
+    fn people_wait(&self) -> Option<Duration> {
+        let cfg = self.config()?;
+        let held = super::quiet::release_in(&cfg, &self.store, now()).unwrap_or(None);
+        let look = (!cfg.recipients.is_empty()).then_some(MAX_SLEEP);
+        [held, look].into_iter().flatten().min()
     }
 
     /// Until when repeats are muted (`/mute`), if a mute is on.
@@ -220,6 +239,9 @@ impl Outbox {
             for id in self.store.start_due_repeats(t)? {
                 tracing::info!(alert = id, "not acknowledged: repeating");
             }
+        }
+        if let Some(cfg) = self.config() {
+            super::quiet::release(&cfg, &self.store, t)?;
         }
         let skip: Vec<SinkKind> = busy.iter().copied().collect();
         let mut by_sink: BTreeMap<SinkKind, Vec<DeliveryRow>> = BTreeMap::new();
@@ -264,7 +286,28 @@ impl Outbox {
                 .delivery_done(d, DeliveryState::Cancelled, None)?;
             return Ok(true);
         }
-        let msg = message(&alert, d.round);
+        let cfg = self.config();
+        if let Some(cfg) = &cfg
+            && super::quiet::holds(cfg, &alert, d, now())
+        {
+            tracing::info!(alert = d.alert, sink = %d.sink, target = %d.target, "quiet hours: held for the summary");
+            self.store.hold(d)?;
+            return Ok(true);
+        }
+        let msg = if d.round < 0 {
+            let cfg = cfg.unwrap_or_else(|| Arc::new(crate::config::builtin()));
+            match super::quiet::special_message(&self.store, &cfg, &alert, d)? {
+                Some(m) => m,
+                None => {
+                    self.store.summary_done(d, DeliveryState::Cancelled)?;
+                    self.store
+                        .delivery_done(d, DeliveryState::Cancelled, None)?;
+                    return Ok(true);
+                }
+            }
+        } else {
+            message(&alert, d.round)
+        };
         match self.send(d, &msg).await {
             Ok(done) => {
                 tracing::debug!(alert = d.alert, sink = %d.sink, "delivered");
@@ -272,6 +315,9 @@ impl Outbox {
                     tracing::info!(sink = %d.sink, target = %d.target, "reachable again: sending what waited");
                     // The rest of its queue goes in the next pass, at once.
                     self.wake.notify_one();
+                }
+                if d.round == crate::store::SUMMARY {
+                    self.store.summary_done(d, DeliveryState::Sent)?;
                 }
                 self.store
                     .delivery_done(d, DeliveryState::Sent, done.remote_id.as_deref())?;

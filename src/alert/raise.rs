@@ -24,6 +24,9 @@ pub struct Draft {
     pub actionable: bool,
     /// Only these sinks instead of the severity's policy (the heartbeat goes to Telegram only).
     pub only: Option<Vec<SinkKind>>,
+    /// The account whose mail this is about: only recipients watching it get it. None: every
+    /// recipient whose role covers it.
+    pub account: Option<String>,
 }
 
 impl Draft {
@@ -38,6 +41,7 @@ impl Draft {
             body,
             actionable: false,
             only: None,
+            account: None,
         }
     }
 }
@@ -71,7 +75,12 @@ pub fn plan(config: &Config, d: Draft) -> NewAlert {
     let repeat = policy
         .and_then(|p| p.repeat)
         .filter(|_| d.actionable && d.only.is_none());
-    let deliveries = targets(config, &sinks);
+    let about = super::recipients::About {
+        kind: d.kind,
+        severity: d.severity,
+        account: d.account.as_deref(),
+    };
+    let deliveries = super::recipients::route(config, &sinks, about);
     let repeat_to = match repeat {
         Some(_) => deliveries
             .iter()

@@ -11,7 +11,7 @@ pub fn run(cfg_path: Option<&Path>, id: i64) -> anyhow::Result<Outcome> {
     };
     let store = Store::open(&cfg.db_path())?;
     let by = format!("cli:{}", super::user());
-    if store.ack(id, &by)? {
+    if crate::alert::recipients::acknowledge(&store, &cfg, id, &by, None)? {
         println!("alert #{id} acknowledged");
         Ok(Outcome::Ok)
     } else {

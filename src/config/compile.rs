@@ -65,6 +65,8 @@ fn compile(text: &str, label: &str, base: &Path) -> (Config, Vec<Problem>) {
             apply(&mut c, &mut cfg, &key, node, base);
         }
         check_accounts(&mut c, &cfg.accounts, &root);
+        super::recipients::compile(&mut c, &root, &mut cfg);
+        super::recipients::check_reachable(&mut c, &root, &cfg);
         cfg.escalation = escalation(&mut c, &root, &cfg.sinks);
     }
     let mut problems = c.problems;
@@ -86,6 +88,8 @@ pub fn builtin() -> Config {
         allowances: Vec::new(),
         trading_profile: None,
         escalation: BTreeMap::new(),
+        recipients: Vec::new(),
+        quiet_hours: None,
         sinks: Sinks {
             console: true,
             desktop: Some(DesktopConfig {
@@ -190,8 +194,9 @@ fn apply(c: &mut Collector, cfg: &mut Config, key: &str, node: &Node, base: &Pat
                 .take::<raw::RawProfile>(node)
                 .map(|p| trading_profile(c, p, node.loc));
         }
-        // Needs the sinks, which may come later in the file: done after the loop.
-        "escalation" => {}
+        "quiet_hours" => cfg.quiet_hours = super::recipients::quiet_hours(c, node),
+        // Need the sinks (and accounts), which may come later in the file: done after the loop.
+        "escalation" | "recipients" => {}
         _ => unreachable!("key list and match arms agree"),
     }
 }
@@ -521,16 +526,14 @@ fn ntfy(c: &mut Collector, n: raw::RawNtfy, base: &Path) -> Option<NtfyConfig> {
     if let Err(e) = reqwest::Url::parse(&n.url.value) {
         c.error(n.url.loc, format!("`{}` is not a URL: {e}", n.url.value));
     }
-    let topic = &n.topic.value;
-    if topic.is_empty()
-        || !topic
-            .chars()
-            .all(|ch| ch.is_ascii_alphanumeric() || "-_".contains(ch))
-    {
-        c.error(
-            n.topic.loc,
-            format!("ntfy topic `{topic}` must be letters, digits, `-` or `_` (ntfy's own rule)"),
-        );
+    if let Some(topic) = &n.topic {
+        let node = Node {
+            loc: topic.loc,
+            kind: crate::yaml::Kind::Str(topic.value.clone()),
+        };
+        if let Err(e) = super::recipients::channel_target(SinkKind::Ntfy, &node) {
+            c.error(topic.loc, e);
+        }
     }
     let token = match &n.token {
         Some(t) => Some(secret(c, t, base)?),
@@ -538,19 +541,13 @@ fn ntfy(c: &mut Collector, n: raw::RawNtfy, base: &Path) -> Option<NtfyConfig> {
     };
     Some(NtfyConfig {
         url: n.url.value.trim_end_matches('/').to_string(),
-        topic: n.topic.value,
+        topic: n.topic.map(|t| t.value).unwrap_or_default(),
         token,
         tags: n.tags,
     })
 }
 
 fn telegram(c: &mut Collector, t: raw::RawTelegram, base: &Path) -> Option<TelegramConfig> {
-    if t.chat_ids.value.is_empty() {
-        c.error(
-            t.chat_ids.loc,
-            "`chat_ids` must list at least one chat: alerts go there and commands are accepted only from there",
-        );
-    }
     let format = match t.format.as_ref().map(|f| f.value.to_ascii_lowercase()) {
         None => TelegramFormat::Plain,
         Some(f) if f == "plain" => TelegramFormat::Plain,
@@ -575,7 +572,8 @@ fn telegram(c: &mut Collector, t: raw::RawTelegram, base: &Path) -> Option<Teleg
     }
     Some(TelegramConfig {
         token: secret(c, &t.token, base)?,
-        chat_ids: t.chat_ids.value,
+        // Recipients' chats are added, and an empty list refused, once recipients are read.
+        chat_ids: t.chat_ids,
         api_url: t.api_url.map(|u| u.value),
         format,
         commands: t.commands.unwrap_or(true),

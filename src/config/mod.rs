@@ -8,6 +8,7 @@ mod compile;
 pub mod live;
 mod load;
 mod raw;
+mod recipients;
 pub mod secret;
 
 use std::collections::BTreeMap;
@@ -20,6 +21,7 @@ use crate::event::{EventKind, Severity};
 pub use crate::yaml::{Problem, Problems};
 pub use compile::{builtin, load, load_partial, load_str};
 pub use load::load_checked;
+pub use recipients::{CHANNELS, Gets, QuietHours, Recipient};
 
 /// The whole, checked configuration.
 #[derive(Debug, Clone)]
@@ -46,6 +48,11 @@ pub struct Config {
     /// Per severity: which sinks, and how often to repeat until acknowledged.
     pub escalation: BTreeMap<Severity, Policy>,
     pub sinks: Sinks,
+    /// The people alerts go to, each with their channels, role and accounts; empty: every
+    /// target of a sink gets every alert of the sink (the configuration before `recipients:`).
+    pub recipients: Vec<Recipient>,
+    /// Warning and info alerts to people wait for the end of this window; critical never does.
+    pub quiet_hours: Option<QuietHours>,
     /// On the first run on a mailbox, alert only on mail younger than this.
     pub first_run_lookback: Duration,
     /// A mailbox failing (login refused, server unreachable) this long raises "cannot watch".
@@ -221,6 +228,7 @@ pub struct WebhookConfig {
 pub struct NtfyConfig {
     /// Server base URL, e.g. `https://ntfy.sh`.
     pub url: String,
+    /// The sink's own topic (gets every alert); empty when only recipients' topics are used.
     pub topic: String,
     /// Access token (`Authorization: Bearer`), for a protected topic.
     pub token: Option<SecretSource>,
@@ -244,7 +252,8 @@ pub enum TelegramFormat {
 #[derive(Debug, Clone, PartialEq)]
 pub struct TelegramConfig {
     pub token: SecretSource,
-    /// Alerts go to these chats, and commands are accepted only from them.
+    /// Alerts go to these chats, and commands are accepted only from them: the `chat_ids`
+    /// written under the sink (they get every alert) and every recipient's `telegram:` chat.
     pub chat_ids: Vec<i64>,
     /// Bot API base URL; tests point it at a fake server on 127.0.0.1.
     pub api_url: Option<String>,

@@ -24,6 +24,8 @@ pub const TOP_LEVEL: &[&str] = &[
     "trading_profile",
     "escalation",
     "sinks",
+    "recipients",
+    "quiet_hours",
 ];
 
 #[derive(Debug, Deserialize)]
@@ -210,7 +212,7 @@ pub struct RawWebhook {
 #[serde(deny_unknown_fields)]
 pub struct RawNtfy {
     pub url: At<String>,
-    pub topic: At<String>,
+    pub topic: Option<At<String>>,
     pub token: Option<At<RawSecret>>,
     #[serde(default)]
     pub tags: Vec<String>,
@@ -227,7 +229,8 @@ pub struct RawDesktop {
 #[serde(deny_unknown_fields)]
 pub struct RawTelegram {
     pub token: At<RawSecret>,
-    pub chat_ids: At<Vec<i64>>,
+    #[serde(default)]
+    pub chat_ids: Vec<i64>,
     pub api_url: Option<At<String>>,
     pub format: Option<At<String>>,
     pub commands: Option<bool>,

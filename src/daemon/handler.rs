@@ -98,7 +98,12 @@ impl Processor {
     }
 
     /// The alert row a verdict calls for (None: nothing to tell).
-    pub fn plan_alert(&self, v: &Verdict, links: &[crate::text::Link]) -> Option<NewAlert> {
+    pub fn plan_alert(
+        &self,
+        v: &Verdict,
+        links: &[crate::text::Link],
+        account: &str,
+    ) -> Option<NewAlert> {
         let rules = self.rules();
         let pack = v.broker.as_deref().and_then(|b| rules.pack(b));
         let c = compose(v, pack, links)?;
@@ -111,6 +116,7 @@ impl Processor {
             body: c.body,
             actionable: c.actionable,
             only: None,
+            account: Some(account.to_string()),
         };
         Some(raise::plan(&self.config(), draft))
     }
@@ -157,7 +163,7 @@ impl Processor {
                 .as_ref()
                 .map(|m| m.links.as_slice())
                 .unwrap_or_default();
-            self.plan_alert(v, links)
+            self.plan_alert(v, links, &mb.account)
         } else {
             None
         };

@@ -94,6 +94,7 @@ pub async fn run(setup: Setup, options: Options, cancel: CancellationToken) -> a
     let alerted = Arc::new(Notify::new());
     let mut outbox = Outbox::new(store.clone(), sinks, wake.clone());
     outbox.forward_wake = Some(alerted.clone());
+    outbox.live = Some(live.clone());
     let c = cancel.clone();
     tasks.spawn(async move { outbox.run(c).await });
     if let (Some(t), Some(tc)) = (telegram.clone(), config.sinks.telegram.as_ref())

@@ -22,13 +22,31 @@ pub struct Responder {
 impl Responder {
     /// Applies a response; returns the reply text.
     pub fn handle(&self, r: &Response) -> Result<String, StoreError> {
+        self.handle_from(r, None)
+    }
+
+    /// Like [`handle`](Self::handle) for an answer that came from `from` (a Telegram chat):
+    /// an acknowledgement is told to every other person who got the alert, not back to it.
+    pub fn handle_from(&self, r: &Response, from: Option<i64>) -> Result<String, StoreError> {
+        let from = from.map(|chat| crate::store::NewDelivery {
+            sink: crate::config::SinkKind::Telegram,
+            target: chat.to_string(),
+        });
         match r {
-            Response::Ack { alert_id, by } => Ok(if self.store.ack(*alert_id, by)? {
-                tracing::info!(alert = alert_id, by = %by, "acknowledged");
-                format!("✅ Alert #{alert_id} acknowledged by {by}. Repeats stopped.")
-            } else {
-                format!("Alert #{alert_id} does not exist or was already acknowledged.")
-            }),
+            Response::Ack { alert_id, by } => Ok(
+                if crate::alert::recipients::acknowledge(
+                    &self.store,
+                    &self.live.config(),
+                    *alert_id,
+                    by,
+                    from.as_ref(),
+                )? {
+                    tracing::info!(alert = alert_id, by = %by, "acknowledged");
+                    format!("✅ Alert #{alert_id} acknowledged by {by}. Repeats stopped.")
+                } else {
+                    format!("Alert #{alert_id} does not exist or was already acknowledged.")
+                },
+            ),
             Response::NotMe { alert_id, by } => self.not_me(*alert_id, by),
             Response::Snooze { alert_id, by, for_ } => {
                 let ok = self
@@ -133,7 +151,7 @@ pub async fn answer(
     wake: std::sync::Arc<tokio::sync::Notify>,
 ) {
     while let Some((chat, r)) = rx.recv().await {
-        let reply = match responder.handle(&r) {
+        let reply = match responder.handle_from(&r, chat) {
             Ok(text) => text,
             Err(e) => {
                 tracing::error!("cannot apply {r:?}: {e}");

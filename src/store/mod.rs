@@ -3,6 +3,7 @@
 //! advanced checkpoint are committed in the same transaction.
 
 mod outbox;
+mod people;
 mod schema;
 
 use std::path::Path;
@@ -16,6 +17,7 @@ use crate::event::EventKind;
 use crate::source::{Checkpoint, MailboxId, Position};
 
 pub use outbox::{AlertRow, DeliveryRow, DeliveryState, NewAlert, NewDelivery};
+pub use people::{ACK_NOTICE, SUMMARY};
 
 /// Errors of the state database; they name the file.
 #[derive(Debug, thiserror::Error)]

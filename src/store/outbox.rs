@@ -69,14 +69,17 @@ pub enum DeliveryState {
     Unavailable,
     /// The alert was acknowledged before this repeat went out.
     Cancelled,
+    /// Waiting for the end of quiet hours, to go out in that target's summary.
+    Held,
 }
 
 impl DeliveryState {
-    pub const ALL: [DeliveryState; 4] = [
+    pub const ALL: [DeliveryState; 5] = [
         DeliveryState::Pending,
         DeliveryState::Sent,
         DeliveryState::Unavailable,
         DeliveryState::Cancelled,
+        DeliveryState::Held,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -85,13 +88,16 @@ impl DeliveryState {
             DeliveryState::Sent => "sent",
             DeliveryState::Unavailable => "unavailable",
             DeliveryState::Cancelled => "cancelled",
+            DeliveryState::Held => "held",
         }
     }
 }
 
 /// The error for an unknown delivery state.
 #[derive(Debug, thiserror::Error)]
-#[error("unknown delivery state `{0}` (expected one of: pending, sent, unavailable, cancelled)")]
+#[error(
+    "unknown delivery state `{0}` (expected one of: pending, sent, unavailable, cancelled, held)"
+)]
 pub struct UnknownDeliveryState(pub String);
 
 impl FromStr for DeliveryState {
@@ -198,7 +204,7 @@ fn insert_delivery(
     Ok(())
 }
 
-fn alert_from_row(r: &rusqlite::Row) -> rusqlite::Result<AlertRow> {
+pub(super) fn alert_from_row(r: &rusqlite::Row) -> rusqlite::Result<AlertRow> {
     Ok(AlertRow {
         id: r.get(0)?,
         created_at: r.get(1)?,
@@ -217,7 +223,8 @@ fn alert_from_row(r: &rusqlite::Row) -> rusqlite::Result<AlertRow> {
     })
 }
 
-const ALERT_COLS: &str = "id, created_at, kind, severity, broker, event, title, body, actionable,
+pub(super) const ALERT_COLS: &str =
+    "id, created_at, kind, severity, broker, event, title, body, actionable,
     round, acked_at, acked_by, snoozed_until, not_me_at";
 
 impl Store {

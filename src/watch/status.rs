@@ -51,6 +51,7 @@ pub fn report(cfg: &Config, store: &Store) -> Result<String, StoreError> {
             }
         ));
     }
+    out.push_str(&crate::alert::quiet::status_lines(cfg, store, t)?);
     let pending = store.pending_deliveries()?;
     if pending.is_empty() {
         out.push_str("Pending deliveries: none\n");

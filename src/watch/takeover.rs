@@ -65,6 +65,7 @@ pub fn check(store: &Store, config: &Config, pack: &Pack) -> Result<Option<Draft
         body: defang_all(&body),
         actionable: true,
         only: None,
+        account: None,
     }))
 }
 

@@ -126,6 +126,7 @@ fn tampered(
     );
     Some(Draft {
         broker: broker.map(str::to_string),
+        account: Some(account.to_string()),
         ..Draft::health(severity, title, body)
     })
 }

@@ -71,6 +71,8 @@ pub struct TelegramSink {
     request_timeout: Duration,
     /// Our username, once `get_me` has succeeded: `/cmd@otherbot` is then ignored.
     username: OnceLock<String>,
+    /// Recipients' names by chat: an answer from their chat is given in their name.
+    names: std::collections::BTreeMap<i64, String>,
 }
 
 impl fmt::Debug for TelegramSink {
@@ -114,7 +116,14 @@ impl TelegramSink {
             redactor: Redactor::new(token.expose()),
             request_timeout: REQUEST_TIMEOUT,
             username: OnceLock::new(),
+            names: Default::default(),
         })
+    }
+
+    /// Names the recipients' chats (see [`crate::alert::recipients::telegram_names`]).
+    pub fn with_names(mut self, names: std::collections::BTreeMap<i64, String>) -> Self {
+        self.names = names;
+        self
     }
 
     /// Overrides the per-request bound (tests use a short one against a slow fake server).

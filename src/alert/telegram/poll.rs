@@ -81,7 +81,7 @@ impl TelegramSink {
         if !ok {
             tracing::warn!(
                 chat_id = chat,
-                "ignoring a Telegram {what} from chat {chat}, which is not in telegram.chat_ids"
+                "ignoring a Telegram {what} from chat {chat}, which is not in telegram.chat_ids nor a recipient's"
             );
         }
         ok
@@ -92,7 +92,7 @@ impl TelegramSink {
         if !self.allowed(chat, "message") {
             return None;
         }
-        let by = who(m.from.as_ref(), chat);
+        let by = self.who(m.from.as_ref(), chat);
         match parse_command(m.text()?, self.username.get().map(String::as_str), &by) {
             Parsed::Command(r) => Some(r),
             Parsed::Usage(text) => {
@@ -116,7 +116,7 @@ impl TelegramSink {
         let parsed = q
             .data
             .as_deref()
-            .and_then(|d| parse_callback(d, &who(Some(&q.from), chat)));
+            .and_then(|d| parse_callback(d, &self.who(Some(&q.from), chat)));
         // NOTE: until answerCallbackQuery the client shows a spinner on the button.
         let answer = parsed.as_ref().map_or("Unknown button.", |(_, text)| *text);
         let req = self.bot.answer_callback_query(q.id.clone()).text(answer);
@@ -124,6 +124,16 @@ impl TelegramSink {
             tracing::warn!(chat_id = chat, error = %self.classify(e, Some(chat)), "cannot answer a button press");
         }
         parsed.map(|(r, _)| r)
+    }
+}
+
+impl TelegramSink {
+    /// Who answered: the recipient's name for a recipient's chat, else [`who`].
+    fn who(&self, user: Option<&User>, chat: i64) -> String {
+        match self.names.get(&chat) {
+            Some(name) => name.clone(),
+            None => who(user, chat),
+        }
     }
 }
 

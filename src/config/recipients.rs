@@ -1,0 +1,534 @@
+//! `recipients:` (who gets which alerts, on which channels, for which accounts) and
+//! `quiet_hours:` (when warnings and info wait for a morning summary), read and checked.
+//!
+//! A recipient's channels are the per-person targets of a sink: a Telegram chat id on the
+//! telegram sink's bot, a topic on the ntfy sink's server. The channel keys are the sink names;
+//! a new sink with per-person targets is one entry in [`CHANNELS`] and one arm in
+//! [`channel_target`].
+
+use std::collections::BTreeSet;
+
+use chrono::{FixedOffset, NaiveTime};
+
+use super::{Config, SinkKind};
+use crate::alert::AlertKind;
+use crate::alert::language::Language;
+use crate::event::Severity;
+use crate::yaml::{At, Collector, Kind, Loc, Node};
+
+/// Sinks whose targets are people, and so can be a recipient's channel.
+pub const CHANNELS: &[SinkKind] = &[SinkKind::Telegram, SinkKind::Ntfy];
+
+/// The keys of a recipient besides its channels.
+const FIELDS: &[&str] = &["name", "gets", "accounts", "language"];
+
+/// One person who receives alerts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recipient {
+    /// How the person is named in "acknowledged by" and in the audit trail.
+    pub name: String,
+    /// Where this person is reached: (sink, target), e.g. (telegram, "123456789").
+    pub channels: Vec<(SinkKind, String)>,
+    pub gets: Gets,
+    /// The accounts this person watches over; None: all of them.
+    pub accounts: Option<Vec<String>>,
+    /// The language of the texts made for this person; None: the configuration's.
+    pub language: Option<Language>,
+}
+
+/// What a recipient gets, of what the escalation sends to their channels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gets {
+    Everything,
+    /// Critical alerts only (a spouse who is woken only when it matters).
+    Critical,
+    /// Possible account takeovers only.
+    Takeover,
+}
+
+impl Gets {
+    const NAMES: [(&'static str, Gets); 3] = [
+        ("everything", Gets::Everything),
+        ("critical", Gets::Critical),
+        ("takeover", Gets::Takeover),
+    ];
+}
+
+impl Recipient {
+    /// Whether an alert of this kind and severity, about `account` (None: about no single
+    /// account), is for this person.
+    pub fn wants(&self, kind: AlertKind, severity: Severity, account: Option<&str>) -> bool {
+        let role = match self.gets {
+            Gets::Everything => true,
+            Gets::Critical => severity == Severity::Critical,
+            Gets::Takeover => kind == AlertKind::Takeover,
+        };
+        let watched = match (&self.accounts, account) {
+            (Some(list), Some(a)) => list.iter().any(|x| x == a),
+            _ => true,
+        };
+        role && watched
+    }
+
+    /// This person's target on `sink`, if they use it.
+    pub fn target_on(&self, sink: SinkKind) -> impl Iterator<Item = &str> {
+        self.channels
+            .iter()
+            .filter(move |(k, _)| *k == sink)
+            .map(|(_, t)| t.as_str())
+    }
+}
+
+/// `quiet_hours: {from: "22:00", to: "07:00", utc_offset: "+09:00"}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QuietHours {
+    pub from: NaiveTime,
+    pub to: NaiveTime,
+    /// The clock the times are read on; None: the machine's local time (`TZ`).
+    pub utc_offset: Option<FixedOffset>,
+}
+
+/// A recipient's target on a sink, checked: one arm per sink with per-person targets.
+pub fn channel_target(sink: SinkKind, v: &Node) -> Result<String, String> {
+    match sink {
+        SinkKind::Telegram => match v.kind {
+            Kind::Int(id) => Ok(id.to_string()),
+            Kind::UInt(id) if i64::try_from(id).is_ok() => Ok(id.to_string()),
+            _ => Err(
+                "a Telegram chat id is a number, e.g. `123456789` (a group's is negative)".into(),
+            ),
+        },
+        SinkKind::Ntfy => {
+            let topic = v.scalar_text().unwrap_or_default();
+            if !topic.is_empty()
+                && topic
+                    .chars()
+                    .all(|ch| ch.is_ascii_alphanumeric() || "-_".contains(ch))
+            {
+                Ok(topic)
+            } else {
+                Err(format!(
+                    "ntfy topic `{topic}` must be letters, digits, `-` or `_` (ntfy's own rule)"
+                ))
+            }
+        }
+        _ => Err(format!("`{sink}` has no per-person targets")),
+    }
+}
+
+/// Reads `recipients:` (after the sinks and accounts, whichever order the file has) and adds
+/// each recipient's chat to the telegram sink's `chat_ids`: the chats commands are accepted
+/// from are exactly the configured people's (and the legacy `chat_ids`).
+pub(super) fn compile(c: &mut Collector, root: &Node, cfg: &mut Config) {
+    let Some(node) = value_of(root, "recipients") else {
+        return;
+    };
+    let items: &[Node] = match &node.kind {
+        Kind::Seq(items) => items,
+        Kind::Null => &[],
+        _ => {
+            c.error(node.loc, "`recipients` must be a list of people");
+            return;
+        }
+    };
+    let mut names = BTreeSet::new();
+    for item in items {
+        if let Some(r) = recipient(c, item, cfg) {
+            if !names.insert(r.name.clone()) {
+                c.error(item.loc, format!("recipient `{}` is named twice", r.name));
+            }
+            cfg.recipients.push(r);
+        }
+    }
+    if let Some(t) = cfg.sinks.telegram.as_mut() {
+        for r in &cfg.recipients {
+            for id in r.target_on(SinkKind::Telegram) {
+                if let Ok(id) = id.parse::<i64>()
+                    && !t.chat_ids.contains(&id)
+                {
+                    t.chat_ids.push(id);
+                }
+            }
+        }
+    }
+}
+
+/// Checks that each sink with per-person targets has someone to reach (its own `chat_ids` or
+/// `topic`, or a recipient's channel); run after [`compile`].
+pub(super) fn check_reachable(c: &mut Collector, root: &Node, cfg: &Config) {
+    let loc = |sink: &str| {
+        value_of(root, "sinks")
+            .and_then(|s| key_loc(s, sink))
+            .unwrap_or(root.loc)
+    };
+    if let Some(t) = &cfg.sinks.telegram
+        && t.chat_ids.is_empty()
+    {
+        c.error(
+            loc("telegram"),
+            "the telegram sink needs `chat_ids` or a recipient with `telegram:`: alerts go there and commands are accepted only from there",
+        );
+    }
+    if let Some(n) = &cfg.sinks.ntfy {
+        let someone = cfg
+            .recipients
+            .iter()
+            .any(|r| r.target_on(SinkKind::Ntfy).next().is_some());
+        if n.topic.is_empty() && !someone {
+            c.error(
+                loc("ntfy"),
+                "the ntfy sink needs a `topic` or a recipient with `ntfy:`",
+            );
+        }
+    }
+}
+
+fn recipient(c: &mut Collector, item: &Node, cfg: &Config) -> Option<Recipient> {
+    let Some(map) = item.as_map() else {
+        c.error(item.loc, "a recipient is a mapping with at least `name`");
+        return None;
+    };
+    let (mut name, mut tried_channel) = (None, false);
+    let mut r = Recipient {
+        name: String::new(),
+        channels: Vec::new(),
+        gets: Gets::Everything,
+        accounts: None,
+        language: None,
+    };
+    for (k, v) in map {
+        let key = k.scalar_text().unwrap_or_default();
+        match key.as_str() {
+            "name" => name = c.take::<String>(v).map(|n| n.trim().to_string()),
+            "gets" => r.gets = gets(c, v).unwrap_or(Gets::Everything),
+            "accounts" => r.accounts = Some(accounts(c, v, cfg)),
+            "language" => r.language = c.take::<Language>(v),
+            other => match channel(c, k.loc, other, cfg) {
+                Some(sink) => match channel_target(sink, v).inspect_err(|_| tried_channel = true) {
+                    Ok(t) => r.channels.push((sink, t)),
+                    Err(e) => c.error(v.loc, e),
+                },
+                None => continue,
+            },
+        }
+    }
+    match name.filter(|n| !n.is_empty()) {
+        Some(n) => r.name = n,
+        None => {
+            c.error(item.loc, "a recipient needs a `name`");
+            return None;
+        }
+    }
+    // A channel written wrong has its own error already.
+    if r.channels.is_empty() && !tried_channel {
+        c.error(
+            item.loc,
+            format!(
+                "recipient `{}` has no channel (one of: {})",
+                r.name,
+                channel_names()
+            ),
+        );
+    }
+    Some(r)
+}
+
+/// The sink a recipient key names, if it is a configured sink with per-person targets.
+fn channel(c: &mut Collector, loc: Loc, key: &str, cfg: &Config) -> Option<SinkKind> {
+    let Some(sink) = CHANNELS.iter().copied().find(|k| k.as_str() == key) else {
+        c.error(
+            loc,
+            format!(
+                "unknown channel or field `{key}` in a recipient (expected {}, or a channel: {})",
+                FIELDS
+                    .iter()
+                    .map(|f| format!("`{f}`"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                channel_names()
+            ),
+        );
+        return None;
+    };
+    let configured = match sink {
+        SinkKind::Telegram => cfg.sinks.telegram.is_some(),
+        SinkKind::Ntfy => cfg.sinks.ntfy.is_some(),
+        _ => false,
+    };
+    if !configured {
+        c.error(
+            loc,
+            format!("channel `{key}` needs the `{key}` sink under `sinks:` (it is not configured)"),
+        );
+        return None;
+    }
+    Some(sink)
+}
+
+fn channel_names() -> String {
+    CHANNELS
+        .iter()
+        .map(|k| format!("`{k}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn gets(c: &mut Collector, v: &Node) -> Option<Gets> {
+    let text = c.take::<At<String>>(v)?;
+    let found = Gets::NAMES
+        .iter()
+        .find(|(n, _)| *n == text.value.trim())
+        .map(|(_, g)| *g);
+    if found.is_none() {
+        c.error(
+            text.loc,
+            format!(
+                "unknown role `{}` (expected `everything`, `critical` or `takeover`)",
+                text.value
+            ),
+        );
+    }
+    found
+}
+
+fn accounts(c: &mut Collector, v: &Node, cfg: &Config) -> Vec<String> {
+    let list: Vec<At<String>> = c.take(v).unwrap_or_default();
+    let mut out = Vec::new();
+    for a in list {
+        if cfg.account(&a.value).is_some() {
+            out.push(a.value);
+        } else {
+            let known: Vec<&str> = cfg.accounts.iter().map(|a| a.name.as_str()).collect();
+            c.error(
+                a.loc,
+                format!(
+                    "unknown account `{}` (configured: {})",
+                    a.value,
+                    if known.is_empty() {
+                        "none".to_string()
+                    } else {
+                        known.join(", ")
+                    }
+                ),
+            );
+        }
+    }
+    out
+}
+
+/// Reads `quiet_hours:`.
+pub(super) fn quiet_hours(c: &mut Collector, node: &Node) -> Option<QuietHours> {
+    let Some(map) = node.as_map() else {
+        c.error(
+            node.loc,
+            "`quiet_hours` is a mapping, e.g. `{from: \"22:00\", to: \"07:00\"}`",
+        );
+        return None;
+    };
+    let (mut from, mut to, mut offset, mut ok) = (None, None, None, true);
+    for (k, v) in map {
+        let key = k.scalar_text().unwrap_or_default();
+        let text = || v.scalar_text().unwrap_or_default();
+        match key.as_str() {
+            "from" | "to" => match clock(&text()) {
+                Ok(t) if key == "from" => from = Some(t),
+                Ok(t) => to = Some(t),
+                Err(e) => {
+                    c.error(v.loc, e);
+                    ok = false;
+                }
+            },
+            "utc_offset" => match crate::profile::parse_offset(&text()) {
+                Ok(secs) => offset = FixedOffset::east_opt(secs),
+                Err(e) => {
+                    c.error(v.loc, e);
+                    ok = false;
+                }
+            },
+            _ => {
+                c.error(
+                    k.loc,
+                    format!("unknown field `{key}`, expected one of `from`, `to`, `utc_offset`"),
+                );
+                ok = false;
+            }
+        }
+    }
+    match (from, to) {
+        (Some(from), Some(to)) if ok => {
+            if from == to {
+                c.error(node.loc, "`quiet_hours` `from` and `to` are the same time");
+                return None;
+            }
+            Some(QuietHours {
+                from,
+                to,
+                utc_offset: offset,
+            })
+        }
+        (Some(_), Some(_)) => None,
+        _ => {
+            if ok {
+                c.error(node.loc, "`quiet_hours` needs both `from` and `to`");
+            }
+            None
+        }
+    }
+}
+
+/// `HH:MM` (or `HH:MM:SS`), 24-hour clock.
+fn clock(text: &str) -> Result<NaiveTime, String> {
+    let t = text.trim();
+    NaiveTime::parse_from_str(t, "%H:%M")
+        .or_else(|_| NaiveTime::parse_from_str(t, "%H:%M:%S"))
+        .map_err(|_| format!("`{text}` is not a time of day (expected HH:MM, e.g. 22:00)"))
+}
+
+fn value_of<'n>(map: &'n Node, key: &str) -> Option<&'n Node> {
+    map.as_map()?
+        .iter()
+        .find(|(k, _)| k.scalar_text().as_deref() == Some(key))
+        .map(|(_, v)| v)
+}
+
+fn key_loc(map: &Node, key: &str) -> Option<Loc> {
+    map.as_map()?
+        .iter()
+        .find(|(k, _)| k.scalar_text().as_deref() == Some(key))
+        .map(|(k, _)| k.loc)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::config::{Problems, load_str};
+
+    fn load(text: &str) -> Result<Config, Problems> {
+        load_str(text, "c.yaml", Path::new("/etc/bw"))
+    }
+
+    const SINKS: &str = "accounts:\n\
+        \x20 - {name: hanako-sbi, maildir: /m/h}\n\
+        \x20 - {name: taro-rakuten, maildir: /m/t}\n\
+        sinks:\n\
+        \x20 telegram: {token: {env: BOT}}\n\
+        \x20 ntfy: {url: 'https://ntfy.example'}\n";
+
+    #[test]
+    fn recipients_and_quiet_hours_compile() {
+        let cfg = load(&format!(
+            "{SINKS}recipients:\n\
+             \x20 - name: Hanako\n\
+             \x20   telegram: 123456789\n\
+             \x20   ntfy: hanako-alerts\n\
+             \x20   accounts: [hanako-sbi]\n\
+             \x20   language: ja\n\
+             \x20 - {{name: Taro, telegram: -100200, gets: critical}}\n\
+             \x20 - {{name: Jiro, ntfy: jiro, gets: takeover}}\n\
+             quiet_hours: {{from: '22:00', to: '07:00', utc_offset: '+09:00'}}\n"
+        ))
+        .unwrap_or_else(|p| panic!("{p}"));
+        let [h, t, j] = &cfg.recipients[..] else {
+            panic!("three recipients: {:?}", cfg.recipients)
+        };
+        assert_eq!(
+            h.channels,
+            [
+                (SinkKind::Telegram, "123456789".to_string()),
+                (SinkKind::Ntfy, "hanako-alerts".to_string())
+            ]
+        );
+        assert_eq!(
+            (h.gets, h.accounts.as_deref(), h.language),
+            (
+                Gets::Everything,
+                Some(&["hanako-sbi".to_string()][..]),
+                Some(Language::Ja)
+            )
+        );
+        assert_eq!(
+            (t.gets, t.accounts.as_ref(), t.language),
+            (Gets::Critical, None, None)
+        );
+        assert_eq!(j.gets, Gets::Takeover);
+        assert_eq!(
+            cfg.sinks.telegram.as_ref().unwrap().chat_ids,
+            [123456789, -100200],
+            "commands are accepted from the recipients' chats"
+        );
+        let q = cfg.quiet_hours.expect("quiet hours");
+        assert_eq!(q.from, NaiveTime::from_hms_opt(22, 0, 0).unwrap());
+        assert_eq!(q.utc_offset, FixedOffset::east_opt(9 * 3600));
+        assert!(h.wants(AlertKind::Unexpected, Severity::Warning, Some("hanako-sbi")));
+        assert!(!h.wants(
+            AlertKind::Unexpected,
+            Severity::Critical,
+            Some("taro-rakuten")
+        ));
+        assert!(h.wants(AlertKind::Health, Severity::Warning, None));
+        assert!(!t.wants(
+            AlertKind::Unexpected,
+            Severity::Warning,
+            Some("taro-rakuten")
+        ));
+        assert!(t.wants(AlertKind::Phishing, Severity::Critical, Some("hanako-sbi")));
+        assert!(!j.wants(AlertKind::Unexpected, Severity::Critical, None));
+        assert!(j.wants(AlertKind::Takeover, Severity::Critical, None));
+    }
+
+    #[test]
+    fn every_recipient_mistake_is_reported_at_once_with_its_location() {
+        let err = load(
+            "accounts:\n\
+             \x20 - {name: hanako-sbi, maildir: /m/h}\n\
+             sinks:\n\
+             \x20 telegram: {token: {env: BOT}, chat_ids: [1]}\n\
+             recipients:\n\
+             \x20 - name: Hanako\n\
+             \x20   telegram: 5\n\
+             \x20   accounts: [hanako-sbi, hanako-rakuten]\n\
+             \x20   gets: warnings\n\
+             \x20   line: U123\n\
+             \x20   slack: '#x'\n\
+             \x20 - {name: Taro, telegram: '@taro', ntfy: taro}\n\
+             \x20 - {telegram: 6}\n\
+             quiet_hours: {from: '22:00', to: '7pm'}\n",
+        )
+        .unwrap_err();
+        let lines: Vec<String> = err.0.iter().map(|p| p.to_string()).collect();
+        let expect = [
+            "c.yaml:8:28: unknown account `hanako-rakuten` (configured: hanako-sbi)",
+            "c.yaml:9:11: unknown role `warnings` (expected `everything`, `critical` or `takeover`)",
+            "c.yaml:10:5: unknown channel or field `line`",
+            "c.yaml:11:5: unknown channel or field `slack`",
+            "c.yaml:12:28: a Telegram chat id is a number",
+            "c.yaml:12:37: channel `ntfy` needs the `ntfy` sink under `sinks:`",
+            "c.yaml:13:5: a recipient needs a `name`",
+            "c.yaml:14:34: `7pm` is not a time of day",
+        ];
+        assert_eq!(lines.len(), expect.len(), "{lines:#?}");
+        for (line, want) in lines.iter().zip(expect) {
+            assert!(
+                line.starts_with(want),
+                "{line}\n  should start with\n{want}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_telegram_sink_with_nobody_to_reach_is_refused() {
+        let err = load("sinks:\n  telegram: {token: {env: BOT}}\n").unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("c.yaml:2:3: the telegram sink needs `chat_ids` or a recipient"),
+            "{err}"
+        );
+        let err = load("sinks:\n  ntfy: {url: 'https://n.example'}\n").unwrap_err();
+        assert!(
+            err.to_string().contains("needs a `topic` or a recipient"),
+            "{err}"
+        );
+    }
+}
