@@ -319,7 +319,7 @@ impl MailHandler for Processor {
                 tracing::error!(mailbox = %mb, "login failed: {e}");
                 self.store.source_error(mb, &format!("login failed: {e}"))
             }
-            SourceEvent::MailboxRefused(e) => {
+            SourceEvent::MailboxRefused(e) | SourceEvent::SignInNeeded(e) => {
                 tracing::error!(mailbox = %mb, "cannot watch: {e}");
                 self.store.source_error(mb, &format!("cannot watch: {e}"))
             }
