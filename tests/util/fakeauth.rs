@@ -42,9 +42,13 @@ struct Access {
 #[derive(Default)]
 struct Shared {
     user: String,
+    /// A confidential client's secret; None: a public client, which must send none.
+    secret: Option<String>,
     lifetime: Duration,
     access: HashMap<String, Access>,
     refresh: HashMap<String, String>,
+    /// Every refresh token ever issued.
+    issued: Vec<String>,
     codes: HashMap<String, (String, String)>,
     device: HashMap<String, VecDeque<DeviceStep>>,
     script: VecDeque<DeviceStep>,
@@ -91,6 +95,7 @@ impl Shared {
             self.refresh.remove(old);
         }
         self.refresh.insert(rt.clone(), user.to_string());
+        self.issued.push(rt.clone());
         self.access.insert(
             at.clone(),
             Access {
@@ -155,15 +160,28 @@ async fn token(
         st.refusals.push((grant.clone(), error.to_string()));
         oauth_error(status, error, code, text)
     };
-    if f.contains_key("client_secret") {
-        st.secrets_sent += 1;
-        return refuse(
-            &mut st,
-            StatusCode::UNAUTHORIZED,
-            "invalid_client",
-            700025,
-            "Client is public so neither 'client_assertion' nor 'client_secret' should be presented.",
-        );
+    let sent = f.get("client_secret");
+    st.secrets_sent += usize::from(sent.is_some());
+    match (st.secret.clone(), sent) {
+        (None, Some(_)) => {
+            return refuse(
+                &mut st,
+                StatusCode::UNAUTHORIZED,
+                "invalid_client",
+                700025,
+                "Client is public so neither 'client_assertion' nor 'client_secret' should be presented.",
+            );
+        }
+        (Some(want), got) if got != Some(&want) => {
+            return refuse(
+                &mut st,
+                StatusCode::UNAUTHORIZED,
+                "invalid_client",
+                7000215,
+                "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.",
+            );
+        }
+        _ => {}
     }
     if f.get("client_id").map(String::as_str) != Some(CLIENT_ID) {
         return refuse(
@@ -341,6 +359,13 @@ impl FakeAuth {
         FakeAuth { addr, shared }
     }
 
+    /// As [`FakeAuth::start`], for a confidential client: every token request must carry `secret`.
+    pub async fn start_confidential(user: &str, lifetime: Duration, secret: &str) -> FakeAuth {
+        let f = Self::start(user, lifetime).await;
+        f.shared.lock().expect("state").secret = Some(secret.to_string());
+        f
+    }
+
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
     }
@@ -389,6 +414,11 @@ impl FakeAuth {
             .keys()
             .cloned()
             .collect()
+    }
+
+    /// Every refresh token issued, live or not.
+    pub fn issued_refresh_tokens(&self) -> Vec<String> {
+        self.shared.lock().expect("state").issued.clone()
     }
 
     /// Every access token issued.
