@@ -385,8 +385,10 @@ async fn a_refused_login_raises_cannot_watch_through_telegram() {
     );
     let mut cfg = config(&state, &dovecot, &bot, "carol", false);
     if let AccountSource::Imap(a) = &mut cfg.accounts[0].source {
-        a.password = brokerwatch::config::secret::SecretSource::File(
-            dovecot.password_file("wrong", "not-the-password"),
+        a.auth = brokerwatch::config::ImapAuth::Password(
+            brokerwatch::config::secret::SecretSource::File(
+                dovecot.password_file("wrong", "not-the-password"),
+            ),
         );
     }
     let daemon = Running::start(cfg, rules());
@@ -472,7 +474,7 @@ async fn scan_prints_json_per_matching_mail_and_consumes_nothing_without_alert()
         )
         .await;
     let acct = dovecot.account("bob", TlsMode::Implicit);
-    let brokerwatch::config::secret::SecretSource::File(pw) = &acct.password else {
+    let Some(brokerwatch::config::secret::SecretSource::File(pw)) = acct.auth.password() else {
         panic!("file secret")
     };
     let cfg = state.path().join("config.yaml");

@@ -405,7 +405,7 @@ async fn wrong_password_reports_login_failed_and_keeps_retrying() {
     let rec = Arc::new(Recorder::default());
     let mut cfg = d.account("bob", TlsMode::Implicit);
     let pw = d.password_file("bob-wrong", "not-the-password");
-    cfg.password = SecretSource::File(pw.clone());
+    cfg.auth = brokerwatch::config::ImapAuth::Password(SecretSource::File(pw.clone()));
     let w = Watcher::spawn(cfg, &rec, fast_opts());
     let failed = |rec: &Recorder| rec.count_events(|e| matches!(e, SourceEvent::LoginFailed(_)));
     eventually(
@@ -490,7 +490,9 @@ async fn plaintext_to_non_loopback_host_is_refused_before_connecting() {
         port: 143,
         tls: TlsMode::None,
         username: "u".into(),
-        password: SecretSource::Env("BROKERWATCH_TEST_UNSET".into()),
+        auth: brokerwatch::config::ImapAuth::Password(SecretSource::Env(
+            "BROKERWATCH_TEST_UNSET".into(),
+        )),
         mailboxes: vec!["INBOX".into()],
         ca_file: None,
         poll_interval: Duration::from_secs(60),

@@ -309,3 +309,127 @@ fn a_secret_written_in_the_wrong_shape_is_not_echoed() {
     }
     assert_eq!(cases, 2 * shapes.len() * 5);
 }
+
+/// OAuth2: no access token, refresh token or client secret in any line of a traced run that
+/// refreshes (with a confidential client's secret), rotates, logs in by XOAUTH2, alerts, and
+/// is then refused a refresh; nor in `check`, `status` and `doctor`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn no_oauth2_token_or_client_secret_in_any_output() {
+    use crate::util::dovecot_oauth;
+    use crate::util::fakeauth::{CLIENT_ID, FakeAuth};
+    const CLIENT_SECRET: &str = "Qx~8Q~fakeClientSecretNeverLogged.9";
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path();
+    let fake = FakeAuth::start_confidential("alice", Duration::from_secs(5), CLIENT_SECRET).await;
+    let d = dovecot_oauth::start(home, &format!("{}/introspect", fake.url()));
+    let state = home.join("state");
+    let g = fake.grant();
+    // Signed in, with an access token that is already too old to use: the run refreshes first.
+    let tokens = state.join("oauth2/home.json");
+    std::fs::create_dir_all(tokens.parent().unwrap()).unwrap();
+    std::fs::write(
+        &tokens,
+        serde_json::json!({"refresh_token": g["refresh_token"], "access_token": g["access_token"],
+            "obtained_at": 0, "expires_at": 1})
+        .to_string(),
+    )
+    .unwrap();
+    let u = fake.url();
+    let cfg = home.join("config.yaml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "state_dir: state\nfirst_run_lookback: 1d\naccounts:\n  - name: home\n    imap:\n      \
+             host: localhost\n      port: {port}\n      username: alice\n      ca_file: {ca}\n      \
+             auth: {{oauth2: {{provider: custom, client_id: {CLIENT_ID}, client_secret: {{env: BW_OAUTH_SECRET}}, \
+             scopes: [imap], token_url: '{u}/token', device_url: '{u}/devicecode'}}}}\n\
+             sinks:\n  console: true\n  desktop: {{enabled: false}}\n",
+            port = d.imaps_port,
+            ca = d.ca_path.display(),
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&cfg, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let oauth = |c: &mut std::process::Command| {
+        c.arg("-c")
+            .arg(&cfg)
+            .env("RUST_LOG", "trace")
+            .env("BW_OAUTH_SECRET", CLIENT_SECRET);
+    };
+    let daemon = Daemon::spawn({
+        let mut c = command(home);
+        oauth(&mut c);
+        c.arg("run");
+        c
+    });
+    let watching = daemon.wait_for_line(Duration::from_secs(20), |l| l.contains("watching"));
+    assert!(watching.is_some(), "{}", daemon.output());
+    d.append("alice", "INBOX", &notice(7)).await;
+    let alerted = daemon.wait_for_line(Duration::from_secs(20), |l| l.contains("7,000"));
+    assert!(alerted.is_some(), "{}", daemon.output());
+    // The token expires (5 s); a restart of the server makes the run refresh again; then the
+    // refresh token is revoked and the next reconnect is refused.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    d.restart();
+    let rotated = daemon.wait_for_line(Duration::from_secs(30), |l| l.contains("rotated"));
+    assert!(rotated.is_some(), "{}", daemon.output());
+    fake.revoke_refresh_tokens();
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    d.restart();
+    let refused = daemon.wait_for_line(Duration::from_secs(30), |l| {
+        l.contains("sign in again with `brokerwatch login home`")
+    });
+    assert!(refused.is_some(), "{}", daemon.output());
+    daemon.signal(15);
+    let (_, mut everything) =
+        tokio::task::spawn_blocking(move || daemon.wait(Duration::from_secs(30)))
+            .await
+            .unwrap();
+    assert!(
+        everything.contains("TRACE"),
+        "the run logged at trace level"
+    );
+    for sub in [&["check"][..], &["status"], &["doctor"]] {
+        let mut c = command(home);
+        oauth(&mut c);
+        let out = c.args(sub).output().unwrap();
+        everything.push_str(&String::from_utf8_lossy(&out.stdout));
+        everything.push_str(&String::from_utf8_lossy(&out.stderr));
+    }
+    let mut secrets: Vec<(&str, String)> = vec![("client secret", CLIENT_SECRET.to_string())];
+    secrets.extend(
+        fake.access_tokens()
+            .into_iter()
+            .map(|t| ("access token", t)),
+    );
+    secrets.extend(
+        fake.issued_refresh_tokens()
+            .into_iter()
+            .map(|t| ("refresh token", t)),
+    );
+    assert!(
+        secrets.len() >= 5,
+        "tokens were issued and rotated: {}",
+        secrets.len()
+    );
+    let mut db = Vec::new();
+    for f in ["brokerwatch.sqlite", "brokerwatch.sqlite-wal"] {
+        db.extend(std::fs::read(state.join(f)).unwrap_or_default());
+    }
+    let db = String::from_utf8_lossy(&db);
+    for (what, secret) in &secrets {
+        assert!(
+            !everything.contains(secret.as_str()),
+            "the {what} appears in the output:\n{}",
+            everything
+                .lines()
+                .filter(|l| l.contains(secret.as_str()))
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+        assert!(
+            !db.contains(secret.as_str()),
+            "the {what} is in the state database"
+        );
+    }
+}

@@ -12,6 +12,7 @@ mod imap;
 mod migrate;
 mod newcomer;
 mod ntfy;
+mod oauth;
 mod ops;
 mod recipients;
 mod reload;

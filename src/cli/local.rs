@@ -3,7 +3,7 @@
 //! Maildir folder exists. No network I/O. Each problem is `file:line:col: message`.
 
 use crate::config::secret::SecretSource;
-use crate::config::{AccountSource, Config};
+use crate::config::{AccountSource, Config, ImapAuth};
 use crate::yaml::{self, Loc, Node, Problem};
 
 /// The problems of `cfg` that only this machine can show; empty when all is there.
@@ -32,9 +32,23 @@ pub fn problems(cfg: &Config) -> Vec<Problem> {
         let account = Key::Account(&a.name);
         match &a.source {
             AccountSource::Imap(i) => {
-                if let Some(why) = unreadable(&i.password) {
-                    let loc = at(&[account, Key::Field("imap"), Key::Field("password")]);
-                    push(loc, format!("account `{}`: the password {why}", a.name));
+                let (path, what): (&[Key], _) = match &i.auth {
+                    ImapAuth::Password(_) => {
+                        (&[Key::Field("imap"), Key::Field("password")], "password")
+                    }
+                    ImapAuth::OAuth2(_) => (
+                        &[
+                            Key::Field("imap"),
+                            Key::Field("auth"),
+                            Key::Field("oauth2"),
+                            Key::Field("client_secret"),
+                        ],
+                        "client secret",
+                    ),
+                };
+                if let Some(why) = i.auth.secrets().and_then(unreadable) {
+                    let loc = at(&[&[account][..], path].concat());
+                    push(loc, format!("account `{}`: the {what} {why}", a.name));
                 }
             }
             AccountSource::Maildir(m) if !m.path.is_dir() => {

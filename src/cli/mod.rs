@@ -13,6 +13,7 @@ pub mod health;
 mod init;
 mod local;
 pub mod logging;
+mod login;
 mod profile;
 mod run;
 mod scan;
@@ -119,6 +120,14 @@ pub enum Command {
         after_help = "Processes no mail and shows no toast. Exit 1 if any check fails.\n\nExamples:\n  brokerwatch doctor\n  brokerwatch --config /config/config.yaml doctor"
     )]
     Doctor,
+    /// OAuth2: sign an account in and keep its tokens (device code, or a browser redirect).
+    #[command(
+        after_help = "Microsoft accounts get a code to enter at a web page on any device; Google accounts\nget an address to open in a browser (on another machine: paste the final address back here).\nThe refresh token goes to STATE_DIR/oauth2/ACCOUNT.json (mode 0600) or your `token_command`.\n\nExamples:\n  brokerwatch login outlook\n  brokerwatch --config /config/config.yaml login gmail"
+    )]
+    Login {
+        /// The account's `name` in the config.
+        account: String,
+    },
     /// Propose a trading profile from your own past trade mails (YAML to paste into the config).
     #[command(
         after_help = "Makes one pass over the configured mailboxes with a throwaway state (the daemon's is not\ntouched) and prints a `trading_profile:` that fits the genuine trade notices found, with the\ncounts it is based on.\n\nExamples:\n  brokerwatch profile\n  brokerwatch profile --since 2025-01-01 >> ~/.config/brokerwatch/config.yaml"
@@ -198,6 +207,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Health => health::run(cfg_path),
         Command::Init { path } => init::run(cfg_path, path.as_deref()),
         Command::Doctor => doctor::run(cfg_path),
+        Command::Login { account } => login::run(cfg_path, &account),
         Command::Profile { since } => profile::run(cfg_path, &since),
         Command::Completions { shell } => completions::run(shell),
     }

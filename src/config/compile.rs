@@ -67,6 +67,7 @@ fn compile(text: &str, label: &str, base: &Path) -> (Config, Vec<Problem>) {
         check_accounts(&mut c, &cfg.accounts, &root);
         super::recipients::compile(&mut c, &root, &mut cfg);
         super::recipients::check_reachable(&mut c, &root, &cfg);
+        super::oauth2::place_tokens(&mut cfg);
         cfg.escalation = escalation(&mut c, &root, &cfg.sinks);
     }
     let mut problems = c.problems;
@@ -236,7 +237,7 @@ fn account(c: &mut Collector, a: RawAccount, base: &Path) -> Option<Account> {
     }
     let poll = duration(c, a.poll_interval.as_ref());
     let source = match (a.imap, a.maildir) {
-        (Some(imap), None) => AccountSource::Imap(imap_account(c, imap, base)?),
+        (Some(imap), None) => AccountSource::Imap(imap_account(c, imap, &name, base)?),
         (None, Some(dir)) => AccountSource::Maildir(MaildirAccount {
             path: resolve_path(base, &dir.value),
             poll_interval: poll.unwrap_or(DEFAULT_MAILDIR_POLL),
@@ -252,7 +253,12 @@ fn account(c: &mut Collector, a: RawAccount, base: &Path) -> Option<Account> {
     Some(Account { name, source })
 }
 
-fn imap_account(c: &mut Collector, r: raw::RawImap, base: &Path) -> Option<ImapAccount> {
+fn imap_account(
+    c: &mut Collector,
+    r: raw::RawImap,
+    name: &str,
+    base: &Path,
+) -> Option<ImapAccount> {
     let tls = match r.tls.as_ref().map(|t| t.value.as_str()) {
         None | Some("implicit") => TlsMode::Implicit,
         Some("starttls") => TlsMode::StartTls,
@@ -280,7 +286,17 @@ fn imap_account(c: &mut Collector, r: raw::RawImap, base: &Path) -> Option<ImapA
         let loc = r.idle_refresh.as_ref().map(|v| v.loc).unwrap_or(r.host.loc);
         c.error(loc, "`idle_refresh` must be between 1s and 29m (RFC 2177)");
     }
-    let password = secret(c, &r.password, base)?;
+    let auth = match (r.password, r.auth) {
+        (Some(p), None) => ImapAuth::Password(secret(c, &p, base)?),
+        (None, Some(a)) => ImapAuth::OAuth2(Box::new(super::oauth2::compile(c, a, name, base)?)),
+        _ => {
+            c.error(
+                r.host.loc,
+                "an imap account needs exactly one of `password` or `auth: {oauth2: …}`",
+            );
+            return None;
+        }
+    };
     let mailboxes = if r.mailboxes.is_empty() {
         vec!["INBOX".to_string()]
     } else {
@@ -294,7 +310,7 @@ fn imap_account(c: &mut Collector, r: raw::RawImap, base: &Path) -> Option<ImapA
         host: r.host.value,
         tls,
         username: r.username,
-        password,
+        auth,
         mailboxes,
         ca_file: r.ca_file.map(|p| resolve_path(base, &p)),
         poll_interval: duration(c, r.poll_interval.as_ref()).unwrap_or(DEFAULT_POLL),
@@ -313,7 +329,7 @@ pub fn is_loopback(host: &str) -> bool {
         .unwrap_or(false)
 }
 
-fn secret(c: &mut Collector, s: &At<RawSecret>, base: &Path) -> Option<SecretSource> {
+pub(super) fn secret(c: &mut Collector, s: &At<RawSecret>, base: &Path) -> Option<SecretSource> {
     let v = &s.value;
     match (&v.file, &v.env, &v.command) {
         (Some(f), None, None) => Some(SecretSource::File(resolve_path(base, f))),
@@ -722,7 +738,7 @@ fn permission_warnings(path: &Path, cfg: &Config) -> Vec<String> {
         .accounts
         .iter()
         .filter_map(|a| match &a.source {
-            AccountSource::Imap(i) => Some(&i.password),
+            AccountSource::Imap(i) => i.auth.secrets(),
             AccountSource::Maildir(_) => None,
         })
         .collect();

@@ -7,6 +7,7 @@
 mod compile;
 pub mod live;
 mod load;
+pub mod oauth2;
 mod raw;
 mod recipients;
 pub mod secret;
@@ -21,6 +22,7 @@ use crate::event::{EventKind, Severity};
 pub use crate::yaml::{Problem, Problems};
 pub use compile::{builtin, load, load_partial, load_str};
 pub use load::load_checked;
+pub use oauth2::OAuth2Config;
 pub use recipients::{CHANNELS, Gets, QuietHours, Recipient};
 
 /// The whole, checked configuration.
@@ -104,7 +106,8 @@ pub struct ImapAccount {
     pub port: u16,
     pub tls: TlsMode,
     pub username: String,
-    pub password: SecretSource,
+    /// A password (LOGIN) or OAuth2 (AUTHENTICATE XOAUTH2/OAUTHBEARER).
+    pub auth: ImapAuth,
     /// Mailboxes to watch, e.g. `INBOX`, `Junk`, `[Gmail]/All Mail`.
     pub mailboxes: Vec<String>,
     /// Extra CA certificates (PEM) to trust besides the system roots.
@@ -113,6 +116,31 @@ pub struct ImapAccount {
     pub poll_interval: Duration,
     /// IDLE is re-issued after this long (RFC 2177: before 29 minutes).
     pub idle_refresh: Duration,
+}
+
+/// How an IMAP account signs in.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ImapAuth {
+    Password(SecretSource),
+    OAuth2(Box<OAuth2Config>),
+}
+
+impl ImapAuth {
+    /// The password source, for a password account.
+    pub fn password(&self) -> Option<&SecretSource> {
+        match self {
+            ImapAuth::Password(p) => Some(p),
+            ImapAuth::OAuth2(_) => None,
+        }
+    }
+
+    /// Every secret this sign-in reads (the password, or an OAuth2 client secret).
+    pub fn secrets(&self) -> Option<&SecretSource> {
+        match self {
+            ImapAuth::Password(p) => Some(p),
+            ImapAuth::OAuth2(o) => o.client_secret.as_ref(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

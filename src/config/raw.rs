@@ -44,7 +44,8 @@ pub struct RawImap {
     pub port: Option<u16>,
     pub tls: Option<At<String>>,
     pub username: String,
-    pub password: At<RawSecret>,
+    pub password: Option<At<RawSecret>>,
+    pub auth: Option<At<super::oauth2::RawAuth>>,
     #[serde(default)]
     pub mailboxes: Vec<String>,
     pub ca_file: Option<String>,

@@ -336,7 +336,7 @@ impl MailHandler for Processor {
                     .store
                     .source_error(mb, &format!("login failed: {e}"))
             }
-            SourceEvent::MailboxRefused(e) => {
+            SourceEvent::MailboxRefused(e) | SourceEvent::SignInNeeded(e) => {
                 tracing::error!(mailbox = %mb, "cannot watch: {e}");
                 self.services
                     .store

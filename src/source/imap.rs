@@ -9,6 +9,7 @@ mod connect;
 pub mod folder;
 mod memory;
 pub mod mutf7;
+pub mod oauth2;
 pub mod presence;
 pub mod probe;
 mod sync;
@@ -50,6 +51,9 @@ pub enum ImapError {
     Greeting(String),
     #[error("cannot read the IMAP password: {0}")]
     Secret(#[from] SecretError),
+    /// No OAuth2 access token (not signed in, refresh refused, provider unreachable).
+    #[error(transparent)]
+    OAuth(#[from] oauth2::OAuthError),
     #[error("login as `{user}` rejected: {msg}")]
     LoginRejected { user: String, msg: String },
     #[error("{what} timed out after {after:?}")]
@@ -76,6 +80,7 @@ impl ImapError {
     /// alone will not help, the user must act.
     pub fn is_login_failure(&self) -> bool {
         matches!(self, ImapError::LoginRejected { .. } | ImapError::Secret(_))
+            || matches!(self, ImapError::OAuth(e) if e.needs_user())
     }
 
     /// The server is fine but will not open this mailbox: the user must act, now.

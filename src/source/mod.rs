@@ -79,6 +79,9 @@ pub enum SourceEvent {
     /// The server refuses to open the mailbox (no such mailbox, invalid name, no rights): its
     /// words. Retrying with backoff, but like a refused login it needs the user now.
     MailboxRefused(String),
+    /// OAuth2: not signed in, or the provider refused the refresh token. The user must run
+    /// `brokerwatch login ACCOUNT`; the message says so.
+    SignInNeeded(String),
     /// Connection, TLS or protocol failure; retrying with backoff.
     Unreachable(String),
     /// The password cannot be read on this machine (missing file, unset variable, failing

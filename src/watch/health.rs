@@ -26,6 +26,13 @@ enum Cause {
     Folder,
     /// The server refuses the mailbox (SELECT/EXAMINE NO).
     Mailbox,
+    /// OAuth2: the user must sign in again (told once per account, not per mailbox).
+    SignIn,
+}
+
+/// Set while an account's "sign in again" alert is out: its other mailboxes say nothing more.
+fn sign_in_key(mb: &MailboxId) -> String {
+    format!("sign_in_alerted:{}", mb.account)
 }
 
 /// Records a source event; returns an alert to write when an outage crosses the threshold or
@@ -40,6 +47,7 @@ pub fn on_event(
     let (error, cause) = match event {
         SourceEvent::Ok => {
             store.kv_delete(&failing_key(mb))?;
+            store.kv_delete(&sign_in_key(mb))?;
             if store.kv_delete(&alerted_key(mb))? {
                 return Ok(Some(Draft::health(
                     Severity::Info,
@@ -56,6 +64,7 @@ pub fn on_event(
         SourceEvent::SecretUnreadable(e) => (e, Cause::Secret),
         SourceEvent::Folder(e) => (e, Cause::Folder),
         SourceEvent::MailboxRefused(e) => (e, Cause::Mailbox),
+        SourceEvent::SignInNeeded(e) => (e, Cause::SignIn),
     };
     let since = match store
         .kv_get(&failing_key(mb))?
@@ -71,12 +80,18 @@ pub fn on_event(
     // A network outage may pass.
     let threshold = match cause {
         Cause::Network => config.cannot_watch_after.as_secs() as i64,
-        Cause::Login | Cause::Secret | Cause::Folder | Cause::Mailbox => 0,
+        Cause::Login | Cause::Secret | Cause::Folder | Cause::Mailbox | Cause::SignIn => 0,
     };
     if t - since < threshold || store.kv_get(&alerted_key(mb))?.is_some() {
         return Ok(None);
     }
     store.kv_set(&alerted_key(mb), &t.to_string())?;
+    if matches!(cause, Cause::SignIn) {
+        if store.kv_get(&sign_in_key(mb))?.is_some() {
+            return Ok(None);
+        }
+        store.kv_set(&sign_in_key(mb), &t.to_string())?;
+    }
     let title = match cause {
         Cause::Login => format!("brokerwatch cannot watch {mb}: the server refuses the login"),
         Cause::Network => format!("brokerwatch cannot watch {mb}: the server cannot be reached"),
@@ -85,6 +100,10 @@ pub fn on_event(
         Cause::Folder => format!("brokerwatch cannot watch {error}"),
         // The server's own words: "Mailbox doesn't exist: Junk", "not valid mUTF-7", ….
         Cause::Mailbox => format!("brokerwatch cannot watch {mb}: {error}"),
+        Cause::SignIn => format!(
+            "brokerwatch cannot watch {account}: sign in again with `brokerwatch login {account}`",
+            account = mb.account
+        ),
     };
     Ok(Some(Draft::health(
         Severity::Warning,
@@ -102,6 +121,8 @@ pub fn on_event(
                     "\nCheck the `maildir:` path in the config; `brokerwatch check` says whether it exists.",
                 Cause::Mailbox =>
                     "\nCheck the mailbox name in the config; `brokerwatch doctor` lists the server's mailboxes.",
+                Cause::SignIn =>
+                    "\nThe OAuth2 sign-in ended (revoked, expired, or a Google client left in \"Testing\"). The old tokens file is kept for diagnosis.",
                 Cause::Network => "",
             }
         ),

@@ -3,6 +3,8 @@
 
 pub mod desktop;
 pub mod dovecot;
+pub mod dovecot_oauth;
+pub mod fakeauth;
 pub mod fakebot;
 pub mod fakehook;
 pub mod fakentfy;

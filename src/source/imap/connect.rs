@@ -16,7 +16,7 @@ use tokio_rustls::client::TlsStream;
 use tokio_rustls::rustls::pki_types::ServerName;
 
 use super::{ImapError, Timeouts, with_timeout};
-use crate::config::{ImapAccount, TlsMode};
+use crate::config::{ImapAccount, ImapAuth, TlsMode};
 
 /// The byte stream under an IMAP session: TLS, or plaintext on loopback only.
 pub(crate) enum ImapStream {
@@ -100,7 +100,10 @@ pub(crate) async fn connect(
     t: &Timeouts,
 ) -> Result<ImapSession, ImapError> {
     check_plaintext(cfg)?;
-    let password = cfg.password.resolve()?;
+    let password = match &cfg.auth {
+        ImapAuth::Password(p) => Some(p.resolve()?),
+        ImapAuth::OAuth2(_) => None,
+    };
     let addr = format!("{}:{}", cfg.host, cfg.port);
     let tcp = with_timeout(
         t.connect,
@@ -125,6 +128,11 @@ pub(crate) async fn connect(
             )))
         }
         TlsMode::None => greeted(Client::new(ImapStream::Plain(tcp)), t).await?,
+    };
+    let password = match (&cfg.auth, password) {
+        (ImapAuth::OAuth2(o), _) => return super::oauth2::authenticate(client, cfg, o, t).await,
+        (_, Some(p)) => p,
+        (ImapAuth::Password(p), None) => p.resolve()?,
     };
     let login = with_timeout(
         t.command,

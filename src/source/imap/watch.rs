@@ -51,7 +51,9 @@ pub(crate) async fn run(
 
 /// Tells the handler what the failure means for the mailbox's health.
 pub(crate) fn report(ctx: &SyncCtx<'_>, err: &ImapError) {
-    let event = if matches!(err, ImapError::Secret(_)) {
+    let event = if let ImapError::OAuth(e) = err {
+        super::oauth2::source_event(e)
+    } else if matches!(err, ImapError::Secret(_)) {
         SourceEvent::SecretUnreadable(err.to_string())
     } else if err.is_login_failure() {
         SourceEvent::LoginFailed(err.to_string())

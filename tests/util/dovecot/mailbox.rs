@@ -32,7 +32,7 @@ impl Dovecot {
             port,
             tls,
             username: user.into(),
-            password: SecretSource::File(pw),
+            auth: brokerwatch::config::ImapAuth::Password(SecretSource::File(pw)),
             mailboxes: vec!["INBOX".into()],
             ca_file: Some(self.ca_path.clone()),
             poll_interval: Duration::from_millis(200),

@@ -86,6 +86,12 @@ impl Dovecot {
 
     /// Starts a server configured by `opts`, with `scale`'s extra users and settings.
     pub fn start_scaled(opts: Options, scale: Scale) -> Dovecot {
+        Self::start_extra(opts, scale, "")
+    }
+
+    /// [`Dovecot::start_scaled`] with `extra` appended to the configuration (a later setting
+    /// overrides an earlier one; see dovecot_oauth.rs).
+    pub fn start_extra(opts: Options, scale: Scale, extra: &str) -> Dovecot {
         assert!(
             Path::new(DOVECOT).exists(),
             "dovecot not installed: run scripts/test (it installs dovecot-imapd)"
@@ -101,7 +107,7 @@ impl Dovecot {
         write_users(&root, &extra_users);
         let (imap_port, imaps_port) = (free_port(), free_port());
         let conf = root.join("dovecot.conf");
-        let text = config(&root, imap_port, imaps_port, opts) + &scale_config(scale);
+        let text = config(&root, imap_port, imaps_port, opts) + &scale_config(scale) + extra;
         std::fs::write(&conf, text).expect("write conf");
         let d = Dovecot {
             ca_path: root.join("ca.pem"),

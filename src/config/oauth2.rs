@@ -1,0 +1,237 @@
+//! `auth: {oauth2: …}` of an IMAP account: the raw keys, their checks, and the ready values the
+//! token code runs on (provider endpoints filled in, the tokens file placed in the state dir).
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use super::raw::RawSecret;
+use crate::config::secret::SecretSource;
+use crate::yaml::{At, Collector};
+
+/// `auth:` of an IMAP account.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAuth {
+    pub oauth2: At<RawOAuth2>,
+}
+
+/// `auth: {oauth2: {…}}` as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOAuth2 {
+    pub provider: At<String>,
+    pub client_id: At<String>,
+    pub client_secret: Option<At<RawSecret>>,
+    pub tenant: Option<String>,
+    pub scopes: Option<Vec<String>>,
+    pub auth_url: Option<At<String>>,
+    pub token_url: Option<At<String>>,
+    pub device_url: Option<At<String>>,
+    pub mechanism: Option<At<String>>,
+    pub token_command: Option<String>,
+}
+
+/// Who issues the tokens; decides the default endpoints, scopes and sign-in flow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Provider {
+    /// Microsoft identity platform (Outlook.com, Hotmail, Microsoft 365): device code.
+    Microsoft,
+    /// Google (Gmail, Workspace): loopback redirect with PKCE (Google's device flow does not
+    /// allow the mail scope).
+    Google,
+    /// Any RFC 6749 server; endpoints from the config.
+    Custom,
+}
+
+/// The SASL mechanism sent in `AUTHENTICATE`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mechanism {
+    /// Google's and Microsoft's documented one (`user=…^Aauth=Bearer …^A^A`).
+    XOAuth2,
+    /// RFC 7628.
+    OAuthBearer,
+}
+
+impl Mechanism {
+    /// The name in `AUTHENTICATE NAME`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mechanism::XOAuth2 => "XOAUTH2",
+            Mechanism::OAuthBearer => "OAUTHBEARER",
+        }
+    }
+}
+
+/// Where the refresh token is kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenStore {
+    /// A JSON file in the state dir, mode 0600 (`oauth2/ACCOUNT.json`).
+    File(PathBuf),
+    /// A command: `CMD get` prints the refresh token, `CMD store` reads a new one on stdin.
+    Command(String),
+}
+
+/// The checked `auth: {oauth2: …}` of one account.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OAuth2Config {
+    /// The account's name (for `brokerwatch login ACCOUNT` in messages).
+    pub account: String,
+    pub provider: Provider,
+    pub client_id: String,
+    /// None for a public client, which must never send one.
+    pub client_secret: Option<SecretSource>,
+    pub scopes: Vec<String>,
+    /// Authorization endpoint (browser sign-in).
+    pub auth_url: String,
+    pub token_url: String,
+    /// Device authorization endpoint (RFC 8628); None: sign in through a browser redirect.
+    pub device_url: Option<String>,
+    pub mechanism: Mechanism,
+    pub store: TokenStore,
+}
+
+const MS_SCOPES: &[&str] = &[
+    "https://outlook.office.com/IMAP.AccessAsUser.All",
+    "offline_access",
+];
+const GOOGLE_SCOPES: &[&str] = &["https://mail.google.com/"];
+
+/// Checks the raw keys; `account` names the tokens file, placed by [`place_tokens`] once the
+/// state dir is known.
+pub fn compile(
+    c: &mut Collector,
+    raw: At<RawAuth>,
+    account: &str,
+    base: &Path,
+) -> Option<OAuth2Config> {
+    let r = raw.value.oauth2.value;
+    let loc = raw.value.oauth2.loc;
+    let provider = match r.provider.value.as_str() {
+        "microsoft" => Provider::Microsoft,
+        "google" => Provider::Google,
+        "custom" => Provider::Custom,
+        other => {
+            c.error(
+                r.provider.loc,
+                format!(
+                    "unknown oauth2 provider `{other}` (expected `microsoft`, `google` or `custom`)"
+                ),
+            );
+            return None;
+        }
+    };
+    let mechanism = match r.mechanism.as_ref().map(|m| m.value.as_str()) {
+        None | Some("xoauth2") => Mechanism::XOAuth2,
+        Some("oauthbearer") => Mechanism::OAuthBearer,
+        Some(other) => {
+            let at = r.mechanism.as_ref().map_or(loc, |m| m.loc);
+            c.error(
+                at,
+                format!("unknown mechanism `{other}` (expected `xoauth2` or `oauthbearer`)"),
+            );
+            Mechanism::XOAuth2
+        }
+    };
+    let url = |c: &mut Collector, v: &Option<At<String>>| {
+        let v = v.as_ref()?;
+        match reqwest::Url::parse(&v.value) {
+            Ok(u) if u.scheme() == "https" || super::compile::is_loopback(u.host_str()?) => {
+                Some(v.value.clone())
+            }
+            Ok(_) => {
+                c.error(
+                    v.loc,
+                    format!(
+                        "`{}` must be https (plain http only to a loopback host)",
+                        v.value
+                    ),
+                );
+                None
+            }
+            Err(e) => {
+                c.error(v.loc, format!("`{}` is not a URL: {e}", v.value));
+                None
+            }
+        }
+    };
+    let (auth_url, token_url, device_url) = (
+        url(c, &r.auth_url),
+        url(c, &r.token_url),
+        url(c, &r.device_url),
+    );
+    let tenant = r.tenant.clone().unwrap_or_else(|| "common".into());
+    let ms = |what: &str| format!("https://login.microsoftonline.com/{tenant}/oauth2/v2.0/{what}");
+    let (auth_url, token_url, device_url, scopes) = match provider {
+        Provider::Microsoft => (
+            auth_url.unwrap_or_else(|| ms("authorize")),
+            token_url.unwrap_or_else(|| ms("token")),
+            device_url.or_else(|| Some(ms("devicecode"))),
+            MS_SCOPES,
+        ),
+        Provider::Google => (
+            auth_url.unwrap_or_else(|| "https://accounts.google.com/o/oauth2/v2/auth".into()),
+            token_url.unwrap_or_else(|| "https://oauth2.googleapis.com/token".into()),
+            device_url,
+            GOOGLE_SCOPES,
+        ),
+        Provider::Custom => {
+            let Some(token_url) = token_url else {
+                c.error(
+                    loc,
+                    "`provider: custom` needs `token_url` and `auth_url` or `device_url`",
+                );
+                return None;
+            };
+            if auth_url.is_none() && device_url.is_none() {
+                c.error(loc, "`provider: custom` needs `auth_url` or `device_url`");
+                return None;
+            }
+            (auth_url.unwrap_or_default(), token_url, device_url, &[][..])
+        }
+    };
+    let scopes = r
+        .scopes
+        .unwrap_or_else(|| scopes.iter().map(|s| s.to_string()).collect());
+    if scopes.is_empty() {
+        c.error(loc, "`scopes` must name at least one scope");
+    }
+    if r.client_id.value.trim().is_empty() {
+        c.error(r.client_id.loc, "`client_id` must not be empty");
+    }
+    let client_secret = match &r.client_secret {
+        Some(s) => Some(super::compile::secret(c, s, base)?),
+        None => None,
+    };
+    let store = match r.token_command {
+        Some(cmd) => TokenStore::Command(cmd),
+        // Placed in the state dir by `place_tokens`.
+        None => TokenStore::File(PathBuf::from(format!("{account}.json"))),
+    };
+    Some(OAuth2Config {
+        account: account.to_string(),
+        provider,
+        client_id: r.client_id.value,
+        client_secret,
+        scopes,
+        auth_url,
+        token_url,
+        device_url,
+        mechanism,
+        store,
+    })
+}
+
+/// Puts each OAuth2 account's tokens file under `STATE_DIR/oauth2/`.
+pub fn place_tokens(cfg: &mut super::Config) {
+    let dir = cfg.state_dir.join("oauth2");
+    for a in &mut cfg.accounts {
+        if let super::AccountSource::Imap(i) = &mut a.source
+            && let super::ImapAuth::OAuth2(o) = &mut i.auth
+            && let TokenStore::File(f) = &mut o.store
+            && f.is_relative()
+        {
+            *f = dir.join(&*f);
+        }
+    }
+}
