@@ -72,6 +72,7 @@ pub fn load_texts(files: &[(String, String)]) -> Result<RuleSet, Problems> {
 /// `load_texts`, with the patterns of the first `deferred` files (the shipped packs, known to
 /// compile) compiled on first use.
 fn load_files(files: &[(String, String)], deferred: usize) -> Result<RuleSet, Problems> {
+    let _shared = lazy::interning();
     let mut problems = Vec::new();
     let mut packs: Vec<Pack> = Vec::new();
     let mut generic_parts: Vec<Generic> = Vec::new();
@@ -343,9 +344,9 @@ fn pattern(c: &mut Collector, p: &At<String>, lazy: bool) -> Option<Pattern> {
             src: p.value.clone(),
         });
     }
-    match lazy::build(&src) {
+    match LazyRegex::compile(src) {
         Ok(re) => Some(Pattern {
-            re: LazyRegex::compiled(re),
+            re,
             src: p.value.clone(),
         }),
         Err(e) => {
@@ -565,10 +566,19 @@ mod tests {
         assert!(n > 500, "{n} patterns");
         assert_eq!(compiled, n);
         assert_eq!(count(&lazy), (n, 0));
-        // Deferred, the same regexes.
+        // Deferred, the same regexes; identical patterns share one.
         for (a, b) in every_pattern(&eager).iter().zip(every_pattern(&lazy)) {
             assert_eq!(a.re.as_str(), b.re.as_str());
         }
+        let all = every_pattern(&lazy);
+        let distinct = all
+            .iter()
+            .enumerate()
+            .filter(|(i, p)| !all[..*i].iter().any(|q| q.re.shares(&p.re)))
+            .count();
+        let sources: std::collections::BTreeSet<&str> = all.iter().map(|p| p.re.as_str()).collect();
+        assert_eq!(distinct, sources.len());
+        assert!(distinct < n / 2, "{distinct} distinct of {n}");
     }
 
     #[test]
