@@ -222,34 +222,19 @@ async fn quiet_hours_hold_a_warning_for_the_summary_while_a_critical_goes_at_onc
         FakeNtfy::start(None).await,
         TempDir::new().unwrap(),
     );
-    // A window that started a minute ago and ends in 5 s, on the UTC clock.
+    // A window that started a minute ago and ends in 8 s, on the UTC clock.
     let now = chrono::Utc::now();
     let clock = |t: chrono::DateTime<chrono::Utc>| t.format("%H:%M:%S").to_string();
     let quiet = format!(
         "quiet_hours: {{from: '{}', to: '{}', utc_offset: '+00:00'}}\n",
         clock(now - chrono::Duration::seconds(60)),
-        clock(now + chrono::Duration::seconds(5)),
+        clock(now + chrono::Duration::seconds(8)),
     );
     let cfg = family(&state, &bot, &ntfy, &quiet);
     std::fs::create_dir_all(&cfg.state_dir).unwrap();
     let store = Store::open(&cfg.db_path()).unwrap();
-    let (tx, _rx) = mpsc::channel::<Response>(1);
-    let (sinks, error) = Sinks::from_config(&cfg, tx);
-    assert!(error.is_none());
     let wake = Arc::new(Notify::new());
-    let mut outbox = Outbox::new(store.clone(), sinks, wake.clone());
-    let live = Live::new(
-        Arc::new(cfg.clone()),
-        Arc::new(rules::load(true, &[]).unwrap()),
-    );
-    outbox.live = Some(live);
-    let stop_tx = CancellationToken::new();
-    let stop_rx = stop_tx.clone();
-    let outbox = Arc::new(outbox);
-    let running = tokio::spawn({
-        let o = outbox.clone();
-        async move { o.run(stop_rx).await }
-    });
+    let (stop, running) = start_outbox(&cfg, &store, &wake);
 
     let alert = |severity, title: &str| Draft {
         actionable: true,
@@ -292,6 +277,10 @@ async fn quiet_hours_hold_a_warning_for_the_summary_while_a_critical_goes_at_onc
         "status lists the held alert: {status}"
     );
 
+    // A restart while alerts are held loses none of them.
+    stop.cancel();
+    running.await.unwrap();
+    let (stop, running) = start_outbox(&cfg, &store, &wake);
     wait_until(
         "the summary after the window",
         Duration::from_secs(15),
@@ -324,6 +313,24 @@ async fn quiet_hours_hold_a_warning_for_the_summary_while_a_critical_goes_at_onc
         !status.contains("Held for the quiet-hours summary"),
         "{status}"
     );
-    stop_tx.cancel();
+    stop.cancel();
     running.await.unwrap();
+}
+
+/// The daemon's outbox on `store`, running until told to stop.
+fn start_outbox(
+    cfg: &Config,
+    store: &Store,
+    wake: &Arc<Notify>,
+) -> (CancellationToken, tokio::task::JoinHandle<()>) {
+    let (tx, _rx) = mpsc::channel::<Response>(1);
+    let (sinks, error) = Sinks::from_config(cfg, tx);
+    assert!(error.is_none());
+    let mut outbox = Outbox::new(store.clone(), sinks, wake.clone());
+    let rules = rules::load(true, &[]).unwrap();
+    outbox.live = Some(Live::new(Arc::new(cfg.clone()), Arc::new(rules)));
+    let stop = CancellationToken::new();
+    let stop_rx = stop.clone();
+    let running = tokio::spawn(async move { outbox.run(stop_rx).await });
+    (stop, running)
 }

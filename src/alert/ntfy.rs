@@ -164,7 +164,17 @@ impl Sink for NtfySink {
             let text = resp.text().await.unwrap_or_default();
             let v: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
             match v["healthy"].as_bool() {
-                Some(true) => Ok(format!("server answers; topic `{}`", self.cfg.topic)),
+                Some(true) => Ok(format!(
+                    "server answers; topic(s) {}",
+                    self.targets()
+                        .iter()
+                        .map(|t| match t.as_str() {
+                            super::sink::SINGLE_TARGET => format!("`{}`", self.cfg.topic),
+                            t => format!("`{t}`"),
+                        })
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
                 _ => Err(DeliveryError::Retry {
                     reason: "ntfy /v1/health does not say healthy".into(),
                     after: None,

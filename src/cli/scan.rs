@@ -153,7 +153,7 @@ pub(super) fn pass(
             }
         }
         if alert {
-            deliver_pending(&cfg, store.clone(), wake).await;
+            deliver_pending(&cfg, processor.services.live.clone(), store.clone(), wake).await;
         }
         failures
     }))
@@ -188,13 +188,20 @@ fn print_verdict(mb: &MailboxId, m: &RawMessage, v: &Verdict, as_json: bool) -> 
     true
 }
 
-async fn deliver_pending(cfg: &crate::config::Config, store: Store, wake: Arc<Notify>) {
+async fn deliver_pending(
+    cfg: &crate::config::Config,
+    live: crate::config::live::Live,
+    store: Store,
+    wake: Arc<Notify>,
+) {
     let (tx, _rx) = tokio::sync::mpsc::channel(1);
     let (sinks, telegram_error) = Sinks::from_config(cfg, tx);
     if let Some(e) = telegram_error {
         eprintln!("brokerwatch: telegram: {e}");
     }
-    let outbox = Outbox::new(store.clone(), sinks, wake);
+    let mut outbox = Outbox::new(store.clone(), sinks, wake);
+    // Quiet hours hold here too; the daemon sends the summary when they end.
+    outbox.live = Some(live);
     let start = Instant::now();
     while start.elapsed() < DELIVERY_WINDOW {
         if let Err(e) = outbox.tick().await {

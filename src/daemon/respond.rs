@@ -7,7 +7,7 @@ use crate::alert::Response;
 use crate::alert::compose::playbook;
 use crate::config::live::Live;
 use crate::event::EventKind;
-use crate::store::{Store, StoreError, now};
+use crate::store::{NewDelivery, Store, StoreError, now};
 use crate::units::format_duration;
 
 /// Default length of an `/expect` window.
@@ -28,25 +28,17 @@ impl Responder {
     /// Like [`handle`](Self::handle) for an answer that came from `from` (a Telegram chat):
     /// an acknowledgement is told to every other person who got the alert, not back to it.
     pub fn handle_from(&self, r: &Response, from: Option<i64>) -> Result<String, StoreError> {
-        let from = from.map(|chat| crate::store::NewDelivery {
+        let from = from.map(|chat| NewDelivery {
             sink: crate::config::SinkKind::Telegram,
             target: chat.to_string(),
         });
         match r {
-            Response::Ack { alert_id, by } => Ok(
-                if crate::alert::recipients::acknowledge(
-                    &self.store,
-                    &self.live.config(),
-                    *alert_id,
-                    by,
-                    from.as_ref(),
-                )? {
-                    tracing::info!(alert = alert_id, by = %by, "acknowledged");
-                    format!("✅ Alert #{alert_id} acknowledged by {by}. Repeats stopped.")
-                } else {
-                    format!("Alert #{alert_id} does not exist or was already acknowledged.")
-                },
-            ),
+            Response::Ack { alert_id, by } => Ok(if self.ack(*alert_id, by, from.as_ref())? {
+                tracing::info!(alert = alert_id, by = %by, "acknowledged");
+                format!("✅ Alert #{alert_id} acknowledged by {by}. Repeats stopped.")
+            } else {
+                format!("Alert #{alert_id} does not exist or was already acknowledged.")
+            }),
             Response::NotMe { alert_id, by } => self.not_me(*alert_id, by),
             Response::Snooze { alert_id, by, for_ } => {
                 let ok = self
@@ -81,6 +73,11 @@ impl Responder {
                 ))
             }
         }
+    }
+
+    /// Acknowledges for everyone; with recipients, the others are told who did.
+    fn ack(&self, id: i64, by: &str, from: Option<&NewDelivery>) -> Result<bool, StoreError> {
+        crate::alert::recipients::acknowledge(&self.store, &self.live.config(), id, by, from)
     }
 
     fn not_me(&self, id: i64, by: &str) -> Result<String, StoreError> {

@@ -269,19 +269,7 @@ impl Store {
 
     /// Acknowledges an alert: its repeats stop. False if no such alert or already acknowledged.
     pub fn ack(&self, id: i64, by: &str) -> Result<bool, StoreError> {
-        let mut c = self.lock();
-        let tx = c.transaction()?;
-        let n = tx.execute(
-            "UPDATE alerts SET acked_at=?2, acked_by=?3, next_repeat_at=NULL WHERE id=?1 AND acked_at IS NULL",
-            params![id, now(), by],
-        )?;
-        // Repeats not yet sent are pointless now; first-round deliveries still go out.
-        tx.execute(
-            "UPDATE deliveries SET state='cancelled' WHERE alert=?1 AND state='pending' AND round > 0",
-            [id],
-        )?;
-        tx.commit()?;
-        Ok(n > 0)
+        self.ack_and_notify(id, by, &[], None)
     }
 
     /// "Not me": the alert stays unacknowledged and critical; remembered for status.

@@ -15,7 +15,7 @@ pub const ACK_NOTICE: i64 = -1;
 pub const SUMMARY: i64 = -2;
 
 impl Store {
-    /// Acknowledges an alert like [`Store::ack`] and, in the same transaction, queues an
+    /// Acknowledges an alert (its repeats stop for everyone) and, in the same transaction, queues an
     /// "acknowledged by" notice to every target on `to` sinks that was sent the alert, except
     /// `from` (the chat the acknowledgement came from, which gets its own reply).
     pub fn ack_and_notify(
@@ -38,6 +38,7 @@ impl Store {
             "UPDATE alerts SET acked_at=?2, acked_by=?3, next_repeat_at=NULL WHERE id=?1 AND acked_at IS NULL",
             params![id, t, by],
         )?;
+        // Repeats not yet sent are pointless now; first-round deliveries still go out.
         tx.execute(
             "UPDATE deliveries SET state='cancelled' WHERE alert=?1 AND state='pending' AND round > 0",
             [id],
