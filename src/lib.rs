@@ -11,6 +11,7 @@ pub mod backoff;
 pub mod cli;
 pub mod config;
 pub mod daemon;
+pub mod domain;
 pub mod event;
 pub mod health;
 pub mod links;

@@ -6,7 +6,10 @@ use std::path::Path;
 
 use regex::{Regex, RegexBuilder};
 
-use super::model::{COUNTRIES, FIELD_NAMES, GENERIC_KEYS, PACK_KEYS, RawContact, RawRule};
+use super::lookalike::Words;
+use super::model::{
+    COUNTRIES, FIELD_NAMES, GENERIC_KEYS, PACK_KEYS, RawContact, RawLookalike, RawRule,
+};
 use super::{Contact, FieldValues, Generic, Pack, Pattern, Rule, RuleSet};
 use crate::event::EventKind;
 use crate::text::normalize;
@@ -81,7 +84,7 @@ pub fn load_texts(files: &[(String, String)]) -> Result<RuleSet, Problems> {
     let generic = merge_generic(generic_parts);
     check_generic_ids(&packs, &mut problems);
     if problems.is_empty() {
-        Ok(RuleSet { packs, generic })
+        Ok(RuleSet::new(packs, generic))
     } else {
         problems.sort_by(|a, b| (&a.file, a.loc).cmp(&(&b.file, b.loc)));
         Err(Problems(problems))
@@ -127,6 +130,8 @@ fn generic(c: &mut Collector, root: &Node) -> Option<Generic> {
             "login_links" => g.login_links = list(c, node),
             "values" => g.values = values(c, node),
             "rules" => g.rules = rules(c, node),
+            "lure" => g.lure = list(c, node),
+            "lookalike" => g.lookalike = lookalike_words(c, node),
             _ => unreachable!("key list and match arms agree"),
         }
     }
@@ -183,6 +188,31 @@ fn values(c: &mut Collector, node: &Node) -> Vec<FieldValues> {
     out
 }
 
+/// `lookalike:` words, lowercase; a confusable is one letter for one letter.
+fn lookalike_words(c: &mut Collector, node: &Node) -> Words {
+    let raw: RawLookalike = c.take(node).unwrap_or_default();
+    let lower = |v: Vec<String>| v.iter().map(|w| w.trim().to_lowercase()).collect();
+    let mut confusables = Vec::new();
+    for (from, to) in raw.confusables {
+        let (mut f, mut t) = (from.chars(), to.chars());
+        match (f.next(), f.next(), t.next(), t.next()) {
+            (Some(f), None, Some(t), None) if t.is_ascii_lowercase() => confusables.push((f, t)),
+            _ => c.error(
+                node.loc,
+                format!("confusable `{from}: {to}` must map one letter to one Latin a-z letter"),
+            ),
+        }
+    }
+    Words {
+        ordinary_names: lower(raw.ordinary_names),
+        not_typos: lower(raw.not_typos),
+        strong: lower(raw.strong_words),
+        weak: lower(raw.weak_words),
+        name_parts: lower(raw.name_parts),
+        confusables,
+    }
+}
+
 fn list(c: &mut Collector, node: &Node) -> Vec<Pattern> {
     let v: Vec<At<String>> = c.take(node).unwrap_or_default();
     v.iter().filter_map(|p| pattern(c, p)).collect()
@@ -203,6 +233,8 @@ fn merge_generic(parts: Vec<Generic>) -> Generic {
         g.quiet.extend(p.quiet);
         g.login_links.extend(p.login_links);
         g.values.extend(p.values);
+        g.lure.extend(p.lure);
+        g.lookalike.extend(p.lookalike);
         merge_rules(&mut g.rules, p.rules);
     }
     g
