@@ -1,12 +1,13 @@
 //! Links that show one domain and go to another: the phishing trick of writing the broker's real
-//! login URL as the link text over a different target. Owns reading an href the way a browser
-//! does (which host it really opens) and finding the domains a link's text shows.
+//! login URL as the link text over a different target. Owns finding the domains a link's text
+//! shows; which host an href really opens is `domain::href_host`.
 
 use std::sync::LazyLock;
 
 use regex::Regex;
 
-use crate::rules::lookalike::{plain_host, registrable_domain};
+pub use crate::domain::href_host;
+use crate::domain::{plain_host, registrable_domain};
 use crate::text::{Link, normalize, urls_in};
 
 /// A link whose visible text names a domain other than the one it opens.
@@ -50,69 +51,6 @@ pub fn describe(m: &Mismatch) -> String {
         m.shown.replace('.', "[.]"),
         m.actual.replace('.', "[.]")
     )
-}
-
-/// The host a browser opens for `href`, if it is an absolute or protocol-relative web link;
-/// `None` for mailto:, tel:, javascript:, fragments and relative links.
-pub fn href_host(href: &str) -> Option<String> {
-    // NOTE: browsers drop tabs and newlines anywhere in a URL, and in web URLs treat `\` as `/`:
-    // `https://evil.example\@www.sbisec.co.jp/` opens evil.example.
-    let href: String = href
-        .chars()
-        .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
-        .collect();
-    let href = href.trim_matches(|c: char| c <= ' ');
-    let rest = match href.split_once(':') {
-        Some((scheme, rest)) if is_scheme(scheme) => {
-            let scheme = scheme.to_ascii_lowercase();
-            if !matches!(scheme.as_str(), "http" | "https" | "ftp" | "ws" | "wss") {
-                return None;
-            }
-            rest
-        }
-        _ if href.starts_with("//") || href.starts_with("\\\\") => href,
-        _ => return None,
-    };
-    // NOTE: `https:evil.example` and `https:///evil.example` open evil.example too.
-    let rest = rest.trim_start_matches(['/', '\\']);
-    let authority = rest.split(['/', '\\', '?', '#']).next()?;
-    let host = authority.rsplit('@').next()?;
-    let host = match host.strip_prefix('[') {
-        Some(v6) => v6.split(']').next()?,
-        None => host.split(':').next()?,
-    };
-    let host = plain_host(&percent_decode(host));
-    (!host.is_empty()).then_some(host)
-}
-
-fn is_scheme(s: &str) -> bool {
-    let mut chars = s.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
-        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
-}
-
-/// `%2e` → `.`: browsers decode percent escapes in hosts. Undecodable input stays as it is.
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = bytes
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match (bytes[i], hex) {
-            (b'%', Some(b)) => {
-                out.push(b);
-                i += 3;
-            }
-            (b, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8(out).unwrap_or_else(|_| s.to_string())
 }
 
 /// Dotted names in plain text. Letters of the scripts domains are imitated in, not Japanese:

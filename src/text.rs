@@ -19,19 +19,6 @@ static URL: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"(?i)\b(?:https?|ftp)://[^\s<>"'「」【】（）()]+"#).expect("static regex")
 });
 
-/// The host of a URL (lowercase, no port, no userinfo), if it has one.
-pub fn url_host(url: &str) -> Option<String> {
-    let rest = url.split_once("://")?.1;
-    let authority = rest.split(['/', '?', '#']).next()?;
-    let host = authority.rsplit('@').next()?;
-    let host = host.split(':').next()?.trim_end_matches('.');
-    if host.is_empty() {
-        None
-    } else {
-        Some(host.to_ascii_lowercase())
-    }
-}
-
 /// `https://evil.example/login` → `hxxps://evil[.]example/login`: readable, not clickable.
 pub fn defang_url(url: &str) -> String {
     let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
@@ -159,11 +146,6 @@ mod tests {
         );
         let once = defang_all("https://a.example/x");
         assert_eq!(defang_all(&once), once, "defanging twice changes nothing");
-        assert_eq!(
-            url_host("https://user@Login.Example.COM:8443/x").as_deref(),
-            Some("login.example.com")
-        );
-        assert_eq!(url_host("mailto:x"), None);
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! Small value parsers shared by config, rules and commands: durations (`30m`, `24h`, `7d`) and
-//! amounts as mails print them (`1,200,000`, `¥1,200,000`, `$1,250.00`).
+//! amounts as mails print them (`1,200,000`, `¥1,200,000`, `$1,250.00`), dates, and the clock.
 
 use std::time::Duration;
+
+use chrono::{Datelike, NaiveDate, NaiveTime};
 
 /// Parses `90s`, `30m`, `24h`, `7d`, `1w`, or combinations like `1h30m`.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
@@ -14,42 +16,24 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
             "invalid duration `{t}`: the smallest unit is whole seconds (e.g. 1s)"
         ));
     }
-    let mut total: u64 = 0;
-    let mut num = String::new();
-    let mut saw_unit = false;
-    for ch in t.chars() {
-        if ch.is_ascii_digit() {
-            num.push(ch);
-            continue;
-        }
-        let unit = match ch {
-            's' => 1,
-            'm' => 60,
-            'h' => 3600,
-            'd' => 86_400,
-            'w' => 7 * 86_400,
-            _ => {
-                return Err(format!(
-                    "invalid duration `{t}` (use e.g. 90s, 30m, 24h, 7d)"
-                ));
-            }
-        };
-        let n: u64 = num
-            .parse()
-            .map_err(|_| format!("invalid duration `{t}` (a number must come before `{ch}`)"))?;
-        total = n
-            .checked_mul(unit)
-            .and_then(|v| total.checked_add(v))
-            .ok_or_else(|| format!("duration `{t}` is too long"))?;
-        num.clear();
-        saw_unit = true;
-    }
-    if !num.is_empty() || !saw_unit {
+    // NOTE: only the units the README names; humantime alone would also read `M` as months,
+    // `y`, `ms` and words (`2 hours`).
+    if !t
+        .chars()
+        .all(|c| c.is_ascii_digit() || matches!(c, 's' | 'm' | 'h' | 'd' | 'w'))
+    {
         return Err(format!(
-            "invalid duration `{t}` (a unit is required: s, m, h, d or w)"
+            "invalid duration `{t}` (use e.g. 90s, 30m, 24h, 7d)"
         ));
     }
-    Ok(Duration::from_secs(total))
+    humantime::parse_duration(t).map_err(|e| match e {
+        humantime::DurationError::NumberOverflow => format!("duration `{t}` is too long"),
+        humantime::DurationError::NumberExpected(i) => format!(
+            "invalid duration `{t}` (a number must come before `{}`)",
+            &t[i..]
+        ),
+        _ => format!("invalid duration `{t}` (a unit is required: s, m, h, d or w)"),
+    })
 }
 
 /// Formats a duration the way [`parse_duration`] reads it (largest units first).
@@ -106,21 +90,18 @@ mod tests {
 /// `YYYY-MM-DD` → epoch seconds at 00:00 UTC of that day.
 pub fn parse_date(text: &str) -> Result<i64, String> {
     let bad = || format!("invalid date `{text}` (expected YYYY-MM-DD)");
-    let mut it = text.trim().splitn(3, '-');
-    let y: i64 = it.next().and_then(|v| v.parse().ok()).ok_or_else(bad)?;
-    let m: i64 = it.next().and_then(|v| v.parse().ok()).ok_or_else(bad)?;
-    let d: i64 = it.next().and_then(|v| v.parse().ok()).ok_or_else(bad)?;
-    if !(1970..=9999).contains(&y) || !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+    let day = NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| bad())?;
+    if !(1970..=9999).contains(&day.year()) {
         return Err(bad());
     }
-    // Days from civil (Howard Hinnant's algorithm), proleptic Gregorian.
-    let yy = if m <= 2 { y - 1 } else { y };
-    let era = yy.div_euclid(400);
-    let yoe = yy - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    Ok((era * 146_097 + doe - 719_468) * 86_400)
+    Ok(day.and_time(NaiveTime::MIN).and_utc().timestamp())
+}
+
+/// Epoch seconds now (0 on a clock set before 1970).
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
 }
 
 #[cfg(test)]

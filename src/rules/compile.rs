@@ -7,7 +7,10 @@ use std::path::Path;
 use regex::{Regex, RegexBuilder};
 
 use super::lazy::{self, LazyRegex};
-use super::model::{COUNTRIES, FIELD_NAMES, GENERIC_KEYS, PACK_KEYS, RawContact, RawRule};
+use super::lookalike::Words;
+use super::model::{
+    COUNTRIES, FIELD_NAMES, GENERIC_KEYS, PACK_KEYS, RawContact, RawLookalike, RawRule,
+};
 use super::{Contact, FieldValues, Generic, Pack, Pattern, Rule, RuleSet};
 use crate::event::EventKind;
 use crate::text::normalize;
@@ -92,7 +95,7 @@ fn load_files(files: &[(String, String)], deferred: usize) -> Result<RuleSet, Pr
     let generic = merge_generic(generic_parts);
     check_generic_ids(&packs, &mut problems);
     if problems.is_empty() {
-        Ok(RuleSet { packs, generic })
+        Ok(RuleSet::new(packs, generic))
     } else {
         problems.sort_by(|a, b| (&a.file, a.loc).cmp(&(&b.file, b.loc)));
         Err(Problems(problems))
@@ -138,6 +141,8 @@ fn generic(c: &mut Collector, root: &Node, lazy: bool) -> Option<Generic> {
             "login_links" => g.login_links = list(c, node, lazy),
             "values" => g.values = values(c, node, lazy),
             "rules" => g.rules = rules(c, node, lazy),
+            "lure" => g.lure = list(c, node, lazy),
+            "lookalike" => g.lookalike = lookalike_words(c, node),
             _ => unreachable!("key list and match arms agree"),
         }
     }
@@ -194,6 +199,31 @@ fn values(c: &mut Collector, node: &Node, lazy: bool) -> Vec<FieldValues> {
     out
 }
 
+/// `lookalike:` words, lowercase; a confusable is one letter for one letter.
+fn lookalike_words(c: &mut Collector, node: &Node) -> Words {
+    let raw: RawLookalike = c.take(node).unwrap_or_default();
+    let lower = |v: Vec<String>| v.iter().map(|w| w.trim().to_lowercase()).collect();
+    let mut confusables = Vec::new();
+    for (from, to) in raw.confusables {
+        let (mut f, mut t) = (from.chars(), to.chars());
+        match (f.next(), f.next(), t.next(), t.next()) {
+            (Some(f), None, Some(t), None) if t.is_ascii_lowercase() => confusables.push((f, t)),
+            _ => c.error(
+                node.loc,
+                format!("confusable `{from}: {to}` must map one letter to one Latin a-z letter"),
+            ),
+        }
+    }
+    Words {
+        ordinary_names: lower(raw.ordinary_names),
+        not_typos: lower(raw.not_typos),
+        strong: lower(raw.strong_words),
+        weak: lower(raw.weak_words),
+        name_parts: lower(raw.name_parts),
+        confusables,
+    }
+}
+
 fn list(c: &mut Collector, node: &Node, lazy: bool) -> Vec<Pattern> {
     let v: Vec<At<String>> = c.take(node).unwrap_or_default();
     v.iter().filter_map(|p| pattern(c, p, lazy)).collect()
@@ -214,6 +244,8 @@ fn merge_generic(parts: Vec<Generic>) -> Generic {
         g.quiet.extend(p.quiet);
         g.login_links.extend(p.login_links);
         g.values.extend(p.values);
+        g.lure.extend(p.lure);
+        g.lookalike.extend(p.lookalike);
         merge_rules(&mut g.rules, p.rules);
     }
     g

@@ -104,9 +104,19 @@ pub struct Generic {
     pub login_links: Vec<Pattern>,
     /// Canonical values of extracted fields, per field.
     pub values: Vec<FieldValues>,
+    /// Subject and sender-name wording worth fetching a body for (see [`Generic::lures`]).
+    pub lure: Vec<Pattern>,
+    /// What look-alike judgement knows about names and added words (rules/_lookalike.yaml).
+    pub lookalike: lookalike::Words,
 }
 
 impl Generic {
+    /// Does a mail's subject or sender name (normalised) carry wording that lures people into
+    /// acting on an account, so that its body is worth fetching even though it claims no broker?
+    pub fn lures(&self, text: &str) -> bool {
+        self.lure.iter().any(|p| p.re.is_match(text))
+    }
+
     /// The canonical form of a captured field value (the capture itself when no entry matches).
     pub fn canonical(&self, field: &str, raw: &str) -> String {
         self.values
@@ -139,9 +149,20 @@ pub struct Rule {
 pub struct RuleSet {
     pub packs: Vec<Pack>,
     pub generic: Generic,
+    /// The packs' domains prepared for look-alike judgement (built by [`RuleSet::new`]).
+    pub lookalike: lookalike::Index,
 }
 
 impl RuleSet {
+    pub fn new(packs: Vec<Pack>, generic: Generic) -> RuleSet {
+        let lookalike = lookalike::Index::new(&packs, &generic.lookalike);
+        RuleSet {
+            packs,
+            generic,
+            lookalike,
+        }
+    }
+
     pub fn pack(&self, id: &str) -> Option<&Pack> {
         self.packs.iter().find(|p| p.id == id)
     }

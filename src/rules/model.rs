@@ -30,6 +30,8 @@ pub const GENERIC_KEYS: &[&str] = &[
     "login_links",
     "values",
     "rules",
+    "lure",
+    "lookalike",
 ];
 
 /// The countries a pack may name (`country:`); Japanese brokers fall under the 2025 rule that
@@ -45,6 +47,25 @@ pub struct RawContact {
     pub url: Option<String>,
     #[serde(default)]
     pub steps: Vec<String>,
+}
+
+/// `lookalike:` of a generic file (rules/_lookalike.yaml): see `lookalike::Words`.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawLookalike {
+    #[serde(default)]
+    pub ordinary_names: Vec<String>,
+    #[serde(default)]
+    pub not_typos: Vec<String>,
+    #[serde(default)]
+    pub strong_words: Vec<String>,
+    #[serde(default)]
+    pub weak_words: Vec<String>,
+    #[serde(default)]
+    pub name_parts: Vec<String>,
+    /// letter → the Latin letter it is taken for.
+    #[serde(default)]
+    pub confusables: BTreeMap<String, String>,
 }
 
 /// One rule: an event kind, conditions, and fields to extract.

@@ -227,7 +227,7 @@ impl Scanner {
                 // NOTE: old files go over too (recorded, never alerting): the handler's store
                 // of processed names *is* the Maildir baseline, so a skipped name would come
                 // back as new mail after a restart.
-                let since = now_epoch() - opts.first_run_lookback.as_secs() as i64;
+                let since = crate::units::now() - opts.first_run_lookback.as_secs() as i64;
                 tracing::info!(%mailbox, files = files.len(), "first run: taking a baseline");
                 let n = self.hand_over(handler, mailbox, files, Some(since), stop)?;
                 handler
@@ -366,10 +366,6 @@ fn read_header(path: &Path) -> std::io::Result<Vec<u8>> {
 fn epoch(t: SystemTime) -> i64 {
     t.duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64)
-}
-
-fn now_epoch() -> i64 {
-    epoch(SystemTime::now())
 }
 
 #[cfg(test)]
@@ -524,7 +520,7 @@ mod tests {
         deliver(d.path(), "cur", "old:2,S", true, 30 * DAY);
         deliver(d.path(), "cur", "new:2,", true, DAY);
         let rec = Recorder::default();
-        let since = now_epoch() - 2 * 86_400;
+        let since = crate::units::now() - 2 * 86_400;
         let opts = MaildirOptions::default();
         assert_eq!(
             scan_once("a", &account(d.path()), &rec, Some(since), &opts).unwrap(),

@@ -50,13 +50,7 @@ pub struct Store {
     conn: Arc<Mutex<Connection>>,
 }
 
-/// Epoch seconds now.
-pub fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
+pub use crate::units::now;
 
 /// What a recorded message does to the alerts.
 #[derive(Debug, Clone, Copy)]

@@ -118,20 +118,11 @@ fn parse_mute(args: &[&str], by: String) -> Result<Response, String> {
     }
 }
 
-/// Parses `90s`, `30m`, `24h`, `7d` (one number, one unit).
+/// Parses `90s`, `30m`, `2H`, `10min`, `7d` (as `units::parse_duration`, any case, `min` for `m`).
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let bad = || format!("`{s}` is not a duration (use e.g. 30m, 24h, 7d).");
-    let split = s.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
-    let (num, unit) = s.split_at(split);
-    let n: u64 = num.parse().map_err(|_| bad())?;
-    let secs = match unit.to_ascii_lowercase().as_str() {
-        "s" => 1,
-        "m" | "min" => 60,
-        "h" => 3600,
-        "d" => 86400,
-        _ => return Err(bad()),
-    };
-    let d = Duration::from_secs(n.checked_mul(secs).ok_or_else(bad)?);
+    let bad = |_| format!("`{s}` is not a duration (use e.g. 30m, 24h, 7d).");
+    let d =
+        crate::units::parse_duration(&s.to_ascii_lowercase().replace("min", "m")).map_err(bad)?;
     if d.is_zero() || d > MAX_DURATION {
         return Err(format!("`{s}` is out of range (1s to 90d)."));
     }

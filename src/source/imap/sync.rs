@@ -103,7 +103,7 @@ async fn first_run(
     uidvalidity: u32,
     uidnext: u32,
 ) -> Result<(Cursor, usize), ImapError> {
-    let since = now_epoch() - ctx.opts.first_run_lookback.as_secs() as i64;
+    let since = crate::units::now() - ctx.opts.first_run_lookback.as_secs() as i64;
     let mut cursor = Cursor {
         uidvalidity,
         last_uid: 0,
@@ -405,31 +405,10 @@ pub(crate) fn uid_set(uids: &[u32]) -> String {
 
 /// An IMAP `date` (RFC 3501 `SEARCH SINCE`) for epoch seconds, in UTC: `7-Mar-2024`.
 pub(crate) fn imap_date(epoch: i64) -> String {
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let (y, m, d) = civil_from_days(epoch.div_euclid(86_400));
-    format!("{d}-{}-{y}", MONTHS[(m - 1) as usize])
-}
-
-/// Days since 1970-01-01 → (year, month 1-12, day 1-31); H. Hinnant's algorithm.
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
-}
-
-fn now_epoch() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
+    chrono::DateTime::from_timestamp(epoch, 0)
+        .unwrap_or_default()
+        .format("%-d-%b-%Y")
+        .to_string()
 }
 
 #[cfg(test)]
