@@ -2,9 +2,7 @@
 //! verdict, any alert with its deliveries, and the advanced checkpoint in one transaction.
 
 use std::collections::HashMap;
-use std::sync::{Arc, LazyLock, Mutex, MutexGuard};
-
-use regex::Regex;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::alert::AlertKind;
 use crate::alert::compose::compose;
@@ -19,15 +17,6 @@ use crate::store::{self, NewAlert, NewDelivery, Recorded};
 use crate::text::normalize;
 use crate::watch::Services;
 
-/// Security vocabulary that makes a mail worth a body fetch even when its sender names no broker:
-/// phishing copies often hide the broker's name in the body.
-static LURE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"(?i)証券|出金|入金|ログイン|パスワード|暗証|認証|本人確認|口座|セキュリティ|重要|緊急|停止|制限|更新|withdraw|transfer|login|log-in|sign.?in|password|verif|security|account|suspend|urgent|disbursement|w-8ben|brokerage|invest",
-    )
-    .expect("static regex")
-});
-
 /// A header block the candidate test parsed and found to claim no broker.
 struct Unclaimed {
     /// The rules it was classified by (held, so the pointer comparison stays meaningful).
@@ -40,15 +29,18 @@ struct Unclaimed {
 /// and judges it from here instead of parsing and classifying it a second time (that was a third
 /// of `brokerwatch scan`'s CPU). Keyed by content and checked against the rules in force, so a
 /// miss (another source, a reload in between) only costs the parse it would have cost anyway.
-static UNCLAIMED: LazyLock<Mutex<HashMap<Vec<u8>, Unclaimed>>> = LazyLock::new(Mutex::default);
+#[derive(Default)]
+struct Memo(Mutex<HashMap<Vec<u8>, Unclaimed>>);
+
+impl Memo {
+    fn lock(&self) -> MutexGuard<'_, HashMap<Vec<u8>, Unclaimed>> {
+        // Plain data: a panic elsewhere cannot leave it inconsistent.
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
 
 /// Bounds the memo (a header batch is 500); entries a failed fetch left behind are dropped when full.
 const UNCLAIMED_MAX: usize = 4096;
-
-fn unclaimed() -> MutexGuard<'static, HashMap<Vec<u8>, Unclaimed>> {
-    // Plain data: a panic elsewhere cannot leave it inconsistent.
-    UNCLAIMED.lock().unwrap_or_else(|p| p.into_inner())
-}
 
 /// Called per processed message with its verdict (`scan` prints from it).
 pub type VerdictHook = Box<dyn Fn(&MailboxId, &RawMessage, &Verdict) + Send + Sync>;
@@ -75,11 +67,16 @@ impl HandlerOptions {
 pub struct Processor {
     pub services: Services,
     pub options: HandlerOptions,
+    unclaimed: Memo,
 }
 
 impl Processor {
     pub fn new(services: Services, options: HandlerOptions) -> Self {
-        Self { services, options }
+        Self {
+            services,
+            options,
+            unclaimed: Memo::default(),
+        }
     }
 
     /// The current configuration.
@@ -134,7 +131,8 @@ impl Processor {
         let memo = if m.complete {
             None
         } else {
-            unclaimed()
+            self.unclaimed
+                .lock()
                 .remove(&m.bytes)
                 .filter(|u| std::ptr::eq(Arc::as_ptr(&u.rules), rules))
         };
@@ -274,10 +272,14 @@ impl MailHandler for Processor {
             .as_ref()
             .and_then(|f| f.name.clone())
             .unwrap_or_default();
-        if LURE.is_match(&normalize(&format!("{} {name}", m.subject))) {
+        // Phishing copies often hide the broker's name in the body: lure wording earns a body fetch.
+        if rules
+            .generic
+            .lures(&normalize(&format!("{} {name}", m.subject)))
+        {
             return true;
         }
-        let mut memo = unclaimed();
+        let mut memo = self.unclaimed.lock();
         if memo.len() >= UNCLAIMED_MAX {
             memo.clear();
         }
@@ -455,7 +457,7 @@ mod tests {
         let fresh = judge(&header(1), false, &live.rules, &ctx).verdict;
         assert_eq!(seen.lock().unwrap().as_slice(), [fresh]);
         assert!(
-            !unclaimed().contains_key(&header(1)),
+            !p.unclaimed.lock().contains_key(&header(1)),
             "the memo entry is used up"
         );
     }
