@@ -9,7 +9,7 @@ use tokio::sync::Notify;
 use super::AlertKind;
 use crate::config::{Config, SinkKind};
 use crate::event::Severity;
-use crate::store::{NewAlert, NewDelivery, Store, StoreError};
+use crate::store::{NewAlert, Store, StoreError};
 
 /// An alert before it is routed: what to tell, not where.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,24 +44,6 @@ impl Draft {
             account: None,
         }
     }
-}
-
-/// The delivery rows for these sinks: one per target (a Telegram chat each), none for a sink
-/// the config does not enable.
-pub fn targets(config: &Config, sinks: &[SinkKind]) -> Vec<NewDelivery> {
-    let mut out = Vec::new();
-    for &sink in sinks {
-        let to = |target: String| NewDelivery { sink, target };
-        match sink {
-            SinkKind::Telegram => {
-                if let Some(t) = &config.sinks.telegram {
-                    out.extend(t.chat_ids.iter().map(|c| to(c.to_string())));
-                }
-            }
-            _ => out.push(to("-".into())),
-        }
-    }
-    out
 }
 
 /// The outbox row for a draft: its first-round deliveries and, when it asks for an answer and

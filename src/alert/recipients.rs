@@ -28,7 +28,7 @@ pub struct About<'a> {
 pub fn route(config: &Config, sinks: &[SinkKind], about: About) -> Vec<NewDelivery> {
     let mut out: Vec<NewDelivery> = Vec::new();
     for &sink in sinks {
-        let own = super::raise::targets(config, &[sink]);
+        let own = targets(config, &[sink]);
         if config.recipients.is_empty() || !CHANNELS.contains(&sink) {
             out.extend(own);
             continue;
@@ -122,6 +122,24 @@ pub fn acknowledge(
     } else {
         store.ack_and_notify(id, by, CHANNELS, from)
     }
+}
+
+/// The delivery rows for these sinks: one per target (a Telegram chat each), none for a sink
+/// the config does not enable.
+pub fn targets(config: &Config, sinks: &[SinkKind]) -> Vec<NewDelivery> {
+    let mut out = Vec::new();
+    for &sink in sinks {
+        let to = |target: String| NewDelivery { sink, target };
+        match sink {
+            SinkKind::Telegram => {
+                if let Some(t) = &config.sinks.telegram {
+                    out.extend(t.chat_ids.iter().map(|c| to(c.to_string())));
+                }
+            }
+            _ => out.push(to("-".into())),
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -221,7 +239,7 @@ mod tests {
         let got = route(&cfg, &[SinkKind::Console, SinkKind::Telegram], about);
         assert_eq!(
             got,
-            super::super::raise::targets(&cfg, &[SinkKind::Console, SinkKind::Telegram])
+            super::targets(&cfg, &[SinkKind::Console, SinkKind::Telegram])
         );
         assert_eq!(got.len(), 3);
     }

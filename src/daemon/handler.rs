@@ -91,7 +91,7 @@ impl Processor {
 
     /// The delivery rows for these sinks (one per Telegram chat).
     pub fn deliveries(&self, sinks: &[SinkKind]) -> Vec<NewDelivery> {
-        raise::targets(&self.config(), sinks)
+        crate::alert::recipients::targets(&self.config(), sinks)
     }
 
     /// The alert row a verdict calls for (None: nothing to tell).
