@@ -46,6 +46,12 @@ fn corpus_dirs() -> [PathBuf; 2] {
     [root.join("tests/fixtures/mail"), generated]
 }
 
+/// The large-attachment set (`bench/parse.sh` writes it): the corpus plus a mail carrying a 2.8 MB
+/// base64 attachment, the shape that issue #17 measured at 6.5x Python against 8.7x without it.
+fn large_dir() -> PathBuf {
+    Path::new(ROOT).join("bench/.corpus/parse-large")
+}
+
 fn parse_classify(c: &mut Criterion) {
     let config = Path::new(ROOT).join("tests/fixtures/config.yaml");
     let (cfg, rules) = match brokerwatch::config::load_checked(Some(&config)) {
@@ -75,6 +81,20 @@ fn parse_classify(c: &mut Criterion) {
     g.bench_function("bytes", |b| b.iter(run));
     g.throughput(Throughput::Elements(mails.len() as u64));
     g.bench_function("mails", |b| b.iter(run));
+    let large: Vec<Vec<u8>> = eml_files(&large_dir())
+        .iter()
+        .map(|f| std::fs::read(f).unwrap_or_else(|e| panic!("{}: {e}", f.display())))
+        .collect();
+    if !large.is_empty() {
+        let with_large = || {
+            run();
+            for m in &large {
+                black_box(judge(black_box(m), true, &rules, &ctx));
+            }
+        };
+        g.throughput(Throughput::Elements((mails.len() + large.len()) as u64));
+        g.bench_function("mails_with_large", |b| b.iter(with_large));
+    }
     g.finish();
 }
 

@@ -3,6 +3,11 @@
 20,000-mail mailbox in the benchenv Dovecot (TLS on 127.0.0.1), cold and warm.
 
     python3 bench/scan/run.py [--reps 3] [--naive-reps 1] [--count 20000] [--no-build]
+                              [--tools brokerwatch,floor,smart] [--baseline LABEL=PATH]
+
+`--baseline LABEL=PATH` (repeatable) adds the tool LABEL: another brokerwatch binary (e.g. one
+built from the commit before a change), run in the same interleaved loop, so a change is measured
+side by side.
 
 Per repetition and tool: delete every dovecot.index.cache under the user's Maildir (and drop the
 OS page cache when this process may: root with a writable /proc/sys/vm/drop_caches), run the tool
@@ -77,10 +82,10 @@ def write_config(tmp, env_info, user, password):
     return cfg
 
 
-def run_brokerwatch(cfg, manifest):
+def run_brokerwatch(cfg, manifest, binary=None):
     started = time.monotonic()
     p = subprocess.run(
-        [str(benchlib.BROKERWATCH), "--config", str(cfg), "scan", "--since", "2000-01-01", "--json"],
+        [str(binary or benchlib.BROKERWATCH), "--config", str(cfg), "scan", "--since", "2000-01-01", "--json"],
         capture_output=True, text=True,
     )
     elapsed = time.monotonic() - started
@@ -120,8 +125,12 @@ def main():
                          "and its ratio is far from the target")
     ap.add_argument("--tools", default=",".join(TOOLS))
     ap.add_argument("--out", type=Path, default=HERE.parent / "results" / "scan.json")
+    ap.add_argument("--baseline", action="append", default=[],
+                    help="LABEL=PATH: another brokerwatch binary, run as the tool LABEL")
     a = ap.parse_args()
     tools = a.tools.split(",")
+    baselines = dict(b.split("=", 1) for b in a.baseline)
+    tools += [label for label in baselines if label not in tools]
     if not a.no_build:
         benchlib.build()
     drop = can_drop_page_cache()
@@ -155,8 +164,9 @@ def main():
                 for cache in ("cold", "warm"):
                     if cache == "cold":
                         make_cold(maildir, drop)
-                    if tool == "brokerwatch":
-                        elapsed, s = run_brokerwatch(cfg, manifest)
+                    if tool == "brokerwatch" or tool in baselines:
+                        binary = baselines.get(tool)
+                        elapsed, s = run_brokerwatch(cfg, manifest, binary)
                         nbytes = None
                     else:
                         elapsed, s, nbytes = run_script(tool, env_file, manifest_path)
@@ -218,7 +228,22 @@ def summarise(runs, tools, manifest):
                 "brokerwatch_over_smart <= 1.5": 1 / table[f"smart/{cache}"]["time_vs_brokerwatch"],
                 "brokerwatch_over_floor <= 2": 1 / table[f"floor/{cache}"]["time_vs_brokerwatch"],
             }
-    return {"table": table, "targets": targets}
+    # Issue #17: warm ≤ 2×, cold ≤ 1.2× the header floor, on the medians and per repetition.
+    floor_targets = {}
+    others = [t for t in tools if t not in TOOLS]
+    for cache, limit in (("warm", 2.0), ("cold", 1.2)):
+        if get(f"brokerwatch/{cache}") and get(f"floor/{cache}"):
+            for tool in ["brokerwatch"] + others:
+                if not get(f"{tool}/{cache}"):
+                    continue
+                row = table[f"{tool}/{cache}"]
+                per_rep = [1 / r for r in table[f"floor/{cache}"]["ratio_per_rep"]]
+                mine = [x * y for x, y in zip(per_rep, row["ratio_per_rep"])]
+                floor_targets[f"{tool}/{cache}"] = {
+                    "over_floor": row["median_s"] / table[f"floor/{cache}"]["median_s"],
+                    "over_floor_per_rep": mine, "limit": limit,
+                }
+    return {"table": table, "targets": targets, "floor_targets": floor_targets}
 
 
 def print_table(result, tools):
@@ -233,6 +258,9 @@ def print_table(result, tools):
             print(f"{tool:12} {cache:5} {r['median_s']:9.2f} {r['mails_per_s']:9.0f} "
                   f"{n['found']:>4}/{n['expected']:<3}+{n['false']:<4} {p['found']:>4}/{p['expected']:<3}+{p['false']:<4} "
                   f"{r.get('time_vs_brokerwatch', float('nan')):13.2f}")
+    for key, t in result.get("floor_targets", {}).items():
+        reps = ", ".join(f"{x:.2f}" for x in t["over_floor_per_rep"])
+        print(f"{key}: {t['over_floor']:.2f}x the floor (per repetition {reps}; target <= {t['limit']})")
     for cache, t in result["targets"].items():
         print(f"{cache}: naive/brokerwatch {t['naive_over_brokerwatch >= 10']:.1f}x (target >= 10), "
               f"brokerwatch/smart {t['brokerwatch_over_smart <= 1.5']:.2f}x (target <= 1.5), "
