@@ -103,11 +103,12 @@ pub fn lookalike(set: &RuleSet, domain: &str) -> Option<LookAlike> {
     let exact_elsewhere = name
         .as_ref()
         .is_some_and(|n| ix.genuine.iter().any(|g| g.compact == *n));
+    let stripped = host.name().map(|(raw, skel)| strip_words(ix, raw, skel));
     let mut best: Option<(u8, &Genuine, String)> = None;
     for g in &ix.genuine {
         let found = embedded(&host, g)
             .map(|why| (0, why))
-            .or_else(|| name_match(ix, &host, g, exact_elsewhere))
+            .or_else(|| name_match(ix, &host, g, exact_elsewhere, &stripped))
             .or_else(|| subdomain_match(ix, &host, g).map(|why| (4, why)));
         if let Some((rank, why)) = found
             && best.as_ref().is_none_or(|(r, ..)| rank < *r)
@@ -149,6 +150,8 @@ struct Host {
     labels: Vec<String>,
     /// The ASCII skeleton of each label (see `Fold::skeleton`).
     skel: Vec<String>,
+    /// Each skeleton without hyphens.
+    compact: Vec<String>,
     /// How many trailing labels make the public suffix.
     suffix: usize,
 }
@@ -160,12 +163,14 @@ impl Host {
             return None;
         }
         let labels: Vec<String> = plain.split('.').map(decode_label).collect();
-        let skel = labels.iter().map(|l| fold.skeleton(l)).collect();
+        let skel: Vec<String> = labels.iter().map(|l| fold.skeleton(l)).collect();
+        let compact = skel.iter().map(|s| compact(s)).collect();
         let suffix = suffix_labels(&plain).min(labels.len());
         Some(Host {
             plain,
             labels,
             skel,
+            compact,
             suffix,
         })
     }
@@ -210,6 +215,9 @@ struct Genuine {
     ordinary: bool,
     /// The name's parts swapped (see `rotations`).
     rotations: Vec<(String, String, String)>,
+    /// The skeleton with its dots as hyphens (`sbisec-co-jp`), and without dots.
+    hyphens: String,
+    dotless: String,
 }
 
 impl Genuine {
@@ -223,6 +231,8 @@ impl Genuine {
             compact: compact(skel),
             ordinary: w.ordinary_names.iter().any(|o| o == name),
             rotations: rotations(&ix.fold, &w.name_parts, name),
+            hyphens: host.skel.join("-"),
+            dotless: host.skel.concat(),
             host,
         })
     }
@@ -244,15 +254,14 @@ fn embedded(host: &Host, g: &Genuine) -> Option<String> {
             "the genuine domain used as a subdomain of `{rest}`"
         ));
     }
-    let hyphens = g.host.skel.join("-");
-    let dotless = g.host.skel.concat();
+    let (hyphens, dotless) = (&g.hyphens, &g.dotless);
     for label in &host.skel {
-        if find_bounded(label, &hyphens) {
+        if find_bounded(label, hyphens) {
             return Some("its dots replaced by hyphens".into());
         }
         // Short or ordinary forms only as a whole word: `kabucommunity` is not `kabu.com`.
-        let loose = !g.ordinary && dotless.len() >= 9 && label.contains(&dotless);
-        if loose || find_bounded(label, &dotless) {
+        let loose = !g.ordinary && dotless.len() >= 9 && label.contains(dotless.as_str());
+        if loose || find_bounded(label, dotless) {
             return Some("its dots removed".into());
         }
     }
@@ -269,17 +278,23 @@ fn find_bounded(label: &str, needle: &str) -> bool {
 }
 
 /// The candidate's own name against a genuine one; rank (lower is stronger) and reason.
-fn name_match(ix: &Index, host: &Host, g: &Genuine, exact_elsewhere: bool) -> Option<(u8, String)> {
-    let (raw, skel) = host.name()?;
-    let cand = compact(skel);
-    if cand == g.compact {
+fn name_match(
+    ix: &Index,
+    host: &Host,
+    g: &Genuine,
+    exact_elsewhere: bool,
+    stripped: &Option<Stripped>,
+) -> Option<(u8, String)> {
+    let (raw, _) = host.name()?;
+    let cand = &host.compact[host.name_index()?];
+    if *cand == g.compact {
         return same_name(host, raw, g);
     }
-    if let Some(words) = with_words(ix, &cand, &g.compact, g.ordinary) {
+    if let Some(words) = with_words(ix, cand, &g.compact, g.ordinary) {
         return Some((2, format!("the name `{}` with {words} added", g.name)));
     }
     for (rotated, a, b) in &g.rotations {
-        if with_words(ix, &cand, rotated, g.ordinary).is_some() {
+        if with_words(ix, cand, rotated, g.ordinary).is_some() {
             let why = format!("the name `{}` split into `{a}` and `{b}`, swapped", g.name);
             return Some((3, why));
         }
@@ -287,7 +302,7 @@ fn name_match(ix: &Index, host: &Host, g: &Genuine, exact_elsewhere: bool) -> Op
     if exact_elsewhere {
         return None;
     }
-    typo(ix, raw, skel, g).map(|why| (6, why))
+    typo(ix, stripped.as_ref()?, g).map(|why| (6, why))
 }
 
 /// The same skeleton as the genuine name: look-alike characters, hyphens, or another suffix.
@@ -334,15 +349,14 @@ fn look_alike_letters(raw: &str, genuine: &str) -> String {
 /// A label left of the registrable domain that carries a genuine name: `sbisec.evil.example`.
 fn subdomain_match(ix: &Index, host: &Host, g: &Genuine) -> Option<String> {
     let end = host.name_index()?;
-    let carries = |label: &String| {
-        let l = compact(label);
-        if l == g.compact {
+    let carries = |l: &String| {
+        if *l == g.compact {
             !g.ordinary
         } else {
-            with_words(ix, &l, &g.compact, g.ordinary).is_some()
+            with_words(ix, l, &g.compact, g.ordinary).is_some()
         }
     };
-    if !host.skel[..end].iter().any(carries) {
+    if !host.compact[..end].iter().any(carries) {
         return None;
     }
     let parent = defang_url(&host.labels[end..].join("."));
@@ -421,32 +435,43 @@ fn rotations(fold: &Fold, parts: &[String], name: &str) -> Vec<(String, String, 
         .collect()
 }
 
+/// A candidate's name without the known words added at its hyphens (`sbiisec-login` →
+/// `sbiisec`, with `` `login` `` added): what a typo is measured on. Index 0 strips any known
+/// word, index 1 only strong ones (for ordinary genuine names). Computed once per candidate.
+type Stripped = [(String, Vec<String>); 2];
+
+fn strip_words(ix: &Index, raw: &str, skel: &str) -> Stripped {
+    [false, true].map(|strong_only| {
+        let mut pieces: Vec<(&str, &str)> = raw
+            .split('-')
+            .zip(skel.split('-'))
+            .filter(|(_, s)| !s.is_empty())
+            .collect();
+        let is_word = |s: &str| words_of(ix, s, strong_only).is_some();
+        let mut added: Vec<String> = Vec::new();
+        while pieces.len() > 1 && is_word(pieces[0].1) {
+            added.push(format!("`{}`", pieces.remove(0).0));
+        }
+        while pieces.len() > 1 && pieces.last().is_some_and(|p| is_word(p.1)) {
+            added.extend(pieces.pop().map(|p| format!("`{}`", p.0)));
+        }
+        (pieces.iter().map(|p| p.1).collect(), added)
+    })
+}
+
 /// One or two typos from the genuine name (two for long names), after dropping added words.
-fn typo(ix: &Index, raw: &str, skel: &str, g: &Genuine) -> Option<String> {
+fn typo(ix: &Index, stripped: &Stripped, g: &Genuine) -> Option<String> {
     let len = g.compact.chars().count();
     if len < 5 {
         return None;
     }
-    let mut pieces: Vec<(&str, &str)> = raw
-        .split('-')
-        .zip(skel.split('-'))
-        .filter(|(_, s)| !s.is_empty())
-        .collect();
-    let is_word = |s: &str| words_of(ix, s, g.ordinary).is_some();
-    let mut added: Vec<String> = Vec::new();
-    while pieces.len() > 1 && is_word(pieces[0].1) {
-        added.push(format!("`{}`", pieces.remove(0).0));
-    }
-    while pieces.len() > 1 && pieces.last().is_some_and(|p| is_word(p.1)) {
-        added.extend(pieces.pop().map(|p| format!("`{}`", p.0)));
-    }
-    let core: String = pieces.iter().map(|p| p.1).collect();
-    if ix.not_typos.contains(&core) {
+    let (core, added) = &stripped[usize::from(g.ordinary)];
+    let max = if len >= 9 { 2 } else { 1 };
+    if core.chars().count().abs_diff(len) > max || ix.not_typos.contains(core) {
         return None;
     }
-    let max = if len >= 9 { 2 } else { 1 };
     // Optimal string alignment: an adjacent transposition (`schwbab`) is one typo.
-    let d = strsim::osa_distance(&core, &g.compact);
+    let d = strsim::osa_distance(core, &g.compact);
     if d == 0 || d > max {
         return None;
     }
