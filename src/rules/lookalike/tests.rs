@@ -1,4 +1,3 @@
-
 use super::*;
 use crate::domain::registrable_domain;
 use crate::rules::load_texts;
@@ -13,7 +12,7 @@ fn set() -> RuleSet {
     };
     let words = load_texts(&[(
         "_lookalike.yaml".into(),
-        include_str!("../../rules/_lookalike.yaml").into(),
+        include_str!("../../../rules/_lookalike.yaml").into(),
     )])
     .unwrap_or_else(|p| panic!("{p}"));
     RuleSet::new(
