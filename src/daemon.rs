@@ -63,6 +63,7 @@ pub async fn serve(
     });
     processor.correlate_all();
     let mut tasks = JoinSet::new();
+    crate::authserv_auto::spawn(&mut tasks, &live, &store, &stop_rx);
     spawn_sources(&mut tasks, &config, processor.clone(), &stop_rx);
     let alerted = Arc::new(Notify::new());
     let mut outbox = Outbox::new(store.clone(), sinks, wake.clone());
@@ -104,7 +105,7 @@ pub async fn serve(
         packs = rules.packs.len(),
         "brokerwatch running"
     );
-    if config.authserv_ids.is_empty() {
+    if config.authserv_ids.is_empty() && !config.authserv_auto {
         // Issue #14: sender checks silently off was how a forged broker From: went unnoticed.
         tracing::warn!(
             "authenticity unknown: no `authserv_ids` configured, so no sender is verified; \

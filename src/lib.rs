@@ -7,6 +7,7 @@
 pub mod alert;
 pub mod assess;
 pub mod authserv;
+pub mod authserv_auto;
 pub mod backoff;
 pub mod cli;
 pub mod config;

@@ -21,10 +21,15 @@ pub fn run(cfg_path: Option<&Path>) -> anyhow::Result<Outcome> {
         rules.rule_count(),
         cfg.allowances.len()
     );
-    if cfg.authserv_ids.is_empty() {
+    if cfg.authserv_auto {
+        println!(
+            "note: `authserv_ids: auto`: the daemon learns your server's authserv-id from recent mail \
+             (`brokerwatch doctor` shows what it finds)"
+        );
+    } else if cfg.authserv_ids.is_empty() {
         println!(
             "note: no `authserv_ids` configured: brokerwatch cannot tell genuine notices from spoofed ones \
-             (set it to your receiving server's authserv-id, e.g. mx.google.com for Gmail)"
+             (set it to your receiving server's authserv-id, e.g. mx.google.com for Gmail, or to `auto`)"
         );
     }
     Ok(Outcome::Ok)

@@ -79,6 +79,7 @@ pub fn builtin() -> Config {
         path: None,
         state_dir: super::default_state_dir(),
         authserv_ids: Vec::new(),
+        authserv_auto: false,
         accounts: Vec::new(),
         rules_dirs: Vec::new(),
         shipped_rules: true,
@@ -128,6 +129,9 @@ fn apply(c: &mut Collector, cfg: &mut Config, key: &str, node: &Node, base: &Pat
             if let Some(p) = c.take::<String>(node) {
                 cfg.state_dir = resolve_path(base, &p);
             }
+        }
+        "authserv_ids" if matches!(&node.kind, crate::yaml::Kind::Str(s) if s == "auto") => {
+            cfg.authserv_auto = true;
         }
         "authserv_ids" => cfg.authserv_ids = c.take(node).unwrap_or_default(),
         "first_run_lookback" => {

@@ -28,6 +28,9 @@ pub struct Config {
     pub state_dir: PathBuf,
     /// authserv-ids whose Authentication-Results we trust (our own receiving server).
     pub authserv_ids: Vec<String>,
+    /// `authserv_ids: auto`: the daemon learns the id from recent mail (see `authserv_auto`);
+    /// `authserv_ids` then holds the learned one, or nothing until it is learned.
+    pub authserv_auto: bool,
     pub accounts: Vec<Account>,
     /// Rule directories in load order: shipped first, the user's last (a later rule id overrides).
     pub rules_dirs: Vec<PathBuf>,
