@@ -268,6 +268,18 @@ async fn login_with_the_device_code_waits_through_pending_and_slow_down() {
         ),
     )
     .unwrap();
+    let check = command(&home)
+        .arg("-c")
+        .arg(&cfg)
+        .arg("check")
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&check.stdout);
+    assert!(check.status.success(), "{said}");
+    assert!(
+        said.contains("`outlook` is not signed in yet: run `brokerwatch login outlook`"),
+        "{said}"
+    );
     let t0 = Instant::now();
     let out = tokio::task::spawn_blocking(move || {
         command(&home)
