@@ -268,6 +268,18 @@ async fn login_with_the_device_code_waits_through_pending_and_slow_down() {
         ),
     )
     .unwrap();
+    let check = command(&home)
+        .arg("-c")
+        .arg(&cfg)
+        .arg("check")
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&check.stdout);
+    assert!(check.status.success(), "{said}");
+    assert!(
+        said.contains("`outlook` is not signed in yet: run `brokerwatch login outlook`"),
+        "{said}"
+    );
     let t0 = Instant::now();
     let out = tokio::task::spawn_blocking(move || {
         command(&home)
@@ -310,4 +322,111 @@ async fn login_with_the_device_code_waits_through_pending_and_slow_down() {
     imap::probe(&account(&s.dovecot, o), &T)
         .await
         .expect("login with the new tokens");
+}
+
+/// Google's way on a headless server: the browser runs elsewhere, and the address it was sent
+/// back to is pasted into `login`; the code is exchanged with the PKCE verifier.
+#[tokio::test(flavor = "multi_thread")]
+async fn login_with_a_pasted_redirect_exchanges_the_code_with_pkce() {
+    use std::io::{BufRead as _, Write as _};
+    let s = setup(Duration::from_secs(3600)).await;
+    let u = s.fake.url();
+    let cfg = s.dir.path().join("config.yaml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "state_dir: {state}\naccounts:\n  - name: gmail\n    imap: {{host: localhost, port: {port}, \
+             username: alice, ca_file: {ca}, auth: {{oauth2: {{provider: custom, client_id: {CLIENT_ID}, \
+             scopes: [imap], token_url: '{u}/token', auth_url: '{u}/authorize'}}}}}}\n\
+             sinks: {{console: true, desktop: {{enabled: false}}}}\n",
+            state = s.dir.path().join("state").display(),
+            port = s.dovecot.imaps_port,
+            ca = s.dovecot.ca_path.display(),
+        ),
+    )
+    .unwrap();
+    let mut child = command(&s.dir.path().join("home"))
+        .arg("-c")
+        .arg(&cfg)
+        .args(["login", "gmail"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let auth_url = tokio::task::spawn_blocking(move || {
+        let mut line = String::new();
+        loop {
+            line.clear();
+            assert!(
+                stdout.read_line(&mut line).unwrap() > 0,
+                "no address printed"
+            );
+            if line.starts_with("http") && line.contains("/authorize?") {
+                return (line.trim().to_string(), stdout);
+            }
+        }
+    })
+    .await
+    .unwrap();
+    let (auth_url, mut stdout) = auth_url;
+    assert!(auth_url.contains("code_challenge_method=S256") && auth_url.contains("state="));
+    // The "browser": the user consents, the provider redirects to 127.0.0.1.
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let resp = http.get(&auth_url).send().await.unwrap();
+    assert_eq!(resp.status(), 302);
+    let back = resp.headers()["location"].to_str().unwrap().to_string();
+    assert!(back.starts_with("http://127.0.0.1:"), "{back}");
+    let mut stdin = child.stdin.take().unwrap();
+    writeln!(stdin, "{back}").unwrap();
+    let status = tokio::task::spawn_blocking(move || {
+        let mut rest = String::new();
+        let _ = std::io::Read::read_to_string(stdout.get_mut(), &mut rest);
+        (child.wait().unwrap(), rest)
+    })
+    .await
+    .unwrap();
+    assert!(status.0.success(), "{}", status.1);
+    assert!(status.1.contains("サインインしました"), "{}", status.1);
+    assert!(s.fake.grants().contains(&"authorization_code".to_string()));
+    assert!(
+        s.fake.refusals().is_empty(),
+        "PKCE verifier matched: {:?}",
+        s.fake.refusals()
+    );
+    let tokens = s.dir.path().join("state/oauth2/gmail.json");
+    assert_eq!(mode(&tokens), 0o600);
+    let saved = store::load(&TokenStore::File(tokens.clone()), "gmail")
+        .unwrap()
+        .unwrap();
+    assert!(s.fake.refresh_tokens().contains(&saved.refresh_token));
+}
+
+/// A token endpoint that does not answer is an outage (backoff), not a sign-in failure.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unreachable_token_endpoint_is_an_outage() {
+    let s = setup(Duration::from_secs(3600)).await;
+    let tokens = s.dir.path().join("down.json");
+    let mut stored = signed_in(&s.fake, &tokens);
+    stored.access_token = None;
+    store::save(&TokenStore::File(tokens.clone()), "alice", &stored).unwrap();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let mut o = oauth2(&s.fake, "alice", &tokens, Mechanism::XOAuth2);
+    o.token_url = format!("http://127.0.0.1:{port}/token");
+    let err = imap::probe(&account(&s.dovecot, o), &T).await.unwrap_err();
+    assert!(!err.is_login_failure(), "{err}");
+    assert!(
+        err.to_string().contains("cannot refresh the OAuth2 token"),
+        "{err}"
+    );
+    assert!(!err.to_string().contains("sign in again"), "{err}");
+    let kept = store::load(&TokenStore::File(tokens), "alice")
+        .unwrap()
+        .unwrap();
+    assert_eq!(kept.refresh_token, stored.refresh_token);
 }

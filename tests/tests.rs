@@ -2,6 +2,7 @@
 
 mod util;
 
+mod authserv;
 mod cli;
 mod crash;
 mod daemon;

@@ -193,13 +193,13 @@ async fn check_accounts(cfg: &Config, r: &mut Report) {
     }
     for a in &cfg.accounts {
         match &a.source {
-            AccountSource::Imap(i) => check_imap(&a.name, i, &cfg.authserv_ids, r).await,
+            AccountSource::Imap(i) => check_imap(&a.name, i, cfg, r).await,
             AccountSource::Maildir(m) => check_maildir(&a.name, m, r),
         }
     }
 }
 
-async fn check_imap(name: &str, cfg: &ImapAccount, trusted: &[String], r: &mut Report) {
+async fn check_imap(name: &str, cfg: &ImapAccount, whole: &Config, r: &mut Report) {
     let what = format!("imap {name}");
     let probe = match imap::probe(cfg, &IMAP_TIMEOUTS).await {
         Ok(p) => p,
@@ -215,7 +215,11 @@ async fn check_imap(name: &str, cfg: &ImapAccount, trusted: &[String], r: &mut R
             ),
         }
     }
-    sender_checks(name, &probe.recent_headers, trusted, r);
+    if whole.authserv_auto {
+        auto_sender_checks(name, &probe.recent_headers, whole, r);
+    } else {
+        sender_checks(name, &probe.recent_headers, &whole.authserv_ids, r);
+    }
     if !probe.listed.is_empty() {
         let names: Vec<String> = probe.listed.iter().map(listed_name).collect();
         r.ok(&format!("imap {name} mailboxes"), names.join(", "));
@@ -278,6 +282,53 @@ fn sender_checks(name: &str, headers: &[Vec<u8>], trusted: &[String], r: &mut Re
             &format!(
                 "authenticity unknown: no authserv-id written consistently above the server's own \
                  Received in {} recent mails; senders are not verified",
+                headers.len()
+            ),
+        ),
+    }
+}
+
+/// `authserv_ids: auto`: what the daemon learned (state database) and what recent mail says now.
+fn auto_sender_checks(name: &str, headers: &[Vec<u8>], cfg: &Config, r: &mut Report) {
+    let what = format!("sender checks {name}");
+    let stored = crate::store::Store::open_existing(&cfg.db_path())
+        .ok()
+        .flatten()
+        .and_then(|s| crate::daemon::authserv::stored(&s));
+    let now = crate::assess::authserv::learn(headers.iter().map(Vec::as_slice));
+    match (stored, now) {
+        (Some(s), Some(n)) if s.id == n.id => r.ok(
+            &what,
+            format!(
+                "trusting `{}` (authserv_ids: auto; learned from {} of {} recent mails, and recent mail agrees: {} of {})",
+                s.id, s.seen, s.of, n.seen, n.of
+            ),
+        ),
+        (Some(s), other) => r.skip(
+            &what,
+            &format!(
+                "the daemon trusts `{}` (authserv_ids: auto, learned from {} of {} recent mails), but recent mail here {}",
+                s.id,
+                s.seen,
+                s.of,
+                other.map_or("shows no consistent authserv-id".to_string(), |n| format!(
+                    "was checked by `{}` ({} of {})",
+                    n.id, n.seen, n.of
+                ))
+            ),
+        ),
+        (None, Some(n)) => r.ok(
+            &what,
+            format!(
+                "authserv_ids: auto: the daemon will learn `{}` ({} of {} recent mails that have Authentication-Results)",
+                n.id, n.seen, n.of
+            ),
+        ),
+        (None, None) => r.skip(
+            &what,
+            &format!(
+                "authenticity unknown: `authserv_ids: auto` finds no authserv-id written consistently \
+                 above the server's own Received in {} recent mails; senders are not verified",
                 headers.len()
             ),
         ),

@@ -17,10 +17,12 @@ pub const STARTER: &str = r##"# brokerwatch configuration, written by `brokerwat
 # relative paths are relative to this file's folder; `~/` is your home. `brokerwatch check`
 # validates it, `brokerwatch doctor` tries it out. Full reference: README, "Configuration".
 
-# Your receiving server's authserv-id: only its Authentication-Results headers are trusted. Find
-# it in the topmost Authentication-Results header of a mail you received (its first word).
-# Gmail: mx.google.com. Empty: authenticity is "unknown" and genuine and forged notices look alike.
-authserv_ids: []
+# Your receiving server's authserv-id: only its Authentication-Results headers are trusted.
+# `auto`: brokerwatch learns it from the recent mail of your mailboxes (`brokerwatch doctor` shows
+# what it finds). Or name it: the first word of the topmost Authentication-Results header of a
+# mail you received (Gmail: mx.google.com). `[]`: authenticity is "unknown" and genuine and
+# forged notices look alike.
+authserv_ids: auto
 
 # Mailboxes to watch. Uncomment the example (remove the first `#` of each line) and fill it in.
 # The password is never written here: `file` (chmod 600 it), `env` or `command`.
@@ -49,8 +51,124 @@ allowances:
 #  - {broker: sbi, event: withdrawal, max_amount: 100000, account_suffix: "1234", note: monthly transfer}
 "##;
 
-/// `brokerwatch init [--path P]`.
-pub fn run(cfg_path: Option<&Path>, path: Option<&Path>) -> anyhow::Result<Outcome> {
+/// `brokerwatch init --imap HOST --user U --password-file F` or `--maildir DIR`: the first
+/// account, written into the starter, and whose recent mail shows the authserv-id to trust.
+#[derive(Debug, Default, clap::Args)]
+pub struct FirstAccount {
+    /// IMAP server of your first account (then --user and --password-file).
+    #[arg(long, value_name = "HOST", requires_all = ["user", "password_file"])]
+    pub imap: Option<String>,
+    /// IMAP port (default 993, or 143 with --tls starttls).
+    #[arg(long, requires = "imap")]
+    pub port: Option<u16>,
+    /// implicit, starttls, or none (loopback only).
+    #[arg(long, value_name = "MODE", requires = "imap")]
+    pub tls: Option<String>,
+    /// IMAP user name.
+    #[arg(long, value_name = "USER", requires = "imap")]
+    pub user: Option<String>,
+    /// A file holding the IMAP (app) password; `chmod 600` it.
+    #[arg(long, value_name = "FILE", requires = "imap")]
+    pub password_file: Option<PathBuf>,
+    /// Extra CA certificates (PEM) to trust for the IMAP server.
+    #[arg(long, value_name = "FILE", requires = "imap")]
+    pub ca_file: Option<PathBuf>,
+    /// A mailbox to watch (repeat it; default INBOX).
+    #[arg(long = "mailbox", value_name = "NAME", requires = "imap")]
+    pub mailboxes: Vec<String>,
+    /// A local Maildir instead of IMAP.
+    #[arg(long, value_name = "DIR", conflicts_with = "imap")]
+    pub maildir: Option<PathBuf>,
+}
+
+impl FirstAccount {
+    /// The account as YAML lines for `accounts:`, or None without one.
+    fn yaml(&self) -> Option<String> {
+        let q = |s: &str| serde_json::Value::String(s.to_string()).to_string();
+        let p = |p: &Path| {
+            q(&std::path::absolute(p)
+                .unwrap_or_else(|_| p.to_path_buf())
+                .display()
+                .to_string())
+        };
+        if let Some(dir) = &self.maildir {
+            return Some(format!("  - name: mail\n    maildir: {}\n", p(dir)));
+        }
+        let host = self.imap.as_deref()?;
+        let mut y = format!("  - name: mail\n    imap:\n      host: {}\n", q(host));
+        if let Some(port) = self.port {
+            y += &format!("      port: {port}\n");
+        }
+        if let Some(tls) = &self.tls {
+            y += &format!("      tls: {}\n", q(tls));
+        }
+        y += &format!(
+            "      username: {}\n",
+            q(self.user.as_deref().unwrap_or_default())
+        );
+        if let Some(f) = &self.password_file {
+            y += &format!("      password: {{file: {}}}\n", p(f));
+        }
+        if let Some(f) = &self.ca_file {
+            y += &format!("      ca_file: {}\n", p(f));
+        }
+        if !self.mailboxes.is_empty() {
+            let list: Vec<String> = self.mailboxes.iter().map(|m| q(m)).collect();
+            y += &format!("      mailboxes: [{}]\n", list.join(", "));
+        }
+        Some(y)
+    }
+}
+
+/// The starter with the first account, and the authserv-id its recent mail shows (else `auto`).
+fn starter_for(first: &FirstAccount, target: &Path) -> anyhow::Result<String> {
+    let Some(account) = first.yaml() else {
+        return Ok(STARTER.to_string());
+    };
+    let text = STARTER.replacen("accounts:\n", &format!("accounts:\n{account}"), 1);
+    let base = target.parent().unwrap_or(Path::new("."));
+    let cfg = config::load_str(&text, &target.display().to_string(), base)
+        .map_err(|p| anyhow::anyhow!("the account given does not make a valid config:\n{p}"))?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    match rt.block_on(crate::daemon::authserv::learn(&cfg)) {
+        Ok(l) => {
+            println!(
+                "sender checks on: your server writes Authentication-Results as `{}` ({} of {} recent mails); trusting it",
+                l.id, l.seen, l.of
+            );
+            println!(
+                "送信元の確認を有効にしました: 受信サーバーの authserv-id `{}` を信頼します (最近のメール {} 通中 {} 通)",
+                l.id, l.of, l.seen
+            );
+            Ok(text.replacen(
+                "authserv_ids: auto\n",
+                &format!(
+                    "authserv_ids: [{}]   # found by `brokerwatch init` in {} of {} recent mails\n",
+                    l.id, l.seen, l.of
+                ),
+                1,
+            ))
+        }
+        Err(why) => {
+            println!(
+                "no authserv-id found now ({why}); `authserv_ids: auto` lets the daemon learn it from new mail"
+            );
+            println!(
+                "authserv-id は今は見つかりませんでした。`authserv_ids: auto` により、デーモンが新しいメールから学習します"
+            );
+            Ok(text)
+        }
+    }
+}
+
+/// `brokerwatch init [--path P] [first account]`.
+pub fn run(
+    cfg_path: Option<&Path>,
+    path: Option<&Path>,
+    first: &FirstAccount,
+) -> anyhow::Result<Outcome> {
     let target: PathBuf = match path
         .map(Path::to_path_buf)
         .or_else(|| config::locate(cfg_path))
@@ -68,7 +186,8 @@ pub fn run(cfg_path: Option<&Path>, path: Option<&Path>) -> anyhow::Result<Outco
     if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty()) {
         make_private_dir(dir)?;
     }
-    write_new(&target, STARTER)?;
+    let text = starter_for(first, &target)?;
+    write_new(&target, &text)?;
     let cfg = config::load(&target).map_err(|p| {
         anyhow::anyhow!("the starter config does not load (a bug, please report it):\n{p}")
     })?;

@@ -108,12 +108,14 @@ pub enum Command {
     Health,
     /// Write a commented starter config (never overwrites an existing file).
     #[command(
-        after_help = "Examples:\n  brokerwatch init\n  brokerwatch init --path /srv/brokerwatch/config.yaml\n\nExit 2 if the file already exists."
+        after_help = "With a first account, its recent mail shows which authserv-id to trust (sender checks on);\nwithout one, `authserv_ids: auto` lets the daemon learn it.\n\nExamples:\n  brokerwatch init\n  brokerwatch init --imap imap.gmail.com --user you@gmail.com --password-file ~/.config/brokerwatch/imap-password\n  brokerwatch init --path /srv/brokerwatch/config.yaml\n\nExit 2 if the file already exists."
     )]
     Init {
         /// Where to write it (default: --config, else $BROKERWATCH_CONFIG, else the XDG config dir).
         #[arg(long)]
         path: Option<PathBuf>,
+        #[command(flatten)]
+        first: init::FirstAccount,
     },
     /// Check config, rules, state dir, IMAP logins, desktop and Telegram; one ✔/✘ line each.
     #[command(
@@ -205,7 +207,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Status => status::run(cfg_path),
         Command::AlertTest => alert_test::run(cfg_path),
         Command::Health => health::run(cfg_path),
-        Command::Init { path } => init::run(cfg_path, path.as_deref()),
+        Command::Init { path, first } => init::run(cfg_path, path.as_deref(), &first),
         Command::Doctor => doctor::run(cfg_path),
         Command::Login { account } => login::run(cfg_path, &account),
         Command::Profile { since } => profile::run(cfg_path, &since),

@@ -12,8 +12,12 @@ pub fn run(cfg_path: Option<&Path>) -> anyhow::Result<Outcome> {
     };
     // Read-only: a status never creates the state it reports on.
     let db = cfg.db_path();
+    let mut learned = None;
     match Store::open_existing(&db)? {
-        Some(store) => print!("{}", crate::watch::status::report(&cfg, &store)?),
+        Some(store) => {
+            print!("{}", crate::watch::status::report(&cfg, &store)?);
+            learned = crate::daemon::authserv::stored(&store);
+        }
         None => {
             println!(
                 "No state database at {} yet: the daemon has not run with this config.",
@@ -25,7 +29,18 @@ pub fn run(cfg_path: Option<&Path>) -> anyhow::Result<Outcome> {
             );
         }
     }
-    if cfg.authserv_ids.is_empty() {
+    if cfg.authserv_auto {
+        match learned {
+            Some(l) => println!(
+                "Sender checks: trusting {} (authserv_ids: auto, learned from {} of {} recent mails)",
+                l.id, l.seen, l.of
+            ),
+            None => println!(
+                "Sender checks: authenticity unknown: `authserv_ids: auto` has not learned your \
+                 server's authserv-id yet (the daemon learns it from recent mail); no sender is verified"
+            ),
+        }
+    } else if cfg.authserv_ids.is_empty() {
         println!(
             "Sender checks: authenticity unknown (no `authserv_ids`): no sender is verified; \
              `brokerwatch doctor` proposes your server's authserv-id"

@@ -2,11 +2,11 @@
 //! values get their defaults here (one place to read them).
 
 use std::collections::BTreeMap;
-use std::net::IpAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
-use super::raw::{self, RawAccount, RawPolicy, RawSecret, RawSinks};
+use super::raw::{self, RawAccount, RawPolicy, RawSinks};
+use super::values::{is_loopback, resolve_path, secret};
 use super::*;
 use crate::units::parse_duration;
 use crate::yaml::{At, Collector, Loc, Node, Problem, Problems};
@@ -81,6 +81,7 @@ pub fn builtin() -> Config {
         path: None,
         state_dir: super::default_state_dir(),
         authserv_ids: Vec::new(),
+        authserv_auto: false,
         accounts: Vec::new(),
         rules_dirs: Vec::new(),
         shipped_rules: true,
@@ -132,6 +133,9 @@ fn apply(c: &mut Collector, cfg: &mut Config, key: &str, node: &Node, base: &Pat
             if let Some(p) = c.take::<String>(node) {
                 cfg.state_dir = resolve_path(base, &p);
             }
+        }
+        "authserv_ids" if matches!(&node.kind, crate::yaml::Kind::Str(s) if s == "auto") => {
+            cfg.authserv_auto = true;
         }
         "authserv_ids" => cfg.authserv_ids = c.take(node).unwrap_or_default(),
         "first_run_lookback" => {
@@ -210,20 +214,6 @@ fn duration(c: &mut Collector, v: Option<&At<String>>) -> Option<Duration> {
             c.error(v.loc, e);
             None
         }
-    }
-}
-
-fn resolve_path(base: &Path, p: &str) -> PathBuf {
-    if let Some(rest) = p.strip_prefix("~/")
-        && let Some(home) = directories::BaseDirs::new()
-    {
-        return home.home_dir().join(rest);
-    }
-    let path = PathBuf::from(p);
-    if path.is_absolute() {
-        path
-    } else {
-        base.join(path)
     }
 }
 
@@ -316,33 +306,6 @@ fn imap_account(
         poll_interval: duration(c, r.poll_interval.as_ref()).unwrap_or(DEFAULT_POLL),
         idle_refresh,
     })
-}
-
-/// True for `localhost`, 127.0.0.0/8 and ::1: the only hosts where plaintext IMAP is allowed.
-pub fn is_loopback(host: &str) -> bool {
-    if host.eq_ignore_ascii_case("localhost") {
-        return true;
-    }
-    host.trim_matches(|c| c == '[' || c == ']')
-        .parse::<IpAddr>()
-        .map(|ip| ip.is_loopback())
-        .unwrap_or(false)
-}
-
-pub(super) fn secret(c: &mut Collector, s: &At<RawSecret>, base: &Path) -> Option<SecretSource> {
-    let v = &s.value;
-    match (&v.file, &v.env, &v.command) {
-        (Some(f), None, None) => Some(SecretSource::File(resolve_path(base, f))),
-        (None, Some(e), None) => Some(SecretSource::Env(e.clone())),
-        (None, None, Some(cmd)) => Some(SecretSource::Command(cmd.clone())),
-        _ => {
-            c.error(
-                s.loc,
-                "a secret needs exactly one of `file`, `env` or `command` (a literal value is not accepted: config files get shared)",
-            );
-            None
-        }
-    }
 }
 
 fn severity(c: &mut Collector, cfg: &mut Config, node: &Node) {

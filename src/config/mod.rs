@@ -11,6 +11,7 @@ pub mod oauth2;
 mod raw;
 mod recipients;
 pub mod secret;
+mod values;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -24,6 +25,7 @@ pub use compile::{builtin, load, load_partial, load_str};
 pub use load::load_checked;
 pub use oauth2::OAuth2Config;
 pub use recipients::{CHANNELS, Gets, QuietHours, Recipient};
+pub use values::is_loopback;
 
 /// The whole, checked configuration.
 #[derive(Debug, Clone)]
@@ -34,6 +36,9 @@ pub struct Config {
     pub state_dir: PathBuf,
     /// authserv-ids whose Authentication-Results we trust (our own receiving server).
     pub authserv_ids: Vec<String>,
+    /// `authserv_ids: auto`: the daemon learns the id from recent mail (see `authserv_auto`);
+    /// `authserv_ids` then holds the learned one, or nothing until it is learned.
+    pub authserv_auto: bool,
     pub accounts: Vec<Account>,
     /// Rule directories in load order: shipped first, the user's last (a later rule id overrides).
     pub rules_dirs: Vec<PathBuf>,

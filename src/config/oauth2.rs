@@ -3,34 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
-
-use super::raw::RawSecret;
+use super::raw::RawAuth;
 use crate::config::secret::SecretSource;
 use crate::yaml::{At, Collector};
-
-/// `auth:` of an IMAP account.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawAuth {
-    pub oauth2: At<RawOAuth2>,
-}
-
-/// `auth: {oauth2: {…}}` as written.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawOAuth2 {
-    pub provider: At<String>,
-    pub client_id: At<String>,
-    pub client_secret: Option<At<RawSecret>>,
-    pub tenant: Option<String>,
-    pub scopes: Option<Vec<String>>,
-    pub auth_url: Option<At<String>>,
-    pub token_url: Option<At<String>>,
-    pub device_url: Option<At<String>>,
-    pub mechanism: Option<At<String>>,
-    pub token_command: Option<String>,
-}
 
 /// Who issues the tokens; decides the default endpoints, scopes and sign-in flow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -136,7 +111,7 @@ pub fn compile(
     let url = |c: &mut Collector, v: &Option<At<String>>| {
         let v = v.as_ref()?;
         match reqwest::Url::parse(&v.value) {
-            Ok(u) if u.scheme() == "https" || super::compile::is_loopback(u.host_str()?) => {
+            Ok(u) if u.scheme() == "https" || super::values::is_loopback(u.host_str()?) => {
                 Some(v.value.clone())
             }
             Ok(_) => {
@@ -200,7 +175,7 @@ pub fn compile(
         c.error(r.client_id.loc, "`client_id` must not be empty");
     }
     let client_secret = match &r.client_secret {
-        Some(s) => Some(super::compile::secret(c, s, base)?),
+        Some(s) => Some(super::values::secret(c, s, base)?),
         None => None,
     };
     let store = match r.token_command {

@@ -45,7 +45,7 @@ pub struct RawImap {
     pub tls: Option<At<String>>,
     pub username: String,
     pub password: Option<At<RawSecret>>,
-    pub auth: Option<At<super::oauth2::RawAuth>>,
+    pub auth: Option<At<RawAuth>>,
     #[serde(default)]
     pub mailboxes: Vec<String>,
     pub ca_file: Option<String>,
@@ -243,4 +243,27 @@ pub struct RawCommand {
     pub program: String,
     #[serde(default)]
     pub args: Vec<String>,
+}
+
+/// `auth:` of an IMAP account.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAuth {
+    pub oauth2: At<RawOAuth2>,
+}
+
+/// `auth: {oauth2: {…}}` as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOAuth2 {
+    pub provider: At<String>,
+    pub client_id: At<String>,
+    pub client_secret: Option<At<RawSecret>>,
+    pub tenant: Option<String>,
+    pub scopes: Option<Vec<String>>,
+    pub auth_url: Option<At<String>>,
+    pub token_url: Option<At<String>>,
+    pub device_url: Option<At<String>>,
+    pub mechanism: Option<At<String>>,
+    pub token_command: Option<String>,
 }

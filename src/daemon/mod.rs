@@ -22,6 +22,7 @@ use crate::watch::Services;
 use handler::{HandlerOptions, Processor};
 use respond::Responder;
 
+pub mod authserv;
 pub mod handler;
 pub mod reload;
 pub mod respond;
@@ -90,6 +91,9 @@ pub async fn run(setup: Setup, options: Options, cancel: CancellationToken) -> a
     let processor = Arc::new(Processor::new(services.clone(), HandlerOptions::daemon()));
     processor.correlate_all();
     let tasks = Tasks::default();
+    if let Some(learn) = authserv::start(&live, &store) {
+        tasks.spawn(until(cancel.clone(), learn));
+    }
     spawn_sources(&tasks, &config, processor, &cancel);
     let alerted = Arc::new(Notify::new());
     let mut outbox = Outbox::new(store.clone(), sinks, wake.clone());
@@ -176,7 +180,7 @@ fn announce(config: &Config, rules: &RuleSet) {
         packs = rules.packs.len(),
         "brokerwatch running"
     );
-    if config.authserv_ids.is_empty() {
+    if config.authserv_ids.is_empty() && !config.authserv_auto {
         // Issue #14: sender checks silently off was how a forged broker From: went unnoticed.
         tracing::warn!(
             "authenticity unknown: no `authserv_ids` configured, so no sender is verified; \

@@ -33,6 +33,7 @@ pub fn reload(live: &Live) -> Result<Applied, Problems> {
         tracing::warn!("{w}");
     }
     let not_applied = keep_restart_only(&current, &mut next);
+    crate::daemon::authserv::keep_learned(&current, &mut next);
     let applied = Applied {
         packs: rules.packs.len(),
         rules: rules.rule_count(),

@@ -276,3 +276,18 @@ async fn with_timeout<F: Future>(
         .await
         .map_err(|_| ImapError::Timeout { what, after })
 }
+
+/// The server's own words from async-imap's `code: …, info: Some("…")` (LOGIN) or
+/// `information: Some("…")` (EXAMINE) rendering, without Dovecot's timing suffix.
+pub(crate) fn server_text(msg: &str) -> String {
+    let text = ["info: Some(\"", "information: Some(\""]
+        .iter()
+        .find_map(|m| msg.split_once(m))
+        .and_then(|(_, rest)| rest.rsplit_once("\")"))
+        .map_or_else(|| msg.to_string(), |(text, _)| text.replace("\\\"", "\""));
+    // NOTE: Dovecot appends " (0.001 + 0.000 secs)." to tagged replies.
+    match text.rsplit_once(" (") {
+        Some((words, timing)) if timing.ends_with(" secs).") => words.to_string(),
+        _ => text,
+    }
+}

@@ -3,7 +3,6 @@
 
 use std::fmt;
 use std::io;
-use std::net::IpAddr;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -15,7 +14,7 @@ use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
 use tokio_rustls::rustls::pki_types::ServerName;
 
-use super::{ImapError, Timeouts, with_timeout};
+use super::{ImapError, Timeouts, server_text, with_timeout};
 use crate::config::{ImapAccount, ImapAuth, TlsMode};
 
 /// The byte stream under an IMAP session: TLS, or plaintext on loopback only.
@@ -78,11 +77,7 @@ impl AsyncWrite for ImapStream {
 
 /// True for 127.0.0.0/8, ::1 and `localhost`: the only hosts plaintext IMAP may go to.
 pub fn is_loopback_host(host: &str) -> bool {
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    if host.eq_ignore_ascii_case("localhost") {
-        return true;
-    }
-    host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    crate::config::is_loopback(host)
 }
 
 /// Refuses `tls: none` to a non-loopback host, before any packet is sent.
@@ -203,21 +198,6 @@ async fn starttls(mut client: Client<TcpStream>, t: &Timeouts) -> Result<TcpStre
     // NOTE: into_inner drops anything the server sent after its OK; accepting such bytes as if
     // they came over TLS is the classic STARTTLS injection bug.
     Ok(client.into_inner())
-}
-
-/// The server's own words from async-imap's `code: …, info: Some("…")` (LOGIN) or
-/// `information: Some("…")` (EXAMINE) rendering, without Dovecot's timing suffix.
-pub(crate) fn server_text(msg: &str) -> String {
-    let text = ["info: Some(\"", "information: Some(\""]
-        .iter()
-        .find_map(|m| msg.split_once(m))
-        .and_then(|(_, rest)| rest.rsplit_once("\")"))
-        .map_or_else(|| msg.to_string(), |(text, _)| text.replace("\\\"", "\""));
-    // NOTE: Dovecot appends " (0.001 + 0.000 secs)." to tagged replies.
-    match text.rsplit_once(" (") {
-        Some((words, timing)) if timing.ends_with(" secs).") => words.to_string(),
-        _ => text,
-    }
 }
 
 #[cfg(test)]

@@ -6,7 +6,8 @@ use async_imap::imap_proto::NameAttribute;
 use async_imap::types::Mailbox;
 use futures::StreamExt;
 
-use super::connect::{ImapSession, server_text};
+use super::connect::ImapSession;
+use super::server_text;
 use super::{ImapError, Timeouts, mutf7, proto, with_timeout};
 
 /// The SPECIAL-USE attributes a configured name may stand for (`"\\Junk"`): only the spam

@@ -197,7 +197,7 @@ where
                     account = %o.account,
                     "{} refused ({}); refreshing the token and trying once more",
                     o.mechanism.as_str(),
-                    super::connect::server_text(&msg)
+                    super::server_text(&msg)
                 );
                 client = c;
                 retried = true;
@@ -208,8 +208,8 @@ where
                 return Err(ImapError::LoginRejected {
                     user: cfg.username.clone(),
                     msg: match detail {
-                        Some(d) => format!("{} {d}", super::connect::server_text(&msg)),
-                        None => super::connect::server_text(&msg),
+                        Some(d) => format!("{} {d}", super::server_text(&msg)),
+                        None => super::server_text(&msg),
                     },
                 });
             }
