@@ -265,7 +265,14 @@ async fn answer(
             Ok(text) => text,
             Err(e) => {
                 tracing::error!("cannot apply {r:?}: {e}");
-                format!("brokerwatch could not apply that: {e}")
+                match responder.live.config().language {
+                    crate::alert::language::Language::Ja => {
+                        format!("brokerwatch: この操作を反映できませんでした: {e}")
+                    }
+                    crate::alert::language::Language::En => {
+                        format!("brokerwatch could not apply that: {e}")
+                    }
+                }
             }
         };
         wake.notify_one();

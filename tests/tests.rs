@@ -2,6 +2,7 @@
 
 mod util;
 
+mod alert_text;
 mod cli;
 mod crash;
 mod daemon;

@@ -16,6 +16,7 @@ pub mod raise;
 pub mod sink;
 pub mod telegram;
 pub mod webhook;
+pub mod wording;
 
 use std::time::Duration;
 

@@ -24,6 +24,8 @@ pub struct Config {
     pub path: Option<PathBuf>,
     /// SQLite database and other state live here.
     pub state_dir: PathBuf,
+    /// The language of every text a person reads (`language: ja | en`; default: the locale).
+    pub language: crate::alert::language::Language,
     /// authserv-ids whose Authentication-Results we trust (our own receiving server).
     pub authserv_ids: Vec<String>,
     pub accounts: Vec<Account>,
