@@ -6,7 +6,8 @@ use std::process::Command;
 
 fn bw() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_brokerwatch"));
-    c.env_remove("BROKERWATCH_CONFIG")
+    c.env("LC_ALL", "C.UTF-8")
+        .env_remove("BROKERWATCH_CONFIG")
         .env("XDG_CONFIG_HOME", "/nonexistent");
     c
 }

@@ -158,6 +158,7 @@ fn spawn(config: &Path, log: &Path) -> Child {
         .arg("--config")
         .arg(config)
         .arg("run")
+        .env("LC_ALL", "C.UTF-8")
         .env_remove("BROKERWATCH_CONFIG")
         .env_remove("JOURNAL_STREAM")
         .env_remove("NOTIFY_SOCKET")

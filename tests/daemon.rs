@@ -98,6 +98,7 @@ pub fn config(
     std::fs::write(&token, TOKEN).unwrap();
     let yaml = format!(
         "authserv_ids: [mx.brokerwatch.test]\n\
+         language: en\n\
          state_dir: {state}\n\
          sinks:\n  console: true\n  desktop: {{enabled: {desktop}}}\n  telegram:\n    token: {{file: {token}}}\n    chat_ids: [{CHAT}]\n    api_url: {url}\n",
         state = state.path().join("state").display(),
@@ -492,6 +493,7 @@ async fn scan_prints_json_per_matching_mail_and_consumes_nothing_without_alert()
         .arg("-c")
         .arg(&cfg)
         .args(["scan", "--json"])
+        .env("LC_ALL", "C.UTF-8")
         .output()
         .await
         .unwrap();

@@ -95,7 +95,7 @@ fn no_alert_text_has_a_clickable_link() {
         let j = judge(&std::fs::read(&p).unwrap(), true, &rules, &ctx);
         let pack = j.verdict.broker.as_deref().and_then(|b| rules.pack(b));
         let links = j.mail.as_ref().map(|m| m.links.clone()).unwrap_or_default();
-        if let Some(c) = compose(&j.verdict, pack, &links) {
+        if let Some(c) = compose(&j.verdict, pack, &links, cfg.language) {
             composed += 1;
             for text in [&c.title, &c.body] {
                 assert!(

@@ -182,6 +182,7 @@ fn a_read_only_state_dir_is_a_clear_error_and_stays_untouched() {
     );
     let out = Command::new("unshare")
         .args(["-m", "--propagation", "private", "sh", "-c", &script])
+        .env("LC_ALL", "C.UTF-8")
         .env("HOME", home)
         .output()
         .unwrap();

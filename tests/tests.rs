@@ -2,6 +2,7 @@
 
 mod util;
 
+mod alert_text;
 mod authserv;
 mod cli;
 mod crash;

@@ -2,6 +2,7 @@
 //! its text. Plain text; every URL from a mail defanged; nothing secret ever reaches here.
 
 use crate::alert::AlertKind;
+use crate::alert::language::Language;
 use crate::assess::Verdict;
 use crate::config::{Config, SinkKind};
 use crate::event::{EventKind, Severity};
@@ -18,29 +19,49 @@ pub struct Composed {
     pub actionable: bool,
 }
 
-/// Decides whether a verdict alerts, and composes the text. None: nothing to tell.
+/// Decides whether a verdict alerts, and composes the text in `lang`. None: nothing to tell.
 /// Every URL, host and address in the result is defanged, whatever part of the mail it came from.
-pub fn compose(v: &Verdict, pack: Option<&Pack>, links: &[crate::text::Link]) -> Option<Composed> {
-    compose_raw(v, pack, links).map(|mut c| {
+pub fn compose(
+    v: &Verdict,
+    pack: Option<&Pack>,
+    links: &[crate::text::Link],
+    lang: Language,
+) -> Option<Composed> {
+    compose_raw(v, pack, links, lang).map(|mut c| {
         c.title = defang_all(&c.title);
         c.body = defang_all(&c.body);
         c
     })
 }
 
-fn compose_raw(v: &Verdict, pack: Option<&Pack>, links: &[crate::text::Link]) -> Option<Composed> {
+fn compose_raw(
+    v: &Verdict,
+    pack: Option<&Pack>,
+    links: &[crate::text::Link],
+    lang: Language,
+) -> Option<Composed> {
+    let ja = lang == Language::Ja;
     let name = v
         .broker_name
         .clone()
-        .unwrap_or_else(|| "unknown sender".into());
+        .unwrap_or_else(|| lang.pick("不明な差出人", "unknown sender").into());
     if v.reasons.iter().any(|r| r.starts_with("unparseable")) {
         return Some(Composed {
             kind: AlertKind::Health,
             severity: Severity::Info,
-            title: "brokerwatch: a mail could not be read".into(),
+            title: lang
+                .pick(
+                    "brokerwatch: 読み取れないメールがありました",
+                    "brokerwatch: a mail could not be read",
+                )
+                .into(),
             body: format!(
-                "{}\nIt was recorded; check it by hand in your mailbox.",
-                v.reasons.join("\n")
+                "{}\n{}",
+                v.reasons.join("\n"),
+                lang.pick(
+                    "記録は残してあります。メールボックスで内容を直接確認してください。",
+                    "It was recorded; check it by hand in your mailbox."
+                )
             ),
             actionable: false,
         });
@@ -49,8 +70,14 @@ fn compose_raw(v: &Verdict, pack: Option<&Pack>, links: &[crate::text::Link]) ->
         return Some(Composed {
             kind: AlertKind::Phishing,
             severity: v.severity,
-            title: format!("{name}: looks like a phishing copy — do not click, do not reply"),
-            body: phishing_body(v, &name, links),
+            title: if ja {
+                format!(
+                    "{name}を装ったフィッシングメールの疑い — リンクを開かず、返信しないでください"
+                )
+            } else {
+                format!("{name}: looks like a phishing copy — do not click, do not reply")
+            },
+            body: phishing_body(v, &name, links, lang),
             actionable: false,
         });
     }
@@ -58,8 +85,12 @@ fn compose_raw(v: &Verdict, pack: Option<&Pack>, links: &[crate::text::Link]) ->
         return Some(Composed {
             kind: AlertKind::Unexpected,
             severity: v.severity,
-            title: format!("{name}: a notice brokerwatch does not recognise — read it"),
-            body: unrecognised_body(v, &name, pack),
+            title: if ja {
+                format!("{name}: 判別できないお知らせ — 内容を確認してください")
+            } else {
+                format!("{name}: a notice brokerwatch does not recognise — read it")
+            },
+            body: unrecognised_body(v, &name, pack, lang),
             actionable: true,
         });
     }
@@ -70,8 +101,15 @@ fn compose_raw(v: &Verdict, pack: Option<&Pack>, links: &[crate::text::Link]) ->
         return Some(Composed {
             kind: AlertKind::Expected,
             severity: Severity::Info,
-            title: format!("{name}: expected {} seen", event.describe()),
-            body: details(v),
+            title: if ja {
+                format!(
+                    "{name}: 予定どおりの{}を確認しました",
+                    label(event, &name, lang)
+                )
+            } else {
+                format!("{name}: expected {} seen", event.describe())
+            },
+            body: details(v, lang),
             actionable: false,
         });
     }
@@ -82,22 +120,29 @@ fn compose_raw(v: &Verdict, pack: Option<&Pack>, links: &[crate::text::Link]) ->
         kind: AlertKind::Unexpected,
         severity: v.severity,
         title: if event == EventKind::Trade {
-            trade_title(v, &name)
+            trade_title(v, &name, lang)
+        } else if ja {
+            format!(
+                "{name}: 予定にない{}{}",
+                label(event, &name, lang),
+                amount(v)
+            )
         } else {
             format!(
                 "{name}: {}{} — not expected",
-                label(event, &name),
+                label(event, &name, lang),
                 amount(v)
             )
         },
-        body: unexpected_body(v, event, &name, pack),
+        body: unexpected_body(v, event, &name, pack, lang),
         actionable: true,
     })
 }
 
-/// The event in the broker's customers' language.
-fn label(e: EventKind, broker_name: &str) -> &'static str {
-    if broker_name.is_ascii() {
+/// The event in the reader's language; in English, a Japanese broker's events keep the words
+/// its customers know from its mails.
+pub fn label(e: EventKind, broker_name: &str, lang: Language) -> &'static str {
+    if lang == Language::En && broker_name.is_ascii() {
         return e.describe();
     }
     match e {
@@ -109,13 +154,17 @@ fn label(e: EventKind, broker_name: &str) -> &'static str {
         EventKind::MfaChange => "認証設定の変更",
         EventKind::ProfileChange => "登録情報の変更",
         EventKind::Trade => "取引",
+        EventKind::Deposit if lang == Language::Ja => "入金",
+        EventKind::Statement if lang == Language::Ja => "取引報告書",
+        EventKind::Dividend if lang == Language::Ja => "配当金",
+        EventKind::Marketing if lang == Language::Ja => "お知らせ",
         other => other.describe(),
     }
 }
 
 /// "SBI証券: 売却 7203 トヨタ自動車 — not in your trading profile".
-fn trade_title(v: &Verdict, name: &str) -> String {
-    let ja = !name.is_ascii();
+fn trade_title(v: &Verdict, name: &str, lang: Language) -> String {
+    let ja = lang == Language::Ja || !name.is_ascii();
     let side = match (v.fields.get("side").map(String::as_str), ja) {
         (Some("sell"), true) => "売却",
         (Some("buy"), true) => "買付",
@@ -133,16 +182,23 @@ fn trade_title(v: &Verdict, name: &str) -> String {
     } else {
         format!(" {}", truncate_chars(&what.join(" "), 60))
     };
-    format!(
-        "{name}: {side}{what}{} — not in your trading profile",
-        amount(v)
-    )
+    match lang {
+        Language::Ja => format!("{name}: 取引プロフィール外の{side}{what}{}", amount(v)),
+        Language::En => format!(
+            "{name}: {side}{what}{} — not in your trading profile",
+            amount(v)
+        ),
+    }
 }
 
 /// The trade line a burst adds to its first alert: "+ 売却 7203 トヨタ自動車 100 @ 2,850 (executed)".
-pub fn burst_line(v: &Verdict) -> String {
+pub fn burst_line(v: &Verdict, lang: Language) -> String {
     let f = |k: &str| v.fields.get(k).map(String::as_str).unwrap_or("");
-    let mut parts: Vec<String> = [f("side"), f("code"), f("instrument"), f("quantity")]
+    let side = match lang {
+        Language::Ja => value_ja("side", f("side")),
+        Language::En => f("side"),
+    };
+    let mut parts: Vec<String> = [side, f("code"), f("instrument"), f("quantity")]
         .iter()
         .filter(|s| !s.is_empty())
         .map(|s| s.to_string())
@@ -154,10 +210,20 @@ pub fn burst_line(v: &Verdict) -> String {
         parts.push(format!("= {}", f("amount")));
     }
     if !f("stage").is_empty() {
-        parts.push(format!("({})", f("stage")));
+        match (lang, parts.last_mut()) {
+            (Language::Ja, Some(last)) => {
+                last.push_str(&format!("（{}）", value_ja("stage", f("stage"))))
+            }
+            (Language::Ja, None) => parts.push(format!("（{}）", value_ja("stage", f("stage")))),
+            (Language::En, _) => parts.push(format!("({})", f("stage"))),
+        }
     }
+    let lead = lang.pick(
+        "同じ時間帯に、取引プロフィール外の取引がもう1件あります",
+        "Another trade outside your profile in this burst",
+    );
     defang_all(&format!(
-        "\nAnother trade outside your profile in this burst: {}",
+        "\n{lead}: {}",
         truncate_chars(&parts.join(" "), 200)
     ))
 }
@@ -170,83 +236,182 @@ fn amount(v: &Verdict) -> String {
     }
 }
 
-fn details(v: &Verdict) -> String {
+/// A field's name as a Japanese reader knows it; unknown names stay as written.
+pub fn field_ja(k: &str) -> Option<&'static str> {
+    Some(match k {
+        "amount" => "金額",
+        "currency" => "通貨",
+        "bank" => "金融機関",
+        "account_last_digits" => "口座番号（下桁）",
+        "new_email_masked" => "新しいメールアドレス",
+        "ip" => "IPアドレス",
+        "device" => "端末",
+        "side" => "売買",
+        "instrument" => "銘柄",
+        "code" => "銘柄コード",
+        "market" => "市場",
+        "quantity" => "数量",
+        "price" => "単価",
+        "account_type" => "口座区分",
+        "stage" => "状況",
+        _ => return None,
+    })
+}
+
+/// The canonical values of the trade fields in Japanese; any other value as written.
+pub fn value_ja<'a>(k: &str, v: &'a str) -> &'a str {
+    match (k, v) {
+        ("side", "sell") => "売却",
+        ("side", "buy") => "買付",
+        ("stage", "executed") => "約定",
+        ("stage", "accepted") => "受付",
+        ("stage", "cancelled") => "取消",
+        ("stage", "expired") => "失効",
+        ("account_type", "nisa_tsumitate") => "NISA つみたて投資枠",
+        ("account_type", "nisa_growth") => "NISA 成長投資枠",
+        ("account_type", "nisa") => "NISA",
+        ("account_type", "margin") => "信用",
+        ("account_type", "specific") => "特定口座",
+        ("account_type", "general") => "一般口座",
+        _ => v,
+    }
+}
+
+fn details(v: &Verdict, lang: Language) -> String {
+    let ja = lang == Language::Ja;
     let mut lines = vec![format!(
-        "Subject: {}",
+        "{}: {}",
+        lang.pick("件名", "Subject"),
         truncate_chars(&defang_all(&v.subject), 200)
     )];
     if let Some(s) = &v.sender {
-        lines.push(format!("From: {}", defang_all(s)));
+        lines.push(format!(
+            "{}: {}",
+            lang.pick("差出人", "From"),
+            defang_all(s)
+        ));
     }
     for (k, val) in &v.fields {
-        lines.push(format!("{}: {}", k.replace('_', " "), defang_all(val)));
+        match field_ja(k).filter(|_| ja) {
+            Some(name) => lines.push(format!("{name}: {}", defang_all(value_ja(k, val)))),
+            None => lines.push(format!("{}: {}", k.replace('_', " "), defang_all(val))),
+        }
     }
     lines.join("\n")
 }
 
-fn unexpected_body(v: &Verdict, e: EventKind, name: &str, pack: Option<&Pack>) -> String {
-    let mut out = format!(
-        "{name} reports: {} — nobody said to expect it.\n{}",
-        e.describe(),
-        details(v)
-    );
+fn unexpected_body(
+    v: &Verdict,
+    e: EventKind,
+    name: &str,
+    pack: Option<&Pack>,
+    lang: Language,
+) -> String {
+    let mut out = match lang {
+        Language::Ja => {
+            let what = label(e, name, lang);
+            format!(
+                "{name}から{what}の通知が届きました。予定にない{what}です。\n{}",
+                details(v, lang)
+            )
+        }
+        Language::En => format!(
+            "{name} reports: {} — nobody said to expect it.\n{}",
+            e.describe(),
+            details(v, lang)
+        ),
+    };
     for why in &v.off_profile {
-        out.push_str(&format!("\nOutside your trading profile: {why}"));
-    }
-    if v.generic {
         out.push_str(&format!(
-            "\nRecognised by generic wording: {name}'s own rules did not match, so read the mail itself."
+            "\n{}: {why}",
+            lang.pick("取引プロフィールと異なる点", "Outside your trading profile")
         ));
     }
-    out.push_str(&sender_check(v));
-    out.push_str("\n\nIf it was you: acknowledge it (\"It was me\", or brokerwatch ack <id>).");
-    out.push_str("\nIf it was NOT you: do not use any link in the mail.");
+    if v.generic {
+        out.push_str(&match lang {
+            Language::Ja => format!(
+                "\n一般的な文言から判別しました。{name}用のルールには一致しなかったため、メール本文を直接確認してください。"
+            ),
+            Language::En => format!(
+                "\nRecognised by generic wording: {name}'s own rules did not match, so read the mail itself."
+            ),
+        });
+    }
+    out.push_str(&sender_check(v, lang));
+    out.push_str(lang.pick(
+        "\n\nご自身の操作であれば、確認済みにしてください（「確認済みにする」ボタン、または brokerwatch ack <id>）。",
+        "\n\nIf it was you: acknowledge it (\"It was me\", or brokerwatch ack <id>).",
+    ));
+    out.push_str(lang.pick(
+        "\n心当たりがなければ、メール内のリンクは使わずに、すぐに証券会社へ連絡してください。",
+        "\nIf it was NOT you: do not use any link in the mail.",
+    ));
     if let Some(p) = pack {
-        out.push_str(&playbook(p));
+        out.push_str(&playbook(p, lang));
     }
     out
 }
 
 /// The last resort: a mail from the broker's own domain that speaks of security in words no rule
 /// knows. Never silent on a broker's own mail.
-fn unrecognised_body(v: &Verdict, name: &str, pack: Option<&Pack>) -> String {
+fn unrecognised_body(v: &Verdict, name: &str, pack: Option<&Pack>, lang: Language) -> String {
     let words: Vec<String> = v.unrecognised.iter().map(|w| format!("「{w}」")).collect();
-    let mut out = format!(
-        "{name} sent a notice brokerwatch does not recognise; it mentions {} — read it.\n{}",
-        words.join(", "),
-        details(v)
-    );
-    out.push_str(&sender_check(v));
-    out.push_str("\n\nIf it is routine or it was you: acknowledge it (\"It was me\", or brokerwatch ack <id>).");
-    out.push_str("\nIf it reports something you did NOT do: do not use any link in the mail.");
+    let mut out = match lang {
+        Language::Ja => format!(
+            "{name}から、brokerwatchが判別できないお知らせが届きました。{}に関する内容です。必ず本文を確認してください。\n{}",
+            words.join("、"),
+            details(v, lang)
+        ),
+        Language::En => format!(
+            "{name} sent a notice brokerwatch does not recognise; it mentions {} — read it.\n{}",
+            words.join(", "),
+            details(v, lang)
+        ),
+    };
+    out.push_str(&sender_check(v, lang));
+    out.push_str(lang.pick(
+        "\n\n通常のお知らせ、またはご自身の操作であれば、確認済みにしてください（「確認済みにする」ボタン、または brokerwatch ack <id>）。",
+        "\n\nIf it is routine or it was you: acknowledge it (\"It was me\", or brokerwatch ack <id>).",
+    ));
+    out.push_str(lang.pick(
+        "\n心当たりのない操作が書かれていれば、メール内のリンクは使わないでください。",
+        "\nIf it reports something you did NOT do: do not use any link in the mail.",
+    ));
     if let Some(p) = pack {
-        out.push_str(&playbook(p));
+        out.push_str(&playbook(p, lang));
     }
     out
 }
 
-fn sender_check(v: &Verdict) -> String {
-    let auth = match v.authentic {
-        Some(true) => "genuine: your mail server verified the sender",
-        Some(false) => "NOT verified by your mail server",
-        None => "sender not verified (no Authentication-Results from your server)",
+fn sender_check(v: &Verdict, lang: Language) -> String {
+    let auth = match (v.authentic, lang) {
+        (Some(true), Language::Ja) => "正規の送信元です（メールサーバーが確認済み）",
+        (Some(false), Language::Ja) => "メールサーバーで正規の送信元と確認できませんでした",
+        (None, Language::Ja) => "未確認（メールサーバーの Authentication-Results がありません）",
+        (Some(true), Language::En) => "genuine: your mail server verified the sender",
+        (Some(false), Language::En) => "NOT verified by your mail server",
+        (None, Language::En) => "sender not verified (no Authentication-Results from your server)",
     };
-    format!("\nSender check: {auth}")
+    format!("\n{}: {auth}", lang.pick("送信元の確認", "Sender check"))
 }
 
 /// The broker's official contact and steps, from the pack (never from a mail).
-pub fn playbook(p: &Pack) -> String {
+pub fn playbook(p: &Pack, lang: Language) -> String {
     let mut out = String::new();
     if !p.contact.phone.is_empty() {
-        out.push_str(&format!(
-            "\nCall {} now: {}",
-            p.name,
-            p.contact.phone.join(" / ")
-        ));
+        let phones = p.contact.phone.join(" / ");
+        out.push_str(&match lang {
+            Language::Ja => format!("\n今すぐ{}へ電話してください: {phones}", p.name),
+            Language::En => format!("\nCall {} now: {phones}", p.name),
+        });
     }
     if let Some(u) = &p.contact.url {
         out.push_str(&format!(
-            "\nOfficial site (type it yourself): {}",
+            "\n{}: {}",
+            lang.pick(
+                "公式サイト（アドレスはご自身で入力してください）",
+                "Official site (type it yourself)"
+            ),
             defang_url(u)
         ));
     }
@@ -256,12 +421,18 @@ pub fn playbook(p: &Pack) -> String {
     out
 }
 
-fn phishing_body(v: &Verdict, name: &str, links: &[crate::text::Link]) -> String {
-    let mut out = format!(
-        "This mail claims to come from {name} but is not authentic. Do not click any link, do not reply, do not open attachments.\n{}",
-        details(v)
-    );
-    out.push_str("\nWhy:");
+fn phishing_body(v: &Verdict, name: &str, links: &[crate::text::Link], lang: Language) -> String {
+    let mut out = match lang {
+        Language::Ja => format!(
+            "{name}を名乗っていますが、本物のメールではありません。リンクを開かず、返信せず、添付ファイルも開かないでください。\n{}",
+            details(v, lang)
+        ),
+        Language::En => format!(
+            "This mail claims to come from {name} but is not authentic. Do not click any link, do not reply, do not open attachments.\n{}",
+            details(v, lang)
+        ),
+    };
+    out.push_str(lang.pick("\n判断の根拠:", "\nWhy:"));
     for r in v
         .reasons
         .iter()
@@ -284,7 +455,11 @@ fn phishing_body(v: &Verdict, name: &str, links: &[crate::text::Link]) -> String
             .take(5)
             .map(|h| h.replace('.', "[.]"))
             .collect();
-        out.push_str(&format!("\nLinks in it go to: {}", shown.join(", ")));
+        out.push_str(&format!(
+            "\n{}: {}",
+            lang.pick("メール内のリンク先", "Links in it go to"),
+            shown.join(", ")
+        ));
     }
     out
 }
@@ -339,7 +514,7 @@ mod tests {
 
     #[test]
     fn an_unrecognised_notice_is_an_actionable_warning_naming_its_words() {
-        let c = compose(&verdict(), Some(&pack()), &[]).expect("an alert");
+        let c = compose(&verdict(), Some(&pack()), &[], Language::En).expect("an alert");
         assert_eq!(c.kind, AlertKind::Unexpected);
         assert_eq!(c.severity, Severity::Warning);
         assert!(c.actionable);
@@ -362,7 +537,7 @@ mod tests {
         v.rule = Some("generic-payout-account-change".into());
         v.severity = Severity::Critical;
         v.generic = true;
-        let c = compose(&v, Some(&pack()), &[]).expect("an alert");
+        let c = compose(&v, Some(&pack()), &[], Language::En).expect("an alert");
         assert_eq!(c.kind, AlertKind::Unexpected);
         assert!(c.title.contains("出金先口座の変更"), "{}", c.title);
         assert!(

@@ -18,6 +18,7 @@ use std::time::Duration;
 use notify_rust::{Notification, NotificationHandle, NotificationResponse, Timeout, Urgency};
 use tokio::sync::{mpsc, oneshot};
 
+use crate::alert::language::Language;
 use crate::alert::{AlertMessage, Delivered, DeliveryError, Response};
 use crate::config::DesktopConfig;
 use crate::event::Severity;
@@ -49,6 +50,7 @@ pub struct DesktopSink {
     actions: Mutex<Option<bool>>,
     live: LiveMap,
     generation: std::sync::atomic::AtomicU64,
+    language: Language,
 }
 
 impl DesktopSink {
@@ -60,7 +62,14 @@ impl DesktopSink {
             actions: Mutex::new(None),
             live: Arc::default(),
             generation: Default::default(),
+            language: Language::default(),
         }
+    }
+
+    /// The language of the buttons.
+    pub fn with_language(mut self, language: Language) -> Self {
+        self.language = language;
+        self
     }
 
     /// Forwards "It was me" / "Not me" clicks to `tx`.
@@ -123,8 +132,9 @@ impl DesktopSink {
             Severity::Info | Severity::None => n.urgency(Urgency::Low),
         };
         if with_actions {
-            n.action(ACTION_ACK, "It was me")
-                .action(ACTION_NOT_ME, "Not me");
+            let lang = self.language;
+            n.action(ACTION_ACK, lang.pick("確認済みにする", "It was me"))
+                .action(ACTION_NOT_ME, lang.pick("身に覚えがない", "Not me"));
         }
         n
     }

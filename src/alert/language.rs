@@ -4,11 +4,13 @@
 
 use serde::Deserialize;
 
-/// `language: ja | en` in the config.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+/// `language: ja | en` in the config. `Default` (English) is for values built in code; the
+/// config's own default is the locale ([`Language::from_locale`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Language {
     Ja,
+    #[default]
     En,
 }
 

@@ -18,6 +18,7 @@ pub mod recipients;
 pub mod sink;
 pub mod telegram;
 pub mod webhook;
+pub mod wording;
 
 use std::time::Duration;
 

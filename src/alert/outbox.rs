@@ -14,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 use super::command::CommandSink;
 use super::console::ConsoleSink;
 use super::desktop::DesktopSink;
+use super::language::Language;
 use super::ntfy::NtfySink;
 use super::pause::Pauses;
 use super::sink::Sink;
@@ -35,6 +36,8 @@ pub struct Sinks {
     by_kind: BTreeMap<SinkKind, Arc<dyn Sink>>,
     /// The Telegram sink once more, typed: it also reads commands and sends replies.
     pub telegram: Option<Arc<TelegramSink>>,
+    /// The language of the reminder and acknowledgement lines the outbox adds.
+    pub language: Language,
 }
 
 impl Sinks {
@@ -45,20 +48,28 @@ impl Sinks {
         config: &Config,
         desktop_responses: mpsc::Sender<Response>,
     ) -> (Sinks, Option<TelegramSetupError>) {
-        let mut sinks = Sinks::default();
+        let mut sinks = Sinks {
+            language: config.language,
+            ..Sinks::default()
+        };
         if config.sinks.console {
             sinks.insert(Arc::new(ConsoleSink));
         }
         if let Some(d) = &config.sinks.desktop {
             sinks.insert(Arc::new(
-                DesktopSink::new(d).with_responses(desktop_responses),
+                DesktopSink::new(d)
+                    .with_language(config.language)
+                    .with_responses(desktop_responses),
             ));
         }
         let mut error = None;
         if let Some(t) = &config.sinks.telegram {
             match TelegramSink::new(t) {
                 Ok(s) => {
-                    let s = Arc::new(s.with_names(super::recipients::telegram_names(config)));
+                    let s = s
+                        .with_names(super::recipients::telegram_names(config))
+                        .with_language(config.language);
+                    let s = Arc::new(s);
                     sinks.telegram = Some(s.clone());
                     sinks.insert(s);
                 }
@@ -306,7 +317,7 @@ impl Outbox {
                 }
             }
         } else {
-            message(&alert, d.round)
+            message(&alert, d.round, self.sinks.language)
         };
         match self.send(d, &msg).await {
             Ok(done) => {
@@ -377,18 +388,23 @@ async fn sleep_or_wait(d: Option<Duration>) {
 }
 
 /// The message a sink gets for one round of an alert.
-pub fn message(a: &AlertRow, round: i64) -> AlertMessage {
-    let title = if round > 0 {
-        format!("Reminder {round}: {}", a.title)
-    } else {
-        a.title.clone()
+pub fn message(a: &AlertRow, round: i64, lang: Language) -> AlertMessage {
+    let title = match (round > 0, lang) {
+        (true, Language::Ja) => format!("【再通知 {round}回目・未確認】{}", a.title),
+        (true, Language::En) => format!("Reminder {round}: {}", a.title),
+        (false, _) => a.title.clone(),
     };
     let mut body = a.body.replace("<id>", &a.id.to_string());
     if a.actionable {
-        body.push_str(&format!(
-            "\n\nAlert #{} — acknowledge with /ack {} or `brokerwatch ack {}`.",
-            a.id, a.id, a.id
-        ));
+        let id = a.id;
+        body.push_str(&match lang {
+            Language::Ja => format!(
+                "\n\nアラート #{id} — 確認済みにするには /ack {id} を送るか、`brokerwatch ack {id}` を実行してください。"
+            ),
+            Language::En => format!(
+                "\n\nAlert #{id} — acknowledge with /ack {id} or `brokerwatch ack {id}`."
+            ),
+        });
     }
     AlertMessage {
         id: a.id,

@@ -201,7 +201,7 @@ pub fn release(config: &Config, store: &Store, at: i64) -> Result<(), StoreError
 
 /// The `status` lines about quiet hours and the alerts they hold (none without either).
 pub fn status_lines(config: &Config, store: &Store, at: i64) -> Result<String, StoreError> {
-    let lang = recipients::default_language();
+    let lang = config.language;
     let mut out = String::new();
     if let Some(q) = &config.quiet_hours {
         let (from, to) = (q.from.format("%H:%M"), q.to.format("%H:%M"));

@@ -85,14 +85,7 @@ pub fn owner<'c>(config: &'c Config, sink: SinkKind, target: &str) -> Option<&'c
 pub fn language_of(config: &Config, sink: SinkKind, target: &str) -> Language {
     owner(config, sink, target)
         .and_then(|r| r.language)
-        .unwrap_or_else(default_language)
-}
-
-/// The configuration's language.
-// NOTE: the top-level `language:` key comes with the bilingual texts of #15; until then the
-// locale decides, as its default does.
-pub fn default_language() -> Language {
-    Language::from_locale()
+        .unwrap_or(config.language)
 }
 
 /// Recipient names by Telegram chat: a command from a recipient's chat is theirs.

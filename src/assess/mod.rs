@@ -194,7 +194,13 @@ pub fn assess(mail: &Mail, class: &Classification, ctx: &Context) -> Verdict {
             Vec::new()
         },
         generic: class.generic,
-        off_profile: off_profile.into_iter().map(|d| d.why).collect(),
+        off_profile: off_profile
+            .into_iter()
+            .map(|d| match ctx.config.language {
+                crate::alert::language::Language::Ja => d.why_ja,
+                crate::alert::language::Language::En => d.why,
+            })
+            .collect(),
         date: mail.date,
         date_offset: mail.date_offset,
     }

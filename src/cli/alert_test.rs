@@ -16,10 +16,17 @@ pub fn run(cfg_path: Option<&Path>) -> anyhow::Result<Outcome> {
         id: 0,
         kind: AlertKind::Test,
         severity: Severity::Critical,
-        title: "brokerwatch test alert".into(),
-        body:
-            "If you can read this, brokerwatch can reach you here. Nothing happened at any broker."
-                .into(),
+        title: cfg
+            .language
+            .pick("brokerwatch テスト通知", "brokerwatch test alert")
+            .into(),
+        body: cfg
+            .language
+            .pick(
+                "このメッセージが読めていれば、brokerwatch からここへ通知が届きます。証券会社で何かが起きたわけではありません。",
+                "If you can read this, brokerwatch can reach you here. Nothing happened at any broker.",
+            )
+            .into(),
         actionable: false,
     };
     let rt = tokio::runtime::Builder::new_current_thread()

@@ -135,7 +135,19 @@ fn check_rules(cfg: &Config, cfg_path: Option<&Path>, r: &mut Report) {
 
 /// Trades are watched only against a trading profile: say so when there is none.
 fn check_trades(cfg: &Config, r: &mut Report) {
+    let ja = cfg.language == crate::alert::language::Language::Ja;
     match &cfg.trading_profile {
+        Some(p) if ja => r.ok(
+            "trades",
+            format!(
+                "{}取引プロフィールと照合して監視しています",
+                if p.brokers.is_empty() {
+                    String::new()
+                } else {
+                    format!("{} の取引を、", p.brokers.join(", "))
+                }
+            ),
+        ),
         Some(p) => r.ok(
             "trades",
             format!(
@@ -146,6 +158,10 @@ fn check_trades(cfg: &Config, r: &mut Report) {
                     format!(" at {}", p.brokers.join(", "))
                 }
             ),
+        ),
+        None if ja => r.skip(
+            "trades",
+            "監視していません: 設定に `trading_profile` がないため、身に覚えのない取引があってもアラートは出ません（`brokerwatch profile` で、過去の取引メールから取引プロフィールを提案します）",
         ),
         None => r.skip(
             "trades",

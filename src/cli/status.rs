@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use super::Outcome;
+use crate::alert::language::Language;
 use crate::store::Store;
 
 pub fn run(cfg_path: Option<&Path>) -> anyhow::Result<Outcome> {
@@ -19,10 +20,16 @@ pub fn run(cfg_path: Option<&Path>) -> anyhow::Result<Outcome> {
             learned = crate::daemon::authserv::stored(&store);
         }
         None => {
-            println!(
-                "No state database at {} yet: the daemon has not run with this config.",
-                db.display()
-            );
+            match cfg.language {
+                Language::Ja => println!(
+                    "状態データベース {} はまだありません。この設定ではデーモンがまだ動いていません。",
+                    db.display()
+                ),
+                Language::En => println!(
+                    "No state database at {} yet: the daemon has not run with this config.",
+                    db.display()
+                ),
+            }
             print!(
                 "{}",
                 crate::watch::status::report(&cfg, &Store::open_memory()?)?
@@ -42,8 +49,13 @@ pub fn run(cfg_path: Option<&Path>) -> anyhow::Result<Outcome> {
         }
     } else if cfg.authserv_ids.is_empty() {
         println!(
-            "Sender checks: authenticity unknown (no `authserv_ids`): no sender is verified; \
-             `brokerwatch doctor` proposes your server's authserv-id"
+            "{}",
+            cfg.language.pick(
+                "送信元の確認: 真正性は不明です（`authserv_ids` が未設定のため、どの送信元も確認できません）。\
+                 `brokerwatch doctor` で、お使いのサーバーの authserv-id を提案します",
+                "Sender checks: authenticity unknown (no `authserv_ids`): no sender is verified; \
+                 `brokerwatch doctor` proposes your server's authserv-id"
+            )
         );
     }
     Ok(Outcome::Ok)

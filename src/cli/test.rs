@@ -118,7 +118,7 @@ fn explain(file: &Path, j: &Judged, cfg: &Config, rules: &RuleSet) {
         .as_ref()
         .map(|m| m.links.as_slice())
         .unwrap_or_default();
-    match compose(v, pack, links) {
+    match compose(v, pack, links, cfg.language) {
         Some(c) => {
             let (sinks, repeat) = route(cfg, c.severity);
             let names: Vec<&str> = sinks.iter().map(|s| s.as_str()).collect();

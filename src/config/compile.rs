@@ -80,6 +80,7 @@ pub fn builtin() -> Config {
     Config {
         path: None,
         state_dir: super::default_state_dir(),
+        language: crate::alert::language::Language::from_locale(),
         authserv_ids: Vec::new(),
         authserv_auto: false,
         accounts: Vec::new(),
@@ -136,6 +137,11 @@ fn apply(c: &mut Collector, cfg: &mut Config, key: &str, node: &Node, base: &Pat
         }
         "authserv_ids" if matches!(&node.kind, crate::yaml::Kind::Str(s) if s == "auto") => {
             cfg.authserv_auto = true;
+        }
+        "language" => {
+            if let Some(l) = c.take(node) {
+                cfg.language = l;
+            }
         }
         "authserv_ids" => cfg.authserv_ids = c.take(node).unwrap_or_default(),
         "first_run_lookback" => {
@@ -776,6 +782,17 @@ mod tests {
         let p = &cfg.escalation[&Severity::Critical];
         assert_eq!(p.sinks, vec![SinkKind::Telegram]);
         assert_eq!(p.repeat, Some(Duration::from_secs(600)));
+    }
+
+    #[test]
+    fn language_is_ja_or_en_and_a_bad_one_names_both() {
+        use crate::alert::language::Language;
+        assert_eq!(load("language: ja\n").unwrap().language, Language::Ja);
+        assert_eq!(load("language: en\n").unwrap().language, Language::En);
+        let err = load("shipped_rules: true\nlanguage: fr\n").unwrap_err();
+        let line = err.0[0].to_string();
+        assert!(line.starts_with("c.yaml:2:11:"), "{line}");
+        assert!(line.contains("`ja`") && line.contains("`en`"), "{line}");
     }
 
     #[test]

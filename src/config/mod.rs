@@ -34,6 +34,8 @@ pub struct Config {
     pub path: Option<PathBuf>,
     /// SQLite database and other state live here.
     pub state_dir: PathBuf,
+    /// The language of every text a person reads (`language: ja | en`; default: the locale).
+    pub language: crate::alert::language::Language,
     /// authserv-ids whose Authentication-Results we trust (our own receiving server).
     pub authserv_ids: Vec<String>,
     /// `authserv_ids: auto`: the daemon learns the id from recent mail (see `authserv_auto`);

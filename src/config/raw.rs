@@ -8,6 +8,7 @@ use crate::yaml::At;
 /// The top-level keys, in the order the README documents them.
 pub const TOP_LEVEL: &[&str] = &[
     "state_dir",
+    "language",
     "authserv_ids",
     "first_run_lookback",
     "cannot_watch_after",

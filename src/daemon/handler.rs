@@ -103,7 +103,7 @@ impl Processor {
     ) -> Option<NewAlert> {
         let rules = self.rules();
         let pack = v.broker.as_deref().and_then(|b| rules.pack(b));
-        let c = compose(v, pack, links)?;
+        let c = compose(v, pack, links, self.config().language)?;
         let draft = Draft {
             kind: c.kind,
             severity: c.severity,
@@ -177,7 +177,7 @@ impl Processor {
         };
         if let Some(first) = burst {
             // A further fill of a burst: one alert lists them all (its repeats show the list).
-            let line = crate::alert::compose::burst_line(v);
+            let line = crate::alert::compose::burst_line(v, self.config().language);
             let plan = store::AlertPlan::Join {
                 alert: first,
                 line: &line,

@@ -4,7 +4,9 @@
 use std::time::Duration;
 
 use crate::alert::Response;
-use crate::alert::compose::playbook;
+use crate::alert::compose::{label, playbook};
+use crate::alert::language::Language;
+use crate::alert::wording;
 use crate::config::live::Live;
 use crate::event::EventKind;
 use crate::store::{NewDelivery, Store, StoreError, now};
@@ -20,7 +22,7 @@ pub struct Responder {
 }
 
 impl Responder {
-    /// Applies a response; returns the reply text.
+    /// Applies a response; returns the reply text, in the configured language.
     pub fn handle(&self, r: &Response) -> Result<String, StoreError> {
         self.handle_from(r, None)
     }
@@ -32,26 +34,47 @@ impl Responder {
             sink: crate::config::SinkKind::Telegram,
             target: chat.to_string(),
         });
+        let lang = self.live.config().language;
+        let dur = |d: Duration| wording::duration(lang, d);
+        let gone = |id: i64| match lang {
+            Language::Ja => format!("アラート #{id} は存在しないか、すでに確認済みです。"),
+            Language::En => {
+                format!("Alert #{id} does not exist or was already acknowledged.")
+            }
+        };
         match r {
             Response::Ack { alert_id, by } => Ok(if self.ack(*alert_id, by, from.as_ref())? {
                 tracing::info!(alert = alert_id, by = %by, "acknowledged");
-                format!("✅ Alert #{alert_id} acknowledged by {by}. Repeats stopped.")
+                match lang {
+                    Language::Ja => format!(
+                        "✅ アラート #{alert_id} は確認済みになりました（{by}）。再通知を停止しました。"
+                    ),
+                    Language::En => {
+                        format!("✅ Alert #{alert_id} acknowledged by {by}. Repeats stopped.")
+                    }
+                }
             } else {
-                format!("Alert #{alert_id} does not exist or was already acknowledged.")
+                gone(*alert_id)
             }),
-            Response::NotMe { alert_id, by } => self.not_me(*alert_id, by),
+            Response::NotMe { alert_id, by } => self.not_me(*alert_id, by, lang),
             Response::Snooze { alert_id, by, for_ } => {
                 let ok = self
                     .store
                     .snooze(*alert_id, now() + for_.as_secs() as i64)?;
                 Ok(if ok {
                     tracing::info!(alert = alert_id, by = %by, "snoozed");
-                    format!(
-                        "😴 Alert #{alert_id} snoozed for {}; it repeats afterwards unless acknowledged.",
-                        format_duration(*for_)
-                    )
+                    match lang {
+                        Language::Ja => format!(
+                            "😴 アラート #{alert_id} の再通知を{}止めます。確認済みにしない限り、その後また通知します。",
+                            dur(*for_)
+                        ),
+                        Language::En => format!(
+                            "😴 Alert #{alert_id} snoozed for {}; it repeats afterwards unless acknowledged.",
+                            format_duration(*for_)
+                        ),
+                    }
                 } else {
-                    format!("Alert #{alert_id} does not exist or was already acknowledged.")
+                    gone(*alert_id)
                 })
             }
             Response::Status { .. } => {
@@ -62,15 +85,21 @@ impl Responder {
                 event,
                 for_,
                 by,
-            } => self.expect(broker, event, *for_, by),
+            } => self.expect(broker, event, *for_, by, lang),
             Response::Mute { for_, by } => {
                 let until = now() + for_.as_secs() as i64;
                 self.store.kv_set("mute_until", &until.to_string())?;
                 tracing::warn!(by = %by, "repeats muted for {}", format_duration(*for_));
-                Ok(format!(
-                    "🔕 Repeats muted for {} (new alerts still arrive).",
-                    format_duration(*for_)
-                ))
+                Ok(match lang {
+                    Language::Ja => format!(
+                        "🔕 再通知を{}停止しました（新しいアラートは引き続き届きます）。",
+                        dur(*for_)
+                    ),
+                    Language::En => format!(
+                        "🔕 Repeats muted for {} (new alerts still arrive).",
+                        format_duration(*for_)
+                    ),
+                })
             }
         }
     }
@@ -80,25 +109,38 @@ impl Responder {
         crate::alert::recipients::acknowledge(&self.store, &self.live.config(), id, by, from)
     }
 
-    fn not_me(&self, id: i64, by: &str) -> Result<String, StoreError> {
+    fn not_me(&self, id: i64, by: &str, lang: Language) -> Result<String, StoreError> {
         let Some(alert) = self.store.alert(id)? else {
-            return Ok(format!("Alert #{id} does not exist."));
+            return Ok(match lang {
+                Language::Ja => format!("アラート #{id} は存在しません。"),
+                Language::En => format!("Alert #{id} does not exist."),
+            });
         };
         self.store.not_me(id)?;
         tracing::error!(alert = id, by = %by, "answered NOT ME");
         let rules = self.live.rules();
         let pack = alert.broker.as_deref().and_then(|b| rules.pack(b));
-        let mut text = format!(
-            "🚨 Alert #{id} was NOT you. Act now — do not use any link from the mail.\n{}",
-            alert.title
-        );
-        match pack {
-            Some(p) => text.push_str(&playbook(p)),
-            None => text.push_str(
-                "\nContact the broker through its official site or phone number you already know.",
+        let mut text = match lang {
+            Language::Ja => format!(
+                "🚨 アラート #{id} はご本人の操作ではありません。今すぐ対応してください。メール内のリンクは使わないでください。\n{}",
+                alert.title
             ),
+            Language::En => format!(
+                "🚨 Alert #{id} was NOT you. Act now — do not use any link from the mail.\n{}",
+                alert.title
+            ),
+        };
+        match pack {
+            Some(p) => text.push_str(&playbook(p, lang)),
+            None => text.push_str(lang.pick(
+                "\n公式サイト、またはお手元の電話番号から証券会社に連絡してください。",
+                "\nContact the broker through its official site or phone number you already know.",
+            )),
         }
-        text.push_str("\nThe alert stays open and critical until acknowledged.");
+        text.push_str(lang.pick(
+            "\nこのアラートは、確認済みにするまで「緊急」のまま残ります。",
+            "\nThe alert stays open and critical until acknowledged.",
+        ));
         Ok(text)
     }
 
@@ -108,18 +150,30 @@ impl Responder {
         event: &str,
         for_: Option<Duration>,
         by: &str,
+        lang: Language,
     ) -> Result<String, StoreError> {
         let rules = self.live.rules();
         let Some(pack) = rules.pack(broker) else {
             let known: Vec<&str> = rules.packs.iter().map(|p| p.id.as_str()).collect();
-            return Ok(format!(
-                "Unknown broker `{broker}`. Known: {}",
-                known.join(", ")
-            ));
+            return Ok(match lang {
+                Language::Ja => format!(
+                    "`{broker}` という証券会社は登録されていません。指定できるもの: {}",
+                    known.join(", ")
+                ),
+                Language::En => format!("Unknown broker `{broker}`. Known: {}", known.join(", ")),
+            });
         };
         let ev: EventKind = match event.parse() {
             Ok(e) => e,
-            Err(e) => return Ok(e.to_string()),
+            Err(e) => {
+                return Ok(match lang {
+                    Language::Ja => format!(
+                        "`{event}` という通知の種類はありません。指定できるもの: {}",
+                        EventKind::ALL.map(|e| e.as_str()).join(", ")
+                    ),
+                    Language::En => e.to_string(),
+                });
+            }
         };
         let d = for_.unwrap_or(DEFAULT_EXPECT);
         let t = now();
@@ -130,12 +184,20 @@ impl Responder {
             t + d.as_secs() as i64,
             Some(&format!("by {by}")),
         )?;
-        Ok(format!(
-            "👍 Expecting a {} at {} for {} (#{id}). A genuine notice in that window stays quiet.",
-            ev.describe(),
-            pack.name,
-            format_duration(d)
-        ))
+        Ok(match lang {
+            Language::Ja => format!(
+                "👍 {}の{}を、これから{}のあいだ予定として登録しました（#{id}）。この間に届く正規の通知ではアラートを出しません。",
+                pack.name,
+                label(ev, &pack.name, lang),
+                wording::duration(lang, d)
+            ),
+            Language::En => format!(
+                "👍 Expecting a {} at {} for {} (#{id}). A genuine notice in that window stays quiet.",
+                ev.describe(),
+                pack.name,
+                format_duration(d)
+            ),
+        })
     }
 }
 
@@ -152,7 +214,10 @@ pub async fn answer(
             Ok(text) => text,
             Err(e) => {
                 tracing::error!("cannot apply {r:?}: {e}");
-                format!("brokerwatch could not apply that: {e}")
+                match responder.live.config().language {
+                    Language::Ja => format!("brokerwatch: この操作を反映できませんでした: {e}"),
+                    Language::En => format!("brokerwatch could not apply that: {e}"),
+                }
             }
         };
         wake.notify_one();

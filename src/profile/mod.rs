@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
+use crate::alert::compose::value_ja;
 use crate::event::Severity;
 use crate::text::normalize;
 use crate::units::parse_amount;
@@ -148,6 +149,8 @@ pub struct TradingProfile {
 pub struct Departure {
     pub kind: Deviation,
     pub why: String,
+    /// `why` in Japanese, for alerts in `language: ja`.
+    pub why_ja: String,
 }
 
 impl TradingProfile {
@@ -170,21 +173,31 @@ impl TradingProfile {
             return Vec::new();
         }
         let mut out = Vec::new();
-        let mut push = |kind, why: String| out.push(Departure { kind, why });
+        let mut push =
+            |kind, why: String, why_ja: String| out.push(Departure { kind, why, why_ja });
         if !self.sides.is_empty() {
             match get("side") {
                 Some(s) if self.sides.iter().any(|x| x == s) => {}
                 Some("sell") => push(
                     Deviation::Sell,
                     format!("a sale; your profile only {}", self.sides.join("/")),
+                    format!(
+                        "売却です（取引プロフィールは{}のみ）",
+                        ja_list("side", &self.sides)
+                    ),
                 ),
                 Some(s) => push(
                     Deviation::Buy,
                     format!("side `{s}`; your profile only {}s", self.sides.join("/")),
+                    format!(
+                        "売買区分 `{s}`（取引プロフィールは{}のみ）",
+                        ja_list("side", &self.sides)
+                    ),
                 ),
                 None => push(
                     Deviation::Unstated,
                     "the mail does not say whether it is a buy or a sale".into(),
+                    "メールに買付か売却かの記載がありません".into(),
                 ),
             }
         }
@@ -203,12 +216,17 @@ impl TradingProfile {
                     "market {m}; your profile trades {}",
                     self.markets.join(", ")
                 ),
+                format!(
+                    "市場 {m}（取引プロフィールの市場は {}）",
+                    self.markets.join(", ")
+                ),
             );
         }
         match get("account_type") {
             Some("margin") if !self.account_types.iter().any(|a| a == "margin") => push(
                 Deviation::Margin,
                 "a margin (信用) trade; your profile has none".into(),
+                "信用取引です（取引プロフィールに信用取引はありません）".into(),
             ),
             Some(a)
                 if !self.account_types.is_empty() && !self.account_types.iter().any(|x| x == a) =>
@@ -218,6 +236,11 @@ impl TradingProfile {
                     format!(
                         "account `{a}`; your profile uses {}",
                         self.account_types.join(", ")
+                    ),
+                    format!(
+                        "口座区分が{}です（取引プロフィールの口座区分は{}）",
+                        value_ja("account_type", a),
+                        ja_list("account_type", &self.account_types)
                     ),
                 )
             }
@@ -229,6 +252,7 @@ impl TradingProfile {
                 push(
                     Deviation::Unstated,
                     "the mail does not name the instrument".into(),
+                    "メールに銘柄の記載がありません".into(),
                 );
             } else if !self.instrument_listed(name, code) {
                 let shown = [code, name]
@@ -239,6 +263,7 @@ impl TradingProfile {
                 push(
                     Deviation::Instrument,
                     format!("{shown} is not among your instruments"),
+                    format!("{shown} は取引プロフィールの銘柄にありません"),
                 );
             }
         }
@@ -249,6 +274,7 @@ impl TradingProfile {
             push(
                 Deviation::Amount,
                 format!("amount {amount} over your limit of {max}"),
+                format!("金額 {amount} が上限 {max} を超えています"),
             );
         }
         out
@@ -311,6 +337,15 @@ pub fn parse_offset(text: &str) -> Result<i32, String> {
         return Err(bad());
     }
     Ok(sign * mins as i32 * 60)
+}
+
+/// Canonical values as the Japanese alert names them, joined with 「・」.
+fn ja_list(field: &str, values: &[String]) -> String {
+    values
+        .iter()
+        .map(|v| value_ja(field, v))
+        .collect::<Vec<_>>()
+        .join("・")
 }
 
 #[cfg(test)]

@@ -2,7 +2,9 @@
 //! unreachable) raises "cannot watch" through the sinks that still work, once per outage, and
 //! a quiet note when it works again. A silent watcher is worse than none.
 
+use crate::alert::language::Language;
 use crate::alert::raise::Draft;
+use crate::alert::wording;
 use crate::config::Config;
 use crate::event::Severity;
 use crate::source::{MailboxId, SourceEvent};
@@ -44,18 +46,28 @@ pub fn on_event(
     event: &SourceEvent,
 ) -> Result<Option<Draft>, StoreError> {
     let t = now();
+    let lang = config.language;
     let (error, cause) = match event {
         SourceEvent::Ok => {
             store.kv_delete(&failing_key(mb))?;
             store.kv_delete(&sign_in_key(mb))?;
             if store.kv_delete(&alerted_key(mb))? {
-                return Ok(Some(Draft::health(
-                    Severity::Info,
-                    format!("brokerwatch: watching {mb} again"),
-                    format!(
-                        "{mb} can be read again; notices that arrived meanwhile are being processed now."
+                return Ok(Some(match lang {
+                    Language::Ja => Draft::health(
+                        Severity::Info,
+                        format!("brokerwatch: {mb} の監視を再開しました"),
+                        format!(
+                            "{mb} を再び読めるようになりました。停止中に届いた通知を、これから確認します。"
+                        ),
                     ),
-                )));
+                    Language::En => Draft::health(
+                        Severity::Info,
+                        format!("brokerwatch: watching {mb} again"),
+                        format!(
+                            "{mb} can be read again; notices that arrived meanwhile are being processed now."
+                        ),
+                    ),
+                }));
             }
             return Ok(None);
         }
@@ -92,6 +104,9 @@ pub fn on_event(
         }
         store.kv_set(&sign_in_key(mb), &t.to_string())?;
     }
+    if lang == Language::Ja {
+        return Ok(Some(cannot_watch_ja(mb, error, cause, t - since)));
+    }
     let title = match cause {
         Cause::Login => format!("brokerwatch cannot watch {mb}: the server refuses the login"),
         Cause::Network => format!("brokerwatch cannot watch {mb}: the server cannot be reached"),
@@ -127,6 +142,54 @@ pub fn on_event(
             }
         ),
     )))
+}
+
+/// The "cannot watch" alert in Japanese; the server's error is quoted as it came.
+fn cannot_watch_ja(mb: &MailboxId, error: &str, cause: Cause, failing_secs: i64) -> Draft {
+    let title = match cause {
+        Cause::Login => format!("brokerwatch: {mb} を監視できません（ログインが拒否されました）"),
+        Cause::Network => format!("brokerwatch: {mb} を監視できません（サーバーに接続できません）"),
+        Cause::Secret => {
+            format!("brokerwatch: {mb} を監視できません（パスワードを読み取れません）")
+        }
+        Cause::Folder => format!("brokerwatch: 監視できません（{error}）"),
+        Cause::Mailbox => format!("brokerwatch: {mb} を監視できません（{error}）"),
+        Cause::SignIn => format!(
+            "brokerwatch: {account} を監視できません。`brokerwatch login {account}` でもう一度サインインしてください",
+            account = mb.account
+        ),
+    };
+    let hint = match cause {
+        Cause::Login => {
+            "\nパスワード（Gmail や Outlook ではアプリ パスワード）を確認し、`brokerwatch doctor` を実行してください。"
+        }
+        Cause::Secret => {
+            "\n設定ファイルの `password:`（ファイル、環境変数、コマンド）から、このマシンでは値が得られません。`brokerwatch check` で原因を確認できます。"
+        }
+        Cause::Folder => {
+            "\n設定ファイルの `maildir:` のパスを確認してください。`brokerwatch check` で存在するかどうかを確認できます。"
+        }
+        Cause::Mailbox => {
+            "\n設定ファイルのメールボックス名を確認してください。`brokerwatch doctor` でサーバー上のメールボックス一覧を確認できます。"
+        }
+        Cause::SignIn => {
+            "\nOAuth2 のサインインが終了しました（取り消し、有効期限切れ、または Google のクライアントが「テスト」のまま）。診断のため、以前のトークン ファイルは残してあります。"
+        }
+        Cause::Network => "",
+    };
+    let failing = if failing_secs < 60 {
+        format!("エラー: {error}")
+    } else {
+        let d = std::time::Duration::from_secs(failing_secs as u64);
+        format!(
+            "{}前から失敗が続いています: {error}",
+            wording::duration(Language::Ja, d)
+        )
+    };
+    let body = format!(
+        "{failing}\n復旧するまで、{mb} に届く証券会社の通知は監視されていません。brokerwatch は再試行を続け、読めるようになった時点で、それまでに届いた通知をすべて確認します。{hint}"
+    );
+    Draft::health(Severity::Warning, title, body)
 }
 
 #[cfg(test)]

@@ -4,7 +4,9 @@
 
 use std::time::Duration;
 
+use crate::alert::language::Language;
 use crate::alert::raise::Draft;
+use crate::alert::wording;
 use crate::config::{Config, SinkKind};
 use crate::event::Severity;
 use crate::rules::RuleSet;
@@ -40,6 +42,19 @@ pub fn due(
             let name = rules
                 .pack(&broker)
                 .map_or(broker.clone(), |p| p.name.clone());
+            let days = (now - last) / 86_400;
+            if config.language == Language::Ja {
+                out.push(Draft::health(
+                    Severity::Warning,
+                    format!("{name}からのメールが{days}日間届いていません — 登録メールアドレスが変更されていませんか？"),
+                    format!(
+                        "{name}からはこれまで取引報告書やお知らせなどのメールが届いていましたが、この{days}日間は1通も届いていません。\n\
+                         登録メールアドレスを第三者に変更されると、通知はその人に届くようになります。\n\
+                         ブックマークまたは公式アプリからログインし、登録メールアドレスを確認してください。"
+                    ),
+                ));
+                continue;
+            }
             out.push(Draft::health(
                 Severity::Warning,
                 format!("No mail from {name} for {} days — was your registered e-mail address changed?", (now - last) / 86_400),
@@ -65,10 +80,16 @@ pub fn due(
                 only: Some(vec![SinkKind::Telegram]),
                 ..Draft::health(
                     Severity::Info,
-                    format!(
-                        "brokerwatch is watching (heartbeat every {})",
-                        format_duration(every)
-                    ),
+                    match config.language {
+                        Language::Ja => format!(
+                            "brokerwatch は監視を続けています（{}ごとの定期連絡）",
+                            wording::duration(Language::Ja, every)
+                        ),
+                        Language::En => format!(
+                            "brokerwatch is watching (heartbeat every {})",
+                            format_duration(every)
+                        ),
+                    },
                     status,
                 )
             });

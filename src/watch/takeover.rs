@@ -3,8 +3,10 @@
 //! window make one critical "possible account takeover" alert listing the steps in order.
 
 use crate::alert::AlertKind;
-use crate::alert::compose::playbook;
+use crate::alert::compose::{field_ja, label, playbook, value_ja};
+use crate::alert::language::Language;
 use crate::alert::raise::Draft;
+use crate::alert::wording;
 use crate::config::Config;
 use crate::event::{EventKind, Severity};
 use crate::rules::Pack;
@@ -24,43 +26,74 @@ pub fn check(store: &Store, config: &Config, pack: &Pack) -> Result<Option<Draft
         return Ok(None);
     }
     let traded = steps.iter().any(|(_, e, _)| e == "trade");
-    let mut body = format!(
-        "{} sent {} unexpected notices within {}. Together they look like {}:",
-        pack.name,
-        steps.len(),
-        window_text(config.takeover_window),
-        if traded {
-            "someone else is trading in your account"
-        } else {
-            "someone else is taking over the account"
-        }
-    );
+    let lang = config.language;
+    let window = wording::window(lang, config.takeover_window);
+    let mut body = match lang {
+        Language::Ja => format!(
+            "{}から、予定にない通知が{}の間に{}件届きました。まとめて見ると、{}可能性があります:",
+            pack.name,
+            window,
+            steps.len(),
+            if traded {
+                "第三者があなたの口座で取引している"
+            } else {
+                "第三者が口座を乗っ取ろうとしている"
+            }
+        ),
+        Language::En => format!(
+            "{} sent {} unexpected notices within {}. Together they look like {}:",
+            pack.name,
+            steps.len(),
+            window,
+            if traded {
+                "someone else is trading in your account"
+            } else {
+                "someone else is taking over the account"
+            }
+        ),
+    };
     for (i, (at, event, fields)) in steps.iter().enumerate() {
-        let what = event
-            .parse::<EventKind>()
-            .map(|e| e.describe())
-            .unwrap_or("notice");
-        let details = readable(fields);
-        body.push_str(&format!("\n{}. {} ({}){}", i + 1, what, ago(*at), details));
+        let what = event.parse::<EventKind>().map_or_else(
+            |_| lang.pick("通知", "notice"),
+            |e| match lang {
+                Language::Ja => label(e, &pack.name, lang),
+                Language::En => e.describe(),
+            },
+        );
+        let details = readable(fields, lang);
+        let ago = wording::ago(lang, (now() - at).max(0) / 60);
+        body.push_str(&match lang {
+            Language::Ja => format!("\n{}. {}（{}）{}", i + 1, what, ago, details),
+            Language::En => format!("\n{}. {} ({}){}", i + 1, what, ago, details),
+        });
     }
     if traded {
-        body.push_str("\n\nIf these were not all you: call the broker NOW and have the account locked (trading stopped) — do not use any link in the mails.");
+        body.push_str(lang.pick(
+            "\n\n心当たりのない取引があれば、今すぐ証券会社に電話して口座を凍結（取引停止）してもらってください。メール内のリンクは使わないでください。",
+            "\n\nIf these were not all you: call the broker NOW and have the account locked (trading stopped) — do not use any link in the mails.",
+        ));
     } else {
-        body.push_str("\n\nIf these were not all you, act now — do not use any link in the mails.");
+        body.push_str(lang.pick(
+            "\n\n心当たりのない操作があれば、今すぐ対応してください。メール内のリンクは使わないでください。",
+            "\n\nIf these were not all you, act now — do not use any link in the mails.",
+        ));
     }
-    body.push_str(&playbook(pack));
+    body.push_str(&playbook(pack, lang));
     Ok(Some(Draft {
         kind: AlertKind::Takeover,
         severity: Severity::Critical,
         broker: Some(pack.id.clone()),
         event: None,
-        title: if traded {
-            format!(
+        title: match (lang, traded) {
+            (Language::Ja, true) => {
+                format!("{}: 第三者があなたの口座で取引しています", pack.name)
+            }
+            (Language::Ja, false) => format!("{}: 口座乗っ取りの疑い", pack.name),
+            (Language::En, true) => format!(
                 "{}: your account is being traded by someone else",
                 pack.name
-            )
-        } else {
-            format!("Possible account takeover at {}", pack.name)
+            ),
+            (Language::En, false) => format!("Possible account takeover at {}", pack.name),
         },
         body: defang_all(&body),
         actionable: true,
@@ -70,7 +103,7 @@ pub fn check(store: &Store, config: &Config, pack: &Pack) -> Result<Option<Draft
 }
 
 /// A step's fields as a person reads them: `side: sell, code: 7974, instrument: 任天堂`.
-fn readable(fields: &str) -> String {
+fn readable(fields: &str, lang: Language) -> String {
     let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(fields)
     else {
         return String::new();
@@ -91,57 +124,39 @@ fn readable(fields: &str) -> String {
     let parts: Vec<String> = keys
         .into_iter()
         .filter_map(|k| {
-            map[k]
-                .as_str()
-                .map(|v| format!("{}: {v}", k.replace('_', " ")))
+            map[k].as_str().map(|v| match lang {
+                Language::Ja => match field_ja(k) {
+                    Some(name) => format!("{name}: {}", value_ja(k, v)),
+                    None => format!("{k}: {v}"),
+                },
+                Language::En => format!("{}: {v}", k.replace('_', " ")),
+            })
         })
         .collect();
     if parts.is_empty() {
         String::new()
     } else {
-        format!(" — {}", parts.join(", "))
-    }
-}
-
-/// A window as a person says it: "30 minutes", "6 hours", "7 days".
-fn window_text(w: std::time::Duration) -> String {
-    let s = w.as_secs();
-    match s {
-        s if s < 120 => format!("{s} seconds"),
-        s if s < 2 * 3600 => format!("{} minutes", s / 60),
-        s if s < 2 * 86_400 => format!("{} hours", s / 3600),
-        s => format!("{} days", s / 86_400),
-    }
-}
-
-fn ago(at: i64) -> String {
-    let mins = (now() - at).max(0) / 60;
-    match mins {
-        0 => "just now".into(),
-        m if m < 120 => format!("{m} min ago"),
-        m if m < 48 * 60 => format!("{} h ago", m / 60),
-        m => format!("{} days ago", m / 1440),
+        format!(" — {}", parts.join(lang.pick("、", ", ")))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
     #[test]
     fn steps_read_as_words_not_json() {
         assert_eq!(
-            readable(r#"{"stage":"executed","code":"7974","side":"sell"}"#),
+            readable(
+                r#"{"stage":"executed","code":"7974","side":"sell"}"#,
+                Language::En
+            ),
             " — side: sell, code: 7974, stage: executed"
         );
-        assert_eq!(readable("{}"), "");
-    }
-
-    #[test]
-    fn windows_under_a_day_read_in_hours_or_minutes() {
-        assert_eq!(window_text(Duration::from_secs(1800)), "30 minutes");
-        assert_eq!(window_text(Duration::from_secs(6 * 3600)), "6 hours");
-        assert_eq!(window_text(Duration::from_secs(7 * 86_400)), "7 days");
+        assert_eq!(readable("{}", Language::En), "");
+        assert_eq!(
+            readable(r#"{"code":"7974","side":"sell"}"#, Language::Ja),
+            " — 売買: 売却、銘柄コード: 7974"
+        );
     }
 }

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::Services;
+use crate::alert::language::Language;
 use crate::alert::raise::Draft;
 use crate::config::{AccountSource, Config};
 use crate::event::Severity;
@@ -94,7 +95,9 @@ pub async fn check(p: &Services) -> anyhow::Result<usize> {
     Ok(raised)
 }
 
-fn tampered(
+/// The alert for a notice found gone or read by another client (None: nothing to tell), in the
+/// configured language.
+pub fn tampered(
     p: &Services,
     found: Option<Presence>,
     alert: i64,
@@ -103,27 +106,47 @@ fn tampered(
     mailbox: &str,
 ) -> Option<Draft> {
     let rules = p.rules();
+    let lang = p.config().language;
     let name = broker
         .and_then(|b| rules.pack(b))
-        .map_or("a broker".to_string(), |pk| pk.name.clone());
-    let (severity, title, what) = match found? {
-        Presence::Gone => (
+        .map_or(lang.pick("証券会社", "a broker").to_string(), |pk| {
+            pk.name.clone()
+        });
+    let (severity, title, what) = match (found?, lang) {
+        (Presence::Gone, Language::Ja) => (
+            Severity::Critical,
+            format!("{name}からの通知がメールボックスから削除されました"),
+            "削除（または移動）されました",
+        ),
+        (Presence::Present { seen: true }, Language::Ja) => (
+            Severity::Warning,
+            format!("{name}からの通知が、別のメールソフトで既読にされました"),
+            "既読にされました",
+        ),
+        (Presence::Gone, Language::En) => (
             Severity::Critical,
             format!("A notice from {name} was removed from your mailbox"),
             "was deleted (or moved) from",
         ),
-        Presence::Present { seen: true } => (
+        (Presence::Present { seen: true }, Language::En) => (
             Severity::Warning,
             format!("A notice from {name} was marked read by another mail client"),
             "was marked read in",
         ),
-        Presence::Present { seen: false } => return None,
+        (Presence::Present { seen: false }, _) => return None,
     };
-    let body = format!(
-        "The notice of alert #{alert} {what} {account}/{mailbox} minutes after it arrived, before anyone acknowledged it.\n\
+    let body = match lang {
+        Language::Ja => format!(
+            "アラート #{alert} の通知が、届いてから数分のうちに、まだ誰も確認済みにしていない状態で {account}/{mailbox} から{what}。\n\
+             ご自身の操作であれば、アラート #{alert} を確認済みにしてください。心当たりがなければ、第三者がメールを読んでいるおそれがあります。\
+             メールのパスワードを変更し、メールボックスの転送設定とフィルタを確認したうえで、証券会社の公式アプリから口座の状態を確認してください。"
+        ),
+        Language::En => format!(
+            "The notice of alert #{alert} {what} {account}/{mailbox} minutes after it arrived, before anyone acknowledged it.\n\
          If that was you, acknowledge alert #{alert}. If not, someone else may be reading your mailbox: \
          change your e-mail password, check the mailbox's forwarding and filter rules, and check your broker account from its official app."
-    );
+        ),
+    };
     Some(Draft {
         broker: broker.map(str::to_string),
         account: Some(account.to_string()),

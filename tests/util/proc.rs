@@ -15,10 +15,12 @@ pub struct Daemon {
     readers: Vec<std::thread::JoinHandle<()>>,
 }
 
-/// The binary with a clean environment: no config, state or session bus of the machine's.
+/// The binary with a clean environment: no config, state or session bus of the machine's, and
+/// an English locale (a config without `language:` then speaks English whatever the machine's).
 pub fn command(home: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_brokerwatch"));
-    c.env_remove("BROKERWATCH_CONFIG")
+    c.env("LC_ALL", "C.UTF-8")
+        .env_remove("BROKERWATCH_CONFIG")
         .env_remove("DBUS_SESSION_BUS_ADDRESS")
         .env_remove("NOTIFY_SOCKET")
         .env("HOME", home)

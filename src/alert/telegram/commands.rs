@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use crate::alert::Response;
+use crate::alert::language::Language;
 use crate::event::EventKind;
 
 /// The commands registered with setMyCommands, and the usage text for a bad one.
@@ -24,10 +25,24 @@ pub const SNOOZE: Duration = Duration::from_secs(3600);
 /// The longest duration accepted in a command (a typo like `/mute 9999d` is refused).
 const MAX_DURATION: Duration = Duration::from_secs(90 * 24 * 3600);
 
+/// The command list in `lang`, for setMyCommands and the usage text.
+pub fn commands(lang: Language) -> [(&'static str, &'static str); 4] {
+    COMMANDS.map(|(name, help)| {
+        let ja = match name {
+            "ack" => "アラートを確認済みにする: /ack 番号",
+            "status" => "未確認のアラートと予定の一覧",
+            "expect" => "予定している通知を登録する: /expect 証券会社 種類 [30m|24h|7d]",
+            "mute" => "再通知をしばらく止める: /mute 2h",
+            _ => help,
+        };
+        (name, lang.pick(ja, help))
+    })
+}
+
 /// The short help sent back for an unknown command or bad arguments.
-pub fn usage() -> String {
-    let mut s = String::from("brokerwatch commands:\n");
-    for (name, help) in COMMANDS {
+pub fn usage(lang: Language) -> String {
+    let mut s = String::from(lang.pick("brokerwatch のコマンド:\n", "brokerwatch commands:\n"));
+    for (name, help) in commands(lang) {
         s.push_str(&format!("/{name} — {help}\n"));
     }
     s
@@ -45,8 +60,8 @@ pub enum Parsed {
 }
 
 /// Parses a chat message. `me` is our bot username (without `@`), if known: `/ack@other 5` is
-/// then left to the other bot.
-pub fn parse_command(text: &str, me: Option<&str>, by: &str) -> Parsed {
+/// then left to the other bot. Usage texts are in `lang`.
+pub fn parse_command(text: &str, me: Option<&str>, by: &str, lang: Language) -> Parsed {
     let Some(rest) = text.trim().strip_prefix('/') else {
         return Parsed::Ignore;
     };
@@ -62,47 +77,67 @@ pub fn parse_command(text: &str, me: Option<&str>, by: &str) -> Parsed {
     let args: Vec<&str> = words.collect();
     let by = by.to_string();
     let result = match name.to_ascii_lowercase().as_str() {
-        "ack" => parse_ack(&args, by),
+        "ack" => parse_ack(&args, by, lang),
         "status" => Ok(Response::Status { by }),
-        "expect" => parse_expect(&args, by),
-        "mute" => parse_mute(&args, by),
+        "expect" => parse_expect(&args, by, lang),
+        "mute" => parse_mute(&args, by, lang),
         "start" | "help" => Err(String::new()),
-        other => Err(format!("Unknown command /{other}.")),
+        other => Err(match lang {
+            Language::Ja => format!("/{other} というコマンドはありません。"),
+            Language::En => format!("Unknown command /{other}."),
+        }),
     };
     match result {
         Ok(r) => Parsed::Command(r),
-        Err(why) if why.is_empty() => Parsed::Usage(usage()),
-        Err(why) => Parsed::Usage(format!("{why}\n\n{}", usage())),
+        Err(why) if why.is_empty() => Parsed::Usage(usage(lang)),
+        Err(why) => Parsed::Usage(format!("{why}\n\n{}", usage(lang))),
     }
 }
 
-fn parse_ack(args: &[&str], by: String) -> Result<Response, String> {
+fn parse_ack(args: &[&str], by: String, lang: Language) -> Result<Response, String> {
     match args {
-        [id] => parse_id(id).map(|alert_id| Response::Ack { alert_id, by }),
-        _ => Err("Usage: /ack ID (the number shown in the alert).".into()),
+        [id] => parse_id(id, lang).map(|alert_id| Response::Ack { alert_id, by }),
+        _ => Err(lang
+            .pick(
+                "使い方: /ack 番号（アラートに表示されている番号）",
+                "Usage: /ack ID (the number shown in the alert).",
+            )
+            .into()),
     }
 }
 
-fn parse_id(s: &str) -> Result<i64, String> {
+fn parse_id(s: &str, lang: Language) -> Result<i64, String> {
     s.trim_start_matches('#')
         .parse::<i64>()
         .ok()
         .filter(|id| *id > 0)
-        .ok_or_else(|| format!("`{s}` is not an alert id."))
+        .ok_or_else(|| match lang {
+            Language::Ja => format!("`{s}` はアラート番号ではありません。"),
+            Language::En => format!("`{s}` is not an alert id."),
+        })
 }
 
-fn parse_expect(args: &[&str], by: String) -> Result<Response, String> {
+fn parse_expect(args: &[&str], by: String, lang: Language) -> Result<Response, String> {
     let (broker, event, dur) = match args {
         [b, e] => (b, e, None),
-        [b, e, d] => (b, e, Some(parse_duration(d)?)),
+        [b, e, d] => (b, e, Some(parse_duration(d, lang)?)),
         _ => {
-            return Err(
-                "Usage: /expect BROKER EVENT [DURATION], e.g. /expect sbi withdrawal 24h".into(),
-            );
+            return Err(lang
+                .pick(
+                    "使い方: /expect 証券会社 種類 [期間]（例: /expect sbi withdrawal 24h）",
+                    "Usage: /expect BROKER EVENT [DURATION], e.g. /expect sbi withdrawal 24h",
+                )
+                .into());
         }
     };
     let event = event.to_ascii_lowercase();
-    event.parse::<EventKind>().map_err(|e| e.to_string())?;
+    event.parse::<EventKind>().map_err(|e| match lang {
+        Language::Ja => format!(
+            "`{event}` という通知の種類はありません。指定できるもの: {}",
+            EventKind::ALL.map(|e| e.as_str()).join(", ")
+        ),
+        Language::En => e.to_string(),
+    })?;
     Ok(Response::Expect {
         broker: broker.to_ascii_lowercase(),
         event,
@@ -111,20 +146,32 @@ fn parse_expect(args: &[&str], by: String) -> Result<Response, String> {
     })
 }
 
-fn parse_mute(args: &[&str], by: String) -> Result<Response, String> {
+fn parse_mute(args: &[&str], by: String, lang: Language) -> Result<Response, String> {
     match args {
-        [d] => parse_duration(d).map(|for_| Response::Mute { for_, by }),
-        _ => Err("Usage: /mute DURATION, e.g. /mute 2h".into()),
+        [d] => parse_duration(d, lang).map(|for_| Response::Mute { for_, by }),
+        _ => Err(lang
+            .pick(
+                "使い方: /mute 期間（例: /mute 2h）",
+                "Usage: /mute DURATION, e.g. /mute 2h",
+            )
+            .into()),
     }
 }
 
-/// Parses `90s`, `30m`, `2H`, `10min`, `7d` (as `units::parse_duration`, any case, `min` for `m`).
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let bad = |_| format!("`{s}` is not a duration (use e.g. 30m, 24h, 7d).");
+/// Parses `90s`, `30m`, `2H`, `10min`, `7d`, `1h30m` (as `units::parse_duration`, any case,
+/// `min` for `m`); the error is in `lang`.
+pub fn parse_duration(s: &str, lang: Language) -> Result<Duration, String> {
+    let bad = |_| match lang {
+        Language::Ja => format!("`{s}` は期間として読めません（例: 30m、24h、7d）。"),
+        Language::En => format!("`{s}` is not a duration (use e.g. 30m, 24h, 7d)."),
+    };
     let d =
         crate::units::parse_duration(&s.to_ascii_lowercase().replace("min", "m")).map_err(bad)?;
     if d.is_zero() || d > MAX_DURATION {
-        return Err(format!("`{s}` is out of range (1s to 90d)."));
+        return Err(match lang {
+            Language::Ja => format!("`{s}` は範囲外です（1s〜90d）。"),
+            Language::En => format!("`{s}` is out of range (1s to 90d)."),
+        });
     }
     Ok(d)
 }
@@ -134,16 +181,34 @@ pub fn callback_data(action: &str, alert_id: i64) -> String {
     format!("{action}:{alert_id}")
 }
 
-/// Parses a button's callback data, with the text to show in the answer toast.
-pub fn parse_callback(data: &str, by: &str) -> Option<(Response, &'static str)> {
+/// The buttons' labels in `lang`: ack, not me, snooze.
+pub fn button_labels(lang: Language) -> [&'static str; 3] {
+    [
+        lang.pick("✅ 確認済みにする", "✅ It was me"),
+        lang.pick("🚨 身に覚えがない", "🚨 Not me"),
+        lang.pick("1時間後に再通知", "Snooze 1h"),
+    ]
+}
+
+/// Parses a button's callback data, with the text (in `lang`) to show in the answer toast.
+pub fn parse_callback(data: &str, by: &str, lang: Language) -> Option<(Response, &'static str)> {
     let (action, id) = data.split_once(':')?;
-    let alert_id = parse_id(id).ok()?;
+    let alert_id = parse_id(id, lang).ok()?;
     let by = by.to_string();
     match action {
-        "ack" => Some((Response::Ack { alert_id, by }, "Acknowledged. Thank you.")),
+        "ack" => Some((
+            Response::Ack { alert_id, by },
+            lang.pick(
+                "確認済みにしました。ありがとうございます。",
+                "Acknowledged. Thank you.",
+            ),
+        )),
         "notme" => Some((
             Response::NotMe { alert_id, by },
-            "Marked NOT YOU: the steps to lock the account follow.",
+            lang.pick(
+                "「身に覚えがない」として記録しました。口座を守る手順を続けて送ります。",
+                "Marked NOT YOU: the steps to lock the account follow.",
+            ),
         )),
         "snooze" => Some((
             Response::Snooze {
@@ -151,7 +216,7 @@ pub fn parse_callback(data: &str, by: &str) -> Option<(Response, &'static str)> 
                 by,
                 for_: SNOOZE,
             },
-            "Snoozed for 1 hour.",
+            lang.pick("1時間後にもう一度お知らせします。", "Snoozed for 1 hour."),
         )),
         _ => None,
     }
@@ -162,7 +227,7 @@ mod tests {
     use super::*;
 
     fn cmd(text: &str) -> Parsed {
-        parse_command(text, Some("bw_bot"), "telegram:alice")
+        parse_command(text, Some("bw_bot"), "telegram:alice", Language::En)
     }
 
     #[test]
@@ -227,16 +292,22 @@ mod tests {
 
     #[test]
     fn durations() {
-        assert_eq!(parse_duration("7d"), Ok(Duration::from_secs(7 * 86400)));
-        assert_eq!(parse_duration("90s"), Ok(Duration::from_secs(90)));
-        assert!(parse_duration("h").is_err());
-        assert!(parse_duration("99999999999999999999d").is_err());
-        assert!(parse_duration("91d").is_err());
+        assert_eq!(
+            parse_duration("7d", Language::En),
+            Ok(Duration::from_secs(7 * 86400))
+        );
+        assert_eq!(
+            parse_duration("90s", Language::En),
+            Ok(Duration::from_secs(90))
+        );
+        assert!(parse_duration("h", Language::En).is_err());
+        assert!(parse_duration("99999999999999999999d", Language::En).is_err());
+        assert!(parse_duration("91d", Language::En).is_err());
     }
 
     #[test]
     fn callbacks_round_trip() {
-        let (r, _) = parse_callback(&callback_data("notme", 9), "x").unwrap();
+        let (r, _) = parse_callback(&callback_data("notme", 9), "x", Language::En).unwrap();
         assert_eq!(
             r,
             Response::NotMe {
@@ -244,9 +315,9 @@ mod tests {
                 by: "x".into()
             }
         );
-        let (r, _) = parse_callback("snooze:9", "x").unwrap();
+        let (r, _) = parse_callback("snooze:9", "x", Language::En).unwrap();
         assert!(matches!(r, Response::Snooze { for_, .. } if for_ == SNOOZE));
-        assert!(parse_callback("rm:9", "x").is_none());
-        assert!(parse_callback("ack:-1", "x").is_none());
+        assert!(parse_callback("rm:9", "x", Language::En).is_none());
+        assert!(parse_callback("ack:-1", "x", Language::En).is_none());
     }
 }

@@ -2,6 +2,7 @@
 //! splitting at Telegram's length cap without ever cutting an escape sequence in half.
 
 use crate::alert::AlertMessage;
+use crate::alert::language::Language;
 use crate::config::TelegramFormat;
 
 /// Telegram's cap on a message text.
@@ -14,7 +15,9 @@ pub const MAX_PARTS: usize = 4;
 const MARKER_RESERVE: usize = 24;
 
 /// What is appended to a body that did not fit in [`MAX_PARTS`] messages.
-const TRUNCATED: &str = "\n… (truncated)";
+fn truncated(lang: Language) -> &'static str {
+    lang.pick("\n…（以下省略）", "\n… (truncated)")
+}
 
 /// One message to send: the formatted text and the same words as plain text, for the fallback
 /// when the API rejects the formatting.
@@ -79,7 +82,8 @@ fn heading(title: &str, format: TelegramFormat) -> String {
 }
 
 /// Renders `msg` into one or more parts, each at most [`MAX_MESSAGE_LEN`] UTF-16 units.
-pub fn render(msg: &AlertMessage, format: TelegramFormat) -> Vec<Part> {
+/// Continuation markers and the truncation note are in `lang`.
+pub fn render(msg: &AlertMessage, format: TelegramFormat, lang: Language) -> Vec<Part> {
     let head_fmt = format!("{}\n\n", heading(&msg.title, format));
     let head_plain = format!("{}\n\n", msg.title);
     // A title longer than a message is itself cut (it is one line; this is defensive).
@@ -92,7 +96,7 @@ pub fn render(msg: &AlertMessage, format: TelegramFormat) -> Vec<Part> {
         (head_fmt, head_plain)
     };
     let first_budget = MAX_MESSAGE_LEN - utf16_len(&head_fmt) - MARKER_RESERVE;
-    let chunks = split_body(&msg.body, first_budget, format);
+    let chunks = split_body(&msg.body, first_budget, format, lang);
     let n = chunks.len();
     chunks
         .into_iter()
@@ -105,7 +109,10 @@ pub fn render(msg: &AlertMessage, format: TelegramFormat) -> Vec<Part> {
                     plain: format!("{head_plain}{chunk}"),
                 }
             } else {
-                let marker = format!("(cont. {}/{n})\n", i + 1);
+                let marker = match lang {
+                    Language::Ja => format!("（続き {}/{n}）\n", i + 1),
+                    Language::En => format!("(cont. {}/{n})\n", i + 1),
+                };
                 Part {
                     formatted: format!("{}{body_fmt}", escape(&marker, format)),
                     plain: format!("{marker}{chunk}"),
@@ -116,23 +123,30 @@ pub fn render(msg: &AlertMessage, format: TelegramFormat) -> Vec<Part> {
 }
 
 /// Renders a plain reply (command answers), split the same way.
-pub fn render_plain(text: &str) -> Vec<String> {
+pub fn render_plain(text: &str, lang: Language) -> Vec<String> {
     split_body(
         text,
         MAX_MESSAGE_LEN - MARKER_RESERVE,
         TelegramFormat::Plain,
+        lang,
     )
 }
 
 /// Splits plain `body` into chunks whose *escaped* form fits: the first in `first_budget`, the
 /// others in a full message minus the marker. Cuts prefer a line break, then a space.
-fn split_body(body: &str, first_budget: usize, format: TelegramFormat) -> Vec<String> {
+fn split_body(
+    body: &str,
+    first_budget: usize,
+    format: TelegramFormat,
+    lang: Language,
+) -> Vec<String> {
+    let truncated = truncated(lang);
     let mut chunks = Vec::new();
     let mut rest = body;
     let mut budget = first_budget;
     loop {
         if chunks.len() + 1 == MAX_PARTS {
-            budget = budget.saturating_sub(utf16_len(&escape(TRUNCATED, format)));
+            budget = budget.saturating_sub(utf16_len(&escape(truncated, format)));
         }
         let fit = take_fitting(rest, budget, format);
         if fit == rest.len() {
@@ -141,7 +155,7 @@ fn split_body(body: &str, first_budget: usize, format: TelegramFormat) -> Vec<St
         }
         let cut = nice_cut(rest, fit);
         if chunks.len() + 1 == MAX_PARTS {
-            chunks.push(format!("{}{TRUNCATED}", rest[..cut].trim_end()));
+            chunks.push(format!("{}{truncated}", rest[..cut].trim_end()));
             return chunks;
         }
         chunks.push(rest[..cut].trim_end().to_string());
@@ -219,6 +233,7 @@ mod tests {
         let parts = render(
             &alert("SBI: withdrawal", "1.2M yen!"),
             TelegramFormat::MarkdownV2,
+            Language::En,
         );
         assert_eq!(parts.len(), 1);
         assert_eq!(parts[0].formatted, "*SBI: withdrawal*\n\n1\\.2M yen\\!");
@@ -233,7 +248,7 @@ mod tests {
             TelegramFormat::Html,
         ] {
             let body = "a.b-c! 🚨 <x> ".repeat(600);
-            let parts = render(&alert("t", &body), format);
+            let parts = render(&alert("t", &body), format, Language::En);
             assert!(parts.len() >= 2, "{format:?}");
             for p in &parts {
                 assert!(utf16_len(&p.formatted) <= MAX_MESSAGE_LEN, "{format:?}");
@@ -248,7 +263,7 @@ mod tests {
     #[test]
     fn giant_body_is_truncated_at_max_parts() {
         let body = "x".repeat(MAX_MESSAGE_LEN * (MAX_PARTS + 2));
-        let parts = render(&alert("t", &body), TelegramFormat::Plain);
+        let parts = render(&alert("t", &body), TelegramFormat::Plain, Language::En);
         assert_eq!(parts.len(), MAX_PARTS);
         assert!(parts[MAX_PARTS - 1].plain.ends_with("(truncated)"));
         assert!(

@@ -25,6 +25,7 @@ use teloxide::RequestError;
 use teloxide::prelude::*;
 use teloxide::types::{BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, ParseMode};
 
+use crate::alert::language::Language;
 use crate::alert::{AlertMessage, Delivered, DeliveryError};
 use crate::config::secret::SecretError;
 use crate::config::{TelegramConfig, TelegramFormat};
@@ -73,6 +74,8 @@ pub struct TelegramSink {
     username: OnceLock<String>,
     /// Recipients' names by chat: an answer from their chat is given in their name.
     names: std::collections::BTreeMap<i64, String>,
+    /// The language of buttons, usage texts and button answers.
+    language: Language,
 }
 
 impl fmt::Debug for TelegramSink {
@@ -117,12 +120,19 @@ impl TelegramSink {
             request_timeout: REQUEST_TIMEOUT,
             username: OnceLock::new(),
             names: Default::default(),
+            language: Language::default(),
         })
     }
 
     /// Names the recipients' chats (see [`crate::alert::recipients::telegram_names`]).
     pub fn with_names(mut self, names: std::collections::BTreeMap<i64, String>) -> Self {
         self.names = names;
+        self
+    }
+
+    /// The language of buttons, usage texts, button answers and the command list.
+    pub fn with_language(mut self, language: Language) -> Self {
+        self.language = language;
         self
     }
 
@@ -167,11 +177,11 @@ impl TelegramSink {
         chat: i64,
         msg: &AlertMessage,
     ) -> Result<Delivered, DeliveryError> {
-        let parts = format::render(msg, self.format);
+        let parts = format::render(msg, self.format, self.language);
         let last = parts.len().saturating_sub(1);
         let mut ids = Vec::with_capacity(parts.len());
         for (i, part) in parts.iter().enumerate() {
-            let keyboard = (msg.actionable && i == last).then(|| keyboard(msg.id));
+            let keyboard = (msg.actionable && i == last).then(|| keyboard(msg.id, self.language));
             let id = self.send_part(chat, part, keyboard, msg.id).await?;
             ids.push(format!("{chat}:{id}"));
         }
@@ -233,7 +243,7 @@ impl TelegramSink {
 
     /// Sends `text` as plain text (command answers), split if needed.
     pub async fn reply(&self, chat: i64, text: &str) -> Result<(), DeliveryError> {
-        for chunk in format::render_plain(text) {
+        for chunk in format::render_plain(text, self.language) {
             self.send_text(chat, &chunk, None, None)
                 .await
                 .map_err(|e| self.classify(e, Some(chat)))?;
@@ -243,7 +253,8 @@ impl TelegramSink {
 
     /// Registers the command list (setMyCommands) so clients offer completion.
     pub async fn register_commands(&self) -> Result<(), DeliveryError> {
-        let cmds = COMMANDS.map(|(name, help)| BotCommand::new(name, help));
+        let cmds =
+            commands::commands(self.language).map(|(name, help)| BotCommand::new(name, help));
         self.call(self.bot.set_my_commands(cmds))
             .await
             .map(|_| ())
@@ -300,15 +311,16 @@ enum CallError {
 }
 
 /// The buttons under an actionable alert.
-fn keyboard(alert_id: i64) -> InlineKeyboardMarkup {
+fn keyboard(alert_id: i64, lang: Language) -> InlineKeyboardMarkup {
     use commands::callback_data;
+    let [ack, not_me, snooze] = commands::button_labels(lang);
     InlineKeyboardMarkup::new([
         vec![
-            InlineKeyboardButton::callback("✅ It was me", callback_data("ack", alert_id)),
-            InlineKeyboardButton::callback("🚨 Not me", callback_data("notme", alert_id)),
+            InlineKeyboardButton::callback(ack, callback_data("ack", alert_id)),
+            InlineKeyboardButton::callback(not_me, callback_data("notme", alert_id)),
         ],
         vec![InlineKeyboardButton::callback(
-            "Snooze 1h",
+            snooze,
             callback_data("snooze", alert_id),
         )],
     ])

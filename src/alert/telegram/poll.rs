@@ -93,7 +93,12 @@ impl TelegramSink {
             return None;
         }
         let by = self.who(m.from.as_ref(), chat);
-        match parse_command(m.text()?, self.username.get().map(String::as_str), &by) {
+        match parse_command(
+            m.text()?,
+            self.username.get().map(String::as_str),
+            &by,
+            self.language,
+        ) {
             Parsed::Command(r) => Some(r),
             Parsed::Usage(text) => {
                 if let Err(e) = self.reply(chat, &text).await {
@@ -116,9 +121,10 @@ impl TelegramSink {
         let parsed = q
             .data
             .as_deref()
-            .and_then(|d| parse_callback(d, &self.who(Some(&q.from), chat)));
+            .and_then(|d| parse_callback(d, &self.who(Some(&q.from), chat), self.language));
         // NOTE: until answerCallbackQuery the client shows a spinner on the button.
-        let answer = parsed.as_ref().map_or("Unknown button.", |(_, text)| *text);
+        let unknown = self.language.pick("不明なボタンです。", "Unknown button.");
+        let answer = parsed.as_ref().map_or(unknown, |(_, text)| *text);
         let req = self.bot.answer_callback_query(q.id.clone()).text(answer);
         if let Err(e) = self.call(req).await {
             tracing::warn!(chat_id = chat, error = %self.classify(e, Some(chat)), "cannot answer a button press");

@@ -1,0 +1,77 @@
+//! Small pieces of wording several texts share, in both languages: durations and "how long ago"
+//! as a person says them.
+
+use std::time::Duration;
+
+use super::language::Language;
+use crate::units::format_duration;
+
+/// A duration as a command reply says it: `1h30m` in English (as it is typed), 「1時間30分」 in
+/// Japanese.
+pub fn duration(lang: Language, d: Duration) -> String {
+    match lang {
+        Language::En => format_duration(d),
+        Language::Ja => {
+            let mut s = d.as_secs();
+            if s == 0 {
+                return "0秒".into();
+            }
+            let mut out = String::new();
+            for (unit, len) in [("日", 86_400), ("時間", 3600), ("分", 60), ("秒", 1)] {
+                if s >= len {
+                    out.push_str(&format!("{}{unit}", s / len));
+                    s %= len;
+                }
+            }
+            out
+        }
+    }
+}
+
+/// A window as a person says it: "30 minutes", "6 hours", "7 days" / 「30分」「6時間」「7日」.
+pub fn window(lang: Language, w: Duration) -> String {
+    let s = w.as_secs();
+    match (lang, s) {
+        (Language::En, s) if s < 120 => format!("{s} seconds"),
+        (Language::En, s) if s < 2 * 3600 => format!("{} minutes", s / 60),
+        (Language::En, s) if s < 2 * 86_400 => format!("{} hours", s / 3600),
+        (Language::En, s) => format!("{} days", s / 86_400),
+        (Language::Ja, s) if s < 120 => format!("{s}秒"),
+        (Language::Ja, s) if s < 2 * 3600 => format!("{}分", s / 60),
+        (Language::Ja, s) if s < 2 * 86_400 => format!("{}時間", s / 3600),
+        (Language::Ja, s) => format!("{}日", s / 86_400),
+    }
+}
+
+/// How long ago, from minutes: "just now", "5 min ago", "3 h ago" / 「たった今」「5分前」.
+pub fn ago(lang: Language, mins: i64) -> String {
+    match (lang, mins) {
+        (Language::En, 0) => "just now".into(),
+        (Language::En, m) if m < 120 => format!("{m} min ago"),
+        (Language::En, m) if m < 48 * 60 => format!("{} h ago", m / 60),
+        (Language::En, m) => format!("{} days ago", m / 1440),
+        (Language::Ja, 0) => "たった今".into(),
+        (Language::Ja, m) if m < 120 => format!("{m}分前"),
+        (Language::Ja, m) if m < 48 * 60 => format!("{}時間前", m / 60),
+        (Language::Ja, m) => format!("{}日前", m / 1440),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_naturally_in_both_languages() {
+        let d = Duration::from_secs(90 * 60);
+        assert_eq!(duration(Language::En, d), "1h30m");
+        assert_eq!(duration(Language::Ja, d), "1時間30分");
+        assert_eq!(window(Language::Ja, Duration::from_secs(7 * 86_400)), "7日");
+        assert_eq!(
+            window(Language::En, Duration::from_secs(1800)),
+            "30 minutes"
+        );
+        assert_eq!(ago(Language::Ja, 0), "たった今");
+        assert_eq!(ago(Language::En, 180), "3 h ago");
+    }
+}
