@@ -37,6 +37,9 @@ pub fn report(cfg: &Config, store: &Store) -> Result<String, StoreError> {
     }
     let unacked = store.unacked_alerts()?;
     out.push_str(&format!("Unacknowledged alerts: {}\n", unacked.len()));
+    if let Some(l) = &cfg.sinks.line {
+        out.push_str(&crate::alert::line::status_line(l, store)?);
+    }
     for a in unacked.iter().take(20) {
         out.push_str(&format!(
             "  #{} [{}] {} ({} ago{})\n",

@@ -13,8 +13,11 @@ use tokio::sync::{Notify, mpsc, watch};
 use super::command::CommandSink;
 use super::console::ConsoleSink;
 use super::desktop::DesktopSink;
+use super::line::LineSink;
 use super::ntfy::NtfySink;
 use super::pause::Pauses;
+use super::pushover::PushoverSink;
+use super::reroute::Routes;
 use super::sink::Sink;
 use super::telegram::{TelegramSetupError, TelegramSink};
 use super::webhook::WebhookSink;
@@ -34,6 +37,8 @@ pub struct Sinks {
     by_kind: BTreeMap<SinkKind, Arc<dyn Sink>>,
     /// The Telegram sink once more, typed: it also reads commands and sends replies.
     pub telegram: Option<Arc<TelegramSink>>,
+    /// Where an alert goes when a sink's budget is spent.
+    pub routes: Routes,
 }
 
 impl Sinks {
@@ -44,7 +49,11 @@ impl Sinks {
         config: &Config,
         desktop_responses: mpsc::Sender<Response>,
     ) -> (Sinks, Option<TelegramSetupError>) {
-        let mut sinks = Sinks::default();
+        let mut sinks = Sinks {
+            routes: Routes::from_config(config),
+            ..Sinks::default()
+        };
+        let pushover_responses = desktop_responses.clone();
         if config.sinks.console {
             sinks.insert(Arc::new(ConsoleSink));
         }
@@ -80,6 +89,18 @@ impl Sinks {
                 Err(e) => tracing::error!("webhook sink left out: cannot read its secret: {e}"),
             }
         }
+        if let Some(l) = &config.sinks.line {
+            match LineSink::new(l) {
+                Ok(s) => sinks.insert(Arc::new(s)),
+                Err(e) => tracing::error!("line sink left out: cannot read its token: {e}"),
+            }
+        }
+        if let Some(p) = &config.sinks.pushover {
+            match PushoverSink::new(p) {
+                Ok(s) => sinks.insert(Arc::new(s.with_responses(pushover_responses))),
+                Err(e) => tracing::error!("pushover sink left out: cannot read a key: {e}"),
+            }
+        }
         (sinks, error)
     }
 
@@ -112,6 +133,9 @@ pub struct Outbox {
 
 impl Outbox {
     pub fn new(store: Store, sinks: Sinks, wake: Arc<Notify>) -> Self {
+        for sink in sinks.iter() {
+            sink.attach(&store);
+        }
         Outbox {
             store,
             sinks,
@@ -122,9 +146,17 @@ impl Outbox {
         }
     }
 
-    /// Runs until `shutdown` turns true. Each sink works through its rows on its own: a sink
-    /// that is slow or hangs (up to its request timeout) holds up its own rows only.
-    pub async fn run(&self, mut shutdown: watch::Receiver<bool>) {
+    /// Runs until `shutdown` turns true, and the sinks' own work between deliveries beside it.
+    pub async fn run(&self, shutdown: watch::Receiver<bool>) {
+        tokio::join!(
+            self.deliver_loop(shutdown.clone()),
+            self.poll_sinks(shutdown)
+        );
+    }
+
+    /// Each sink works through its rows on its own: a sink that is slow or hangs (up to its
+    /// request timeout) holds up its own rows only.
+    async fn deliver_loop(&self, mut shutdown: watch::Receiver<bool>) {
         let mut running = FuturesUnordered::new();
         let mut busy: HashSet<SinkKind> = HashSet::new();
         loop {
@@ -264,6 +296,13 @@ impl Outbox {
             return Ok(true);
         }
         let msg = message(&alert, d.round);
+        if let Some(Err(why)) = self
+            .sinks
+            .get(d.sink)
+            .map(|s| s.admit(alert.severity, d.round))
+        {
+            return self.reroute(d, &alert, &why);
+        }
         match self.send(d, &msg).await {
             Ok(done) => {
                 tracing::debug!(alert = d.alert, sink = %d.sink, "delivered");
@@ -300,6 +339,7 @@ impl Outbox {
                 self.store.delivery_retry(d, &reason, now())?;
                 Ok(false)
             }
+            Err(DeliveryError::Exhausted(why)) => self.reroute(d, &alert, &why),
             Err(DeliveryError::Config(reason)) => {
                 tracing::error!(alert = d.alert, sink = %d.sink, "sink misconfigured: {reason}");
                 // Another chat of the same sink may still work.

@@ -4,6 +4,7 @@
 
 mod outbox;
 mod schema;
+mod sinks;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -16,6 +17,7 @@ use crate::event::EventKind;
 use crate::source::{Checkpoint, MailboxId, Position};
 
 pub use outbox::{AlertRow, DeliveryRow, DeliveryState, NewAlert, NewDelivery};
+pub use sinks::Receipt;
 
 /// Errors of the state database; they name the file.
 #[derive(Debug, thiserror::Error)]

@@ -69,14 +69,17 @@ pub enum DeliveryState {
     Unavailable,
     /// The alert was acknowledged before this repeat went out.
     Cancelled,
+    /// The sink's budget or rate limit was spent: the alert went to the next sink instead.
+    Rerouted,
 }
 
 impl DeliveryState {
-    pub const ALL: [DeliveryState; 4] = [
+    pub const ALL: [DeliveryState; 5] = [
         DeliveryState::Pending,
         DeliveryState::Sent,
         DeliveryState::Unavailable,
         DeliveryState::Cancelled,
+        DeliveryState::Rerouted,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -85,13 +88,16 @@ impl DeliveryState {
             DeliveryState::Sent => "sent",
             DeliveryState::Unavailable => "unavailable",
             DeliveryState::Cancelled => "cancelled",
+            DeliveryState::Rerouted => "rerouted",
         }
     }
 }
 
 /// The error for an unknown delivery state.
 #[derive(Debug, thiserror::Error)]
-#[error("unknown delivery state `{0}` (expected one of: pending, sent, unavailable, cancelled)")]
+#[error(
+    "unknown delivery state `{0}` (expected one of: pending, sent, unavailable, cancelled, rerouted)"
+)]
 pub struct UnknownDeliveryState(pub String);
 
 impl FromStr for DeliveryState {

@@ -5,7 +5,10 @@ pub mod desktop;
 pub mod dovecot;
 pub mod fakebot;
 pub mod fakehook;
+pub mod fakeline;
 pub mod fakentfy;
+pub mod fakepushover;
+pub mod httpfault;
 pub mod proc;
 
 use std::path::{Path, PathBuf};
