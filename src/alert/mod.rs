@@ -9,12 +9,15 @@ pub mod compose;
 pub mod console;
 pub mod desktop;
 pub mod language;
+pub mod line;
 pub mod ntfy;
 pub mod outbox;
 pub mod pause;
+pub mod pushover;
 pub mod quiet;
 pub mod raise;
 pub mod recipients;
+pub mod reroute;
 pub mod sink;
 pub mod telegram;
 pub mod webhook;
@@ -125,6 +128,10 @@ pub enum DeliveryError {
     /// The configuration is wrong (Telegram 401/403, chat not found): retried slowly, reported.
     #[error("configuration problem: {0}")]
     Config(String),
+    /// The sink's message budget or rate limit is spent (LINE 429, monthly quota): the alert
+    /// goes to the next sink of its severity rather than wait.
+    #[error("limit reached: {0}")]
+    Exhausted(String),
 }
 
 /// An answer a person gave through a sink (Telegram command or button, desktop action).

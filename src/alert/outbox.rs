@@ -15,8 +15,11 @@ use super::command::CommandSink;
 use super::console::ConsoleSink;
 use super::desktop::DesktopSink;
 use super::language::Language;
+use super::line::LineSink;
 use super::ntfy::NtfySink;
 use super::pause::Pauses;
+use super::pushover::PushoverSink;
+use super::reroute::Routes;
 use super::sink::Sink;
 use super::telegram::{TelegramSetupError, TelegramSink};
 use super::webhook::WebhookSink;
@@ -38,6 +41,8 @@ pub struct Sinks {
     pub telegram: Option<Arc<TelegramSink>>,
     /// The language of the reminder and acknowledgement lines the outbox adds.
     pub language: Language,
+    /// Where an alert goes when a sink's budget is spent.
+    pub routes: Routes,
 }
 
 impl Sinks {
@@ -50,8 +55,10 @@ impl Sinks {
     ) -> (Sinks, Option<TelegramSetupError>) {
         let mut sinks = Sinks {
             language: config.language,
+            routes: Routes::from_config(config),
             ..Sinks::default()
         };
+        let pushover_responses = desktop_responses.clone();
         if config.sinks.console {
             sinks.insert(Arc::new(ConsoleSink));
         }
@@ -92,6 +99,18 @@ impl Sinks {
                 Err(e) => tracing::error!("webhook sink left out: cannot read its secret: {e}"),
             }
         }
+        if let Some(l) = &config.sinks.line {
+            match LineSink::new(l) {
+                Ok(s) => sinks.insert(Arc::new(s)),
+                Err(e) => tracing::error!("line sink left out: cannot read its token: {e}"),
+            }
+        }
+        if let Some(p) = &config.sinks.pushover {
+            match PushoverSink::new(p) {
+                Ok(s) => sinks.insert(Arc::new(s.with_responses(pushover_responses))),
+                Err(e) => tracing::error!("pushover sink left out: cannot read a key: {e}"),
+            }
+        }
         (sinks, error)
     }
 
@@ -126,6 +145,9 @@ pub struct Outbox {
 
 impl Outbox {
     pub fn new(store: Store, sinks: Sinks, wake: Arc<Notify>) -> Self {
+        for sink in sinks.iter() {
+            sink.attach(&store);
+        }
         Outbox {
             store,
             sinks,
@@ -137,9 +159,17 @@ impl Outbox {
         }
     }
 
-    /// Runs until `shutdown` is cancelled. Each sink works through its rows on its own: a sink
-    /// that is slow or hangs (up to its request timeout) holds up its own rows only.
+    /// Runs until `shutdown` is cancelled, and the sinks' own work between deliveries beside it.
     pub async fn run(&self, shutdown: CancellationToken) {
+        tokio::join!(
+            self.deliver_loop(shutdown.clone()),
+            self.poll_sinks(shutdown)
+        );
+    }
+
+    /// Each sink works through its rows on its own: a sink that is slow or hangs (up to its
+    /// request timeout) holds up its own rows only.
+    async fn deliver_loop(&self, shutdown: CancellationToken) {
         let mut running = FuturesUnordered::new();
         let mut busy: HashSet<SinkKind> = HashSet::new();
         loop {
@@ -319,6 +349,14 @@ impl Outbox {
         } else {
             message(&alert, d.round, self.sinks.language)
         };
+        if d.round >= 0
+            && let Some(Err(why)) = self
+                .sinks
+                .get(d.sink)
+                .map(|s| s.admit(alert.severity, d.round))
+        {
+            return self.reroute(d, &alert, &why);
+        }
         match self.send(d, &msg).await {
             Ok(done) => {
                 tracing::debug!(alert = d.alert, sink = %d.sink, "delivered");
@@ -358,6 +396,7 @@ impl Outbox {
                 self.store.delivery_retry(d, &reason, now())?;
                 Ok(false)
             }
+            Err(DeliveryError::Exhausted(why)) => self.reroute(d, &alert, &why),
             Err(DeliveryError::Config(reason)) => {
                 tracing::error!(alert = d.alert, sink = %d.sink, "sink misconfigured: {reason}");
                 // Another chat of the same sink may still work.

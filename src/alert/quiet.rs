@@ -49,7 +49,11 @@ impl QuietHours {
 /// Sinks that make a person's phone or screen go off, and so keep quiet hours.
 pub fn keeps_quiet(sink: SinkKind) -> bool {
     match sink {
-        SinkKind::Telegram | SinkKind::Ntfy | SinkKind::Desktop => true,
+        SinkKind::Telegram
+        | SinkKind::Ntfy
+        | SinkKind::Desktop
+        | SinkKind::Line
+        | SinkKind::Pushover => true,
         SinkKind::Console | SinkKind::Command | SinkKind::Webhook => false,
     }
 }

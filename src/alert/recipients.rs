@@ -129,6 +129,16 @@ pub fn targets(config: &Config, sinks: &[SinkKind]) -> Vec<NewDelivery> {
                     out.extend(t.chat_ids.iter().map(|c| to(c.to_string())));
                 }
             }
+            SinkKind::Line => {
+                if let Some(l) = &config.sinks.line {
+                    out.extend(l.to.iter().map(|id| to(id.clone())));
+                }
+            }
+            SinkKind::Pushover => {
+                if let Some(p) = &config.sinks.pushover {
+                    out.extend(p.users.iter().map(|u| to(u.name.clone())));
+                }
+            }
             _ => out.push(to("-".into())),
         }
     }

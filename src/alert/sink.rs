@@ -2,6 +2,8 @@
 //! and a health check. The outbox, `alert-test` and `doctor` work through it, so a new sink is
 //! an implementation of [`Sink`] plus its config, never a new branch in each of them.
 
+use std::time::Duration;
+
 use futures::future::BoxFuture;
 
 use super::command::CommandSink;
@@ -10,6 +12,8 @@ use super::desktop::DesktopSink;
 use super::telegram::TelegramSink;
 use super::{AlertMessage, Delivered, DeliveryError};
 use crate::config::SinkKind;
+use crate::event::Severity;
+use crate::store::Store;
 
 /// The target of a sink that has a single one (console, desktop, command).
 pub const SINGLE_TARGET: &str = "-";
@@ -35,6 +39,22 @@ pub trait Sink: Send + Sync {
     /// `Ok` with a line for `doctor`. Sends nothing to a person.
     fn check(&self) -> BoxFuture<'_, Result<String, DeliveryError>> {
         Box::pin(async { Ok("nothing to check".to_string()) })
+    }
+
+    /// Gives the sink the store, for what it keeps between deliveries (LINE's monthly count,
+    /// Pushover's receipts). Called once by the outbox; a sink without it still delivers.
+    fn attach(&self, _store: &Store) {}
+
+    /// Whether a delivery of this severity and round may spend the sink's message budget;
+    /// `Err(why)` sends the alert to the next sink of its severity instead.
+    fn admit(&self, _severity: Severity, _round: i64) -> Result<(), String> {
+        Ok(())
+    }
+
+    /// Work between deliveries (asking Pushover who acknowledged); returns when to come back,
+    /// `None` when the sink has no such work.
+    fn poll(&self) -> BoxFuture<'_, Option<Duration>> {
+        Box::pin(async { None })
     }
 }
 

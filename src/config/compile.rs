@@ -102,6 +102,8 @@ pub fn builtin() -> Config {
             command: None,
             ntfy: None,
             webhook: None,
+            line: None,
+            pushover: None,
         },
         first_run_lookback: DEFAULT_LOOKBACK,
         cannot_watch_after: Duration::from_secs(10 * 60),
@@ -497,6 +499,12 @@ fn sinks(c: &mut Collector, s: RawSinks, base: &Path) -> Sinks {
     Sinks {
         ntfy,
         webhook,
+        line: s
+            .line
+            .and_then(|l| super::sinks::line(c, l, |c, s| secret(c, s, base))),
+        pushover: s
+            .pushover
+            .and_then(|p| super::sinks::pushover(c, p, |c, s| secret(c, s, base))),
         console: s.console.unwrap_or(true),
         desktop,
         telegram,
@@ -657,6 +665,12 @@ fn configured_sinks(s: &Sinks) -> Vec<SinkKind> {
     }
     if s.webhook.is_some() {
         v.push(SinkKind::Webhook);
+    }
+    if s.line.is_some() {
+        v.push(SinkKind::Line);
+    }
+    if s.pushover.is_some() {
+        v.push(SinkKind::Pushover);
     }
     v
 }

@@ -11,6 +11,7 @@ pub mod oauth2;
 mod raw;
 mod recipients;
 pub mod secret;
+mod sinks;
 mod values;
 
 use std::collections::BTreeMap;
@@ -180,16 +181,20 @@ pub enum SinkKind {
     Command,
     Ntfy,
     Webhook,
+    Line,
+    Pushover,
 }
 
 impl SinkKind {
-    pub const ALL: [SinkKind; 6] = [
+    pub const ALL: [SinkKind; 8] = [
         SinkKind::Console,
         SinkKind::Desktop,
         SinkKind::Telegram,
         SinkKind::Command,
         SinkKind::Ntfy,
         SinkKind::Webhook,
+        SinkKind::Line,
+        SinkKind::Pushover,
     ];
 
     /// Sinks that only write somewhere (a log, a script) rather than reach a person: repeats
@@ -207,6 +212,8 @@ impl SinkKind {
             SinkKind::Command => "command",
             SinkKind::Ntfy => "ntfy",
             SinkKind::Webhook => "webhook",
+            SinkKind::Line => "line",
+            SinkKind::Pushover => "pushover",
         }
     }
 }
@@ -248,6 +255,44 @@ pub struct Sinks {
     pub command: Option<CommandConfig>,
     pub ntfy: Option<NtfyConfig>,
     pub webhook: Option<WebhookConfig>,
+    pub line: Option<LineConfig>,
+    pub pushover: Option<PushoverConfig>,
+}
+
+/// Pushes to LINE users or groups through a Messaging API channel (LINE Notify ended 2025-03-31).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LineConfig {
+    /// The channel's long-lived channel access token (`Authorization: Bearer`).
+    pub token: SecretSource,
+    /// User ids (`U` + 32 hex) and group ids (`C` + 32 hex).
+    pub to: Vec<String>,
+    /// Messages a calendar month (Japan time) brokerwatch may spend; the free plan has 200.
+    pub monthly_limit: u32,
+    /// API base URL, `https://api.line.me`; tests point it at a fake on 127.0.0.1.
+    pub api_url: String,
+}
+
+/// Sends through Pushover; critical alerts at emergency priority, acknowledged in the app.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PushoverConfig {
+    /// The application's API token.
+    pub token: SecretSource,
+    pub users: Vec<PushoverUser>,
+    /// Emergency priority: Pushover repeats the alert this often (at least 30 s)…
+    pub retry: Duration,
+    /// …for this long (at most 3 h) unless acknowledged.
+    pub expire: Duration,
+    /// How often an emergency receipt is asked about (at least 5 s, Pushover's own limit).
+    pub receipt_poll: Duration,
+    /// API base URL, `https://api.pushover.net`; tests point it at a fake on 127.0.0.1.
+    pub api_url: String,
+}
+
+/// One person on Pushover: the user (or group) key, and the name an acknowledgement is shown with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PushoverUser {
+    pub key: SecretSource,
+    pub name: String,
 }
 
 /// POSTs each alert as JSON, signed with HMAC-SHA256 over the body.

@@ -201,6 +201,35 @@ pub struct RawSinks {
     pub command: Option<RawCommand>,
     pub ntfy: Option<RawNtfy>,
     pub webhook: Option<RawWebhook>,
+    pub line: Option<RawLine>,
+    pub pushover: Option<RawPushover>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLine {
+    pub channel_access_token: At<RawSecret>,
+    pub to: At<Vec<At<String>>>,
+    pub monthly_limit: Option<At<u32>>,
+    pub api_url: Option<At<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPushover {
+    pub token: At<RawSecret>,
+    pub users: At<Vec<RawPushoverUser>>,
+    pub retry: Option<At<String>>,
+    pub expire: Option<At<String>>,
+    pub receipt_poll: Option<At<String>>,
+    pub api_url: Option<At<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPushoverUser {
+    pub key: At<RawSecret>,
+    pub name: At<String>,
 }
 
 #[derive(Debug, Deserialize)]

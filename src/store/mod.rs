@@ -5,6 +5,7 @@
 mod outbox;
 mod people;
 mod schema;
+mod sinks;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -18,6 +19,7 @@ use crate::source::{Checkpoint, MailboxId, Position};
 
 pub use outbox::{AlertRow, DeliveryRow, DeliveryState, NewAlert, NewDelivery};
 pub use people::{ACK_NOTICE, SUMMARY};
+pub use sinks::Receipt;
 
 /// Errors of the state database; they name the file.
 #[derive(Debug, thiserror::Error)]

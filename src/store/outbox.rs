@@ -71,15 +71,18 @@ pub enum DeliveryState {
     Cancelled,
     /// Waiting for the end of quiet hours, to go out in that target's summary.
     Held,
+    /// The sink's budget or rate limit was spent: the alert went to the next sink instead.
+    Rerouted,
 }
 
 impl DeliveryState {
-    pub const ALL: [DeliveryState; 5] = [
+    pub const ALL: [DeliveryState; 6] = [
         DeliveryState::Pending,
         DeliveryState::Sent,
         DeliveryState::Unavailable,
         DeliveryState::Cancelled,
         DeliveryState::Held,
+        DeliveryState::Rerouted,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -89,6 +92,7 @@ impl DeliveryState {
             DeliveryState::Unavailable => "unavailable",
             DeliveryState::Cancelled => "cancelled",
             DeliveryState::Held => "held",
+            DeliveryState::Rerouted => "rerouted",
         }
     }
 }
@@ -96,7 +100,7 @@ impl DeliveryState {
 /// The error for an unknown delivery state.
 #[derive(Debug, thiserror::Error)]
 #[error(
-    "unknown delivery state `{0}` (expected one of: pending, sent, unavailable, cancelled, held)"
+    "unknown delivery state `{0}` (expected one of: pending, sent, unavailable, cancelled, held, rerouted)"
 )]
 pub struct UnknownDeliveryState(pub String);
 

@@ -55,6 +55,9 @@ pub fn report(cfg: &Config, store: &Store) -> Result<String, StoreError> {
         lang.pick("未確認のアラート", "Unacknowledged alerts"),
         unacked.len()
     ));
+    if let Some(l) = &cfg.sinks.line {
+        out.push_str(&crate::alert::line::status_line(l, store, lang)?);
+    }
     for a in unacked.iter().take(20) {
         let not_me = a.not_me_at.is_some();
         out.push_str(&match lang {

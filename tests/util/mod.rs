@@ -7,7 +7,10 @@ pub mod dovecot_oauth;
 pub mod fakeauth;
 pub mod fakebot;
 pub mod fakehook;
+pub mod fakeline;
 pub mod fakentfy;
+pub mod fakepushover;
+pub mod httpfault;
 pub mod proc;
 pub mod wait;
 
