@@ -24,6 +24,9 @@ pub const STARTER: &str = r##"# brokerwatch configuration, written by `brokerwat
 # forged notices look alike.
 authserv_ids: auto
 
+# The language of alerts, buttons, chat replies and `status`: ja | en. Default: your locale.
+# language: ja
+
 # Mailboxes to watch. Uncomment the example (remove the first `#` of each line) and fill it in.
 # The password is never written here: `file` (chmod 600 it), `env` or `command`.
 accounts:

@@ -54,6 +54,11 @@ fn keep_restart_only(current: &Config, next: &mut Config) -> Vec<String> {
         next.sinks = current.sinks.clone();
         kept.push("changes to `sinks` need a restart; the running sinks are kept".into());
     }
+    // The sinks (buttons, reminder lines) speak the language they were built with.
+    if next.language != current.language {
+        next.language = current.language;
+        kept.push("a new `language` needs a restart; the running one is kept".into());
+    }
     if next.state_dir != current.state_dir {
         next.state_dir = current.state_dir.clone();
         kept.push("a new `state_dir` needs a restart; the running one is kept".into());
