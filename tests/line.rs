@@ -297,3 +297,91 @@ async fn repeats_spend_the_budget_only_on_critical_alerts_and_a_reserve_stays_fo
     store.kv_set(&month_key(), "10").unwrap();
     assert!(sink.admit(Severity::Critical, 0).is_err());
 }
+
+fn run(home: &Path, cfg: &Path, args: &[&str]) -> (Option<i32>, String) {
+    let out = crate::util::proc::command(home)
+        .arg("-c")
+        .arg(cfg)
+        .args(args)
+        .output()
+        .expect("run brokerwatch");
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.code(), text)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_alert_test_doctor_and_status_cover_line_and_pushover() {
+    use crate::util::fakepushover::{self, FakePushover};
+    let line = FakeLine::start().await;
+    let po = FakePushover::start().await;
+    let dir = tempfile::tempdir().expect("dir");
+    let home = dir.path().to_path_buf();
+    let cfg = home.join("config.yaml");
+    let secret = |v: &str| format!("{{command: \"printf '%s' '{v}'\"}}");
+    std::fs::write(
+        &cfg,
+        format!(
+            "state_dir: state\nsinks:\n  console: false\n  desktop: {{enabled: false}}\n  \
+             line: {{channel_access_token: {lt}, to: [{MOM}, {FAMILY}], api_url: '{lu}'}}\n  \
+             pushover:\n    token: {pt}\n    users: [{{key: {hk}, name: Hanako}}]\n    api_url: '{pu}'\n",
+            lt = secret(TOKEN),
+            lu = line.url(),
+            pt = secret(fakepushover::TOKEN),
+            hk = secret(fakepushover::HANAKO),
+            pu = po.url(),
+        ),
+    )
+    .expect("config");
+    let (code, out) = tokio::task::block_in_place(|| run(&home, &cfg, &["check"]));
+    assert_eq!(code, Some(0), "{out}");
+    let (code, out) = tokio::task::block_in_place(|| run(&home, &cfg, &["alert-test"]));
+    assert_eq!(code, Some(0), "{out}");
+    for want in [
+        format!("✔ line {MOM}: delivered"),
+        format!("✔ line {FAMILY}: delivered"),
+        "✔ pushover Hanako: delivered".to_string(),
+    ] {
+        assert!(out.contains(&want), "missing `{want}`:\n{out}");
+    }
+    assert_eq!(line.pushes().len(), 2);
+    assert_eq!(po.messages().len(), 1);
+    let (_, out) = tokio::task::block_in_place(|| run(&home, &cfg, &["doctor"]));
+    assert!(
+        out.contains("✔ line: channel answers; 198 of 200 messages left this month"),
+        "{out}"
+    );
+    assert!(
+        out.contains("✔ pushover: app token and user keys valid: Hanako (iphone)"),
+        "{out}"
+    );
+    let (_, out) = tokio::task::block_in_place(|| run(&home, &cfg, &["status"]));
+    assert!(
+        out.contains("LINE: 200 of 200 messages left this month"),
+        "{out}"
+    );
+}
+
+#[test]
+fn bad_line_and_pushover_settings_are_reported_at_once_with_their_place() {
+    let dir = tempfile::tempdir().expect("dir");
+    let cfg = dir.path().join("config.yaml");
+    std::fs::write(
+        &cfg,
+        "sinks:\n  line:\n    channel_access_token: {env: LINE_TOKEN}\n    to: ['@brokerwatch']\n    \
+         monthly_limit: 0\n  pushover:\n    token: {env: PO_TOKEN}\n    users: [{key: {env: K}, name: Hanako}]\n    \
+         retry: 10s\n    expire: 5h\n    receipt_poll: 1s\n",
+    )
+    .expect("config");
+    let (code, out) = run(dir.path(), &cfg, &["check"]);
+    assert_eq!(code, Some(2), "{out}");
+    for want in [
+        "config.yaml:4:10: `@brokerwatch` is not a LINE user or group id",
+        "config.yaml:5:20: `monthly_limit` must be at least 1",
+        "config.yaml:9:12: `retry` must be at least 30s",
+        "config.yaml:10:13: `expire` must be at most 3h",
+        "config.yaml:11:19: `receipt_poll` must be at least 5s",
+    ] {
+        assert!(out.contains(want), "missing `{want}`:\n{out}");
+    }
+}

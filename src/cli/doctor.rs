@@ -2,6 +2,8 @@
 //! reason: config, rules, state directory (and database), each account's login, the desktop
 //! notification server, the Telegram bot. Processes no mail and shows no toast. Exit 1 if any `✘`.
 
+mod sinks;
+
 use std::path::Path;
 use std::time::Duration;
 
@@ -68,6 +70,8 @@ pub fn run(cfg_path: Option<&Path>) -> anyhow::Result<Outcome> {
         }
         check_telegram(&cfg, &mut r).await;
         check_ntfy(&cfg, &mut r).await;
+        sinks::check_line(&cfg, &mut r).await;
+        sinks::check_pushover(&cfg, &mut r).await;
     });
     r.finish()
 }
