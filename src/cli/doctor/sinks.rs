@@ -19,7 +19,7 @@ pub(super) async fn check_line(cfg: &Config, r: &mut Report) {
     };
     // The budget as `status` shows it, when the daemon has a state database already.
     let budget = match Store::open_existing(&cfg.db_path()) {
-        Ok(Some(store)) => status_line(l, &store)
+        Ok(Some(store)) => status_line(l, &store, crate::alert::language::Language::En)
             .map(|s| format!("; brokerwatch's budget: {}", s.trim_end()))
             .unwrap_or_default(),
         _ => String::new(),
