@@ -3,6 +3,7 @@
 
 use crate::alert::AlertKind;
 use crate::alert::language::Language;
+pub use crate::alert::wording::{field_ja, value_ja};
 use crate::assess::Verdict;
 use crate::config::{Config, SinkKind};
 use crate::event::{EventKind, Severity};
@@ -233,47 +234,6 @@ fn amount(v: &Verdict) -> String {
         (Some(a), Some(c)) => format!(" {a} {c}"),
         (Some(a), None) => format!(" {a}"),
         _ => String::new(),
-    }
-}
-
-/// A field's name as a Japanese reader knows it; unknown names stay as written.
-pub fn field_ja(k: &str) -> Option<&'static str> {
-    Some(match k {
-        "amount" => "金額",
-        "currency" => "通貨",
-        "bank" => "金融機関",
-        "account_last_digits" => "口座番号（下桁）",
-        "new_email_masked" => "新しいメールアドレス",
-        "ip" => "IPアドレス",
-        "device" => "端末",
-        "side" => "売買",
-        "instrument" => "銘柄",
-        "code" => "銘柄コード",
-        "market" => "市場",
-        "quantity" => "数量",
-        "price" => "単価",
-        "account_type" => "口座区分",
-        "stage" => "状況",
-        _ => return None,
-    })
-}
-
-/// The canonical values of the trade fields in Japanese; any other value as written.
-pub fn value_ja<'a>(k: &str, v: &'a str) -> &'a str {
-    match (k, v) {
-        ("side", "sell") => "売却",
-        ("side", "buy") => "買付",
-        ("stage", "executed") => "約定",
-        ("stage", "accepted") => "受付",
-        ("stage", "cancelled") => "取消",
-        ("stage", "expired") => "失効",
-        ("account_type", "nisa_tsumitate") => "NISA つみたて投資枠",
-        ("account_type", "nisa_growth") => "NISA 成長投資枠",
-        ("account_type", "nisa") => "NISA",
-        ("account_type", "margin") => "信用",
-        ("account_type", "specific") => "特定口座",
-        ("account_type", "general") => "一般口座",
-        _ => v,
     }
 }
 

@@ -17,7 +17,7 @@ pub mod pushover;
 pub mod quiet;
 pub mod raise;
 pub mod recipients;
-pub mod reroute;
+pub mod routes;
 pub mod sink;
 pub mod telegram;
 pub mod webhook;

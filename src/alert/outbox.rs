@@ -19,13 +19,15 @@ use super::line::LineSink;
 use super::ntfy::NtfySink;
 use super::pause::Pauses;
 use super::pushover::PushoverSink;
-use super::reroute::Routes;
+use super::routes::Routes;
 use super::sink::Sink;
 use super::telegram::{TelegramSetupError, TelegramSink};
 use super::webhook::WebhookSink;
 use super::{AlertMessage, Delivered, DeliveryError, Response};
 use crate::config::{Config, SinkKind};
 use crate::store::{AlertRow, DeliveryRow, DeliveryState, Store, StoreError, now};
+
+mod reroute;
 
 /// Longest sleep while something is pending: a wall-clock change or a suspend (the sleep runs
 /// on the monotonic clock) delays a due delivery or repeat by at most this.

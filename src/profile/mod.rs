@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
-use crate::alert::compose::value_ja;
+use crate::alert::wording::value_ja;
 use crate::event::Severity;
 use crate::text::normalize;
 use crate::units::parse_amount;
