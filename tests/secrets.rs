@@ -433,3 +433,169 @@ async fn no_oauth2_token_or_client_secret_in_any_output() {
         );
     }
 }
+
+/// The LINE channel access token, the Pushover app token and the Pushover user keys never show:
+/// a full run with every log level on through LINE and Pushover deliveries after a 500 each,
+/// LINE's monthly limit, a Pushover emergency receipt acknowledged in the app (so the receipt
+/// poll and the acknowledgement with the person's name are logged); then `check`, `status`,
+/// `doctor` and `alert-test`. Every line printed, every text sent and the state database are
+/// searched.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn no_line_or_pushover_secret_in_any_output() {
+    use crate::util::fakeline::{self, FakeLine, LineFault};
+    use crate::util::fakepushover::{self, FakePushover, HANAKO, PushoverFault, TARO};
+    const MOM: &str = "U4af4980629a0b1c2d3e4f5a6b7c8d9e0";
+
+    let d = tokio::task::spawn_blocking(Dovecot::start).await.unwrap();
+    let line = FakeLine::start().await;
+    let po = FakePushover::start().await;
+    line.fail_next(&[LineFault::ServerError]);
+    po.fail_next(&[PushoverFault::ServerError]);
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path();
+    let pw = secret_file(home, "alice-pw", Dovecot::password("alice"));
+    let line_token = secret_file(home, "line-token", fakeline::TOKEN);
+    let hanako = secret_file(home, "hanako-key", HANAKO);
+    let cfg = home.join("config.yaml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "state_dir: state\nfirst_run_lookback: 1d\n\
+             accounts:\n  - name: home\n    imap: {{host: localhost, port: {port}, username: alice, \
+             password: {{file: {pw}}}, ca_file: {ca}, mailboxes: [INBOX]}}\n\
+             escalation:\n  critical: {{sinks: [line, pushover], repeat: 1h}}\n  \
+             warning: {{sinks: [line, pushover]}}\n  info: {{sinks: [line, pushover]}}\n\
+             sinks:\n  console: true\n  desktop: {{enabled: false}}\n  \
+             line: {{channel_access_token: {{file: {line_token}}}, to: [{MOM}], api_url: '{lu}'}}\n  \
+             pushover:\n    token: {{env: BW_SECRET_PUSHOVER}}\n    users:\n      \
+             - {{key: {{file: {hanako}}}, name: Hanako}}\n      \
+             - {{key: {{command: \"printf '%s' '{TARO}'\"}}, name: Taro}}\n    \
+             receipt_poll: 5s\n    api_url: '{pu}'\n",
+            port = d.imaps_port,
+            ca = d.ca_path.display(),
+            lu = line.url(),
+            pu = po.url(),
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&cfg, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let bw = || {
+        let mut c = command(home);
+        c.arg("-c")
+            .arg(&cfg)
+            .env("RUST_LOG", "trace")
+            .env("BW_SECRET_PUSHOVER", fakepushover::TOKEN);
+        c
+    };
+    let daemon = Daemon::spawn({
+        let mut c = bw();
+        c.arg("run");
+        c
+    });
+
+    // A delivered alert on both sinks, each after a 500.
+    d.append("alice", "INBOX", &notice(1)).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while line.pushes().is_empty() || po.receipts().len() < 2 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "not delivered: {} LINE pushes, {:?} receipts\n{}",
+            line.pushes().len(),
+            po.receipts(),
+            daemon.output()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Hanako acknowledges in the Pushover app: polled, acknowledged in her name.
+    let receipt = po
+        .receipts()
+        .into_iter()
+        .find(|(_, u)| u == HANAKO)
+        .unwrap()
+        .0;
+    po.acknowledge(&receipt, HANAKO, "iphone");
+    let acked = tokio::task::block_in_place(|| {
+        daemon.wait_for_line(Duration::from_secs(30), |l| l.contains("Hanako"))
+    });
+    assert!(acked.is_some(), "{}", daemon.output());
+    // LINE's monthly limit on the next alert.
+    line.fail_next(&[LineFault::MonthlyLimit]);
+    d.append("alice", "INBOX", &notice(2)).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while line.attempts().len() < 3 || po.receipts().len() < 4 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the second alert did not go out: {} LINE attempts, {} receipts\n{}",
+            line.attempts().len(),
+            po.receipts().len(),
+            daemon.output()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    daemon.signal(15);
+    let (status, mut everything) =
+        tokio::task::spawn_blocking(move || daemon.wait(Duration::from_secs(30)))
+            .await
+            .unwrap();
+    assert_eq!(status.code(), Some(0), "{everything}");
+    for want in ["TRACE", "alert recorded"] {
+        assert!(
+            everything.contains(want),
+            "missing `{want}` in the run's output"
+        );
+    }
+
+    for sub in [&["check"][..], &["status"], &["doctor"], &["alert-test"]] {
+        let out = tokio::process::Command::from({
+            let mut c = bw();
+            c.args(sub);
+            c
+        })
+        .output()
+        .await
+        .unwrap();
+        everything.push_str(&String::from_utf8_lossy(&out.stdout));
+        everything.push_str(&String::from_utf8_lossy(&out.stderr));
+    }
+    // What reached the phones (not the request fields that carry the secrets by design).
+    for p in line.pushes() {
+        everything.push_str(&p.text);
+    }
+    for m in po.messages() {
+        for f in ["title", "message", "url", "url_title"] {
+            everything.push_str(m.get(f).map(String::as_str).unwrap_or_default());
+        }
+    }
+    let mut state = Vec::new();
+    for f in ["brokerwatch.sqlite", "brokerwatch.sqlite-wal"] {
+        state.extend(std::fs::read(home.join("state").join(f)).unwrap_or_default());
+    }
+    let state = String::from_utf8_lossy(&state);
+
+    for (what, secret) in [
+        ("LINE channel access token", fakeline::TOKEN),
+        ("Pushover app token", fakepushover::TOKEN),
+        ("Pushover user key (file)", HANAKO),
+        ("Pushover user key (command)", TARO),
+    ] {
+        assert!(
+            !everything.contains(secret),
+            "the {what} appears in the output:\n{}",
+            everything
+                .lines()
+                .filter(|l| l.contains(secret))
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+        assert!(
+            !state.contains(secret),
+            "the {what} is in the state database"
+        );
+    }
+    eprintln!(
+        "line/pushover secrets: {} lines and {} bytes of state searched, none found",
+        everything.lines().count(),
+        state.len()
+    );
+}
