@@ -27,6 +27,8 @@ pub enum NtfyFault {
 struct Shared {
     token: Option<String>,
     published: Vec<Value>,
+    /// When each accepted publish arrived (ms since the epoch), beside `published`.
+    received_at_ms: Vec<u64>,
     faults: VecDeque<NtfyFault>,
     refused: usize,
     next_id: u64,
@@ -100,12 +102,30 @@ async fn publish(
         .map(|d| d.as_secs())
         .unwrap_or(0);
     st.published.push(msg.clone());
+    st.received_at_ms.push(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0),
+    );
     Json(json!({
         "id": id, "time": now, "expires": now + 43_200, "event": "message",
         "topic": msg["topic"], "title": msg["title"], "message": msg["message"],
         "priority": msg["priority"], "tags": msg["tags"],
     }))
     .into_response()
+}
+
+/// `GET /_fake/requests`: every accepted publish with its receive time, for the benchmarks.
+async fn requests(State(s): State<Arc<Mutex<Shared>>>) -> Json<Value> {
+    let st = s.lock().expect("fake ntfy state");
+    let v: Vec<Value> = st
+        .published
+        .iter()
+        .zip(&st.received_at_ms)
+        .map(|(m, t)| json!({"topic": m["topic"], "title": m["title"], "message": m["message"], "received_at_ms": t}))
+        .collect();
+    Json(Value::Array(v))
 }
 
 impl FakeNtfy {
@@ -121,6 +141,7 @@ impl FakeNtfy {
                 "/v1/health",
                 get(|| async { Json(json!({"healthy": true})) }),
             )
+            .route("/_fake/requests", get(requests))
             .with_state(Arc::clone(&shared));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
