@@ -106,6 +106,10 @@ pub struct Generic {
     pub values: Vec<FieldValues>,
     /// Subject and sender-name wording worth fetching a body for (see [`Generic::lures`]).
     pub lure: Vec<Pattern>,
+    /// `lure` as one alternation, built on the first [`Generic::lures`] (after loading, when
+    /// `lure` no longer changes): the candidate test runs on every header of a scan, and one
+    /// pass beats one per pattern. None when the alternation does not build (then per pattern).
+    lure_any: std::sync::OnceLock<Option<regex::Regex>>,
     /// What look-alike judgement knows about names and added words (rules/_lookalike.yaml).
     pub lookalike: lookalike::Words,
 }
@@ -114,7 +118,17 @@ impl Generic {
     /// Does a mail's subject or sender name (normalised) carry wording that lures people into
     /// acting on an account, so that its body is worth fetching even though it claims no broker?
     pub fn lures(&self, text: &str) -> bool {
-        self.lure.iter().any(|p| p.re.is_match(text))
+        let any = self.lure_any.get_or_init(|| {
+            let alternatives: Vec<String> =
+                self.lure.iter().map(|p| format!("(?:{})", p.src)).collect();
+            (!alternatives.is_empty())
+                .then(|| lazy::build(&alternatives.join("|")).ok())
+                .flatten()
+        });
+        match any {
+            Some(re) => re.is_match(text),
+            None => self.lure.iter().any(|p| p.re.is_match(text)),
+        }
     }
 
     /// The canonical form of a captured field value (the capture itself when no entry matches).
@@ -176,6 +190,27 @@ impl RuleSet {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_lure_alternation_says_what_each_lure_pattern_says() {
+        let set = load(true, &[]).unwrap_or_else(|p| panic!("{p}"));
+        let g = &set.generic;
+        for text in [
+            "【重要】ログイン確認",
+            "please verify your account",
+            "Sign-in alert",
+            "週末のセール情報",
+            "weekly newsletter",
+            "",
+        ] {
+            let each = g.lure.iter().any(|p| p.re.is_match(text));
+            assert_eq!(g.lures(text), each, "{text}");
+        }
+        assert!(
+            g.lure_any.get().is_some_and(Option::is_some),
+            "one alternation"
+        );
+    }
 
     #[test]
     fn shipped_packs_compile() {
