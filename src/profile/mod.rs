@@ -6,98 +6,17 @@
 //! `account_type`, `stage`; see rules/_generic.yaml `values`). A fact the mail does not state is
 //! never taken as proof that the trade fits.
 
+mod check;
+mod deviation;
 mod learn;
 
+pub use deviation::Deviation;
 pub use learn::Learner;
 
 use std::collections::BTreeMap;
-use std::fmt;
-use std::str::FromStr;
 
-use crate::alert::wording::value_ja;
 use crate::event::Severity;
-use crate::text::normalize;
 use crate::units::parse_amount;
-
-/// How a trade departs from the profile. Each kind has its own severity (the user's to set).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Deviation {
-    /// A sale when the profile only buys: selling the holdings was the 2025 pattern.
-    Sell,
-    /// A buy when the profile only sells.
-    Buy,
-    /// A market the profile does not list, other than JP (a foreign individual stock).
-    Foreign,
-    /// A domestic (JP) trade when the profile lists only foreign markets.
-    Market,
-    /// A margin (信用) trade when the profile does not list `margin`.
-    Margin,
-    /// An instrument the profile does not list.
-    Instrument,
-    /// An account type the profile does not list.
-    Account,
-    /// Over `max_amount`.
-    Amount,
-    /// The mail does not state what the profile needs to judge the trade.
-    Unstated,
-}
-
-impl Deviation {
-    pub const ALL: [Deviation; 9] = [
-        Deviation::Sell,
-        Deviation::Buy,
-        Deviation::Foreign,
-        Deviation::Market,
-        Deviation::Margin,
-        Deviation::Instrument,
-        Deviation::Account,
-        Deviation::Amount,
-        Deviation::Unstated,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Deviation::Sell => "sell",
-            Deviation::Buy => "buy",
-            Deviation::Foreign => "foreign",
-            Deviation::Market => "market",
-            Deviation::Margin => "margin",
-            Deviation::Instrument => "instrument",
-            Deviation::Account => "account",
-            Deviation::Amount => "amount",
-            Deviation::Unstated => "unstated",
-        }
-    }
-
-    /// The default severity: the 2025 pattern (selling, foreign stocks, margin) is critical.
-    pub fn default_severity(self) -> Severity {
-        match self {
-            Deviation::Sell | Deviation::Foreign | Deviation::Margin => Severity::Critical,
-            _ => Severity::Warning,
-        }
-    }
-}
-
-impl fmt::Display for Deviation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Deviation {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Deviation::ALL
-            .into_iter()
-            .find(|d| d.as_str() == s)
-            .ok_or_else(|| {
-                format!(
-                    "unknown kind `{s}` (expected one of: {})",
-                    Deviation::ALL.map(|d| d.as_str()).join(", ")
-                )
-            })
-    }
-}
 
 /// Hours of the day (local to `utc_offset`) in which the investor logs in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -165,130 +84,6 @@ impl TradingProfile {
             .unwrap_or_else(|| kind.default_severity())
     }
 
-    /// How a trade with these (canonical) fields departs from the profile; empty: it fits.
-    /// A cancelled or expired order moves nothing and is never a departure.
-    pub fn check(&self, fields: &BTreeMap<String, String>) -> Vec<Departure> {
-        let get = |k: &str| fields.get(k).map(|v| v.trim()).filter(|v| !v.is_empty());
-        if matches!(get("stage"), Some("cancelled" | "expired")) {
-            return Vec::new();
-        }
-        let mut out = Vec::new();
-        let mut push =
-            |kind, why: String, why_ja: String| out.push(Departure { kind, why, why_ja });
-        if !self.sides.is_empty() {
-            match get("side") {
-                Some(s) if self.sides.iter().any(|x| x == s) => {}
-                Some("sell") => push(
-                    Deviation::Sell,
-                    format!("a sale; your profile only {}", self.sides.join("/")),
-                    format!(
-                        "売却です（取引プロフィールは{}のみ）",
-                        ja_list("side", &self.sides)
-                    ),
-                ),
-                Some(s) => push(
-                    Deviation::Buy,
-                    format!("side `{s}`; your profile only {}s", self.sides.join("/")),
-                    format!(
-                        "売買区分 `{s}`（取引プロフィールは{}のみ）",
-                        ja_list("side", &self.sides)
-                    ),
-                ),
-                None => push(
-                    Deviation::Unstated,
-                    "the mail does not say whether it is a buy or a sale".into(),
-                    "メールに買付か売却かの記載がありません".into(),
-                ),
-            }
-        }
-        if let Some(m) = get("market")
-            && !self.markets.is_empty()
-            && !self.markets.iter().any(|x| x.eq_ignore_ascii_case(m))
-        {
-            let kind = if m.eq_ignore_ascii_case("JP") {
-                Deviation::Market
-            } else {
-                Deviation::Foreign
-            };
-            push(
-                kind,
-                format!(
-                    "market {m}; your profile trades {}",
-                    self.markets.join(", ")
-                ),
-                format!(
-                    "市場 {m}（取引プロフィールの市場は {}）",
-                    self.markets.join(", ")
-                ),
-            );
-        }
-        match get("account_type") {
-            Some("margin") if !self.account_types.iter().any(|a| a == "margin") => push(
-                Deviation::Margin,
-                "a margin (信用) trade; your profile has none".into(),
-                "信用取引です（取引プロフィールに信用取引はありません）".into(),
-            ),
-            Some(a)
-                if !self.account_types.is_empty() && !self.account_types.iter().any(|x| x == a) =>
-            {
-                push(
-                    Deviation::Account,
-                    format!(
-                        "account `{a}`; your profile uses {}",
-                        self.account_types.join(", ")
-                    ),
-                    format!(
-                        "口座区分が{}です（取引プロフィールの口座区分は{}）",
-                        value_ja("account_type", a),
-                        ja_list("account_type", &self.account_types)
-                    ),
-                )
-            }
-            _ => {}
-        }
-        if !self.instruments.is_empty() {
-            let (name, code) = (get("instrument"), get("code"));
-            if name.is_none() && code.is_none() {
-                push(
-                    Deviation::Unstated,
-                    "the mail does not name the instrument".into(),
-                    "メールに銘柄の記載がありません".into(),
-                );
-            } else if !self.instrument_listed(name, code) {
-                let shown = [code, name]
-                    .into_iter()
-                    .flatten()
-                    .collect::<Vec<_>>()
-                    .join(" ");
-                push(
-                    Deviation::Instrument,
-                    format!("{shown} is not among your instruments"),
-                    format!("{shown} は取引プロフィールの銘柄にありません"),
-                );
-            }
-        }
-        if let Some(max) = self.max_amount
-            && let Some(amount) = trade_amount(fields)
-            && amount > max
-        {
-            push(
-                Deviation::Amount,
-                format!("amount {amount} over your limit of {max}"),
-                format!("金額 {amount} が上限 {max} を超えています"),
-            );
-        }
-        out
-    }
-
-    fn instrument_listed(&self, name: Option<&str>, code: Option<&str>) -> bool {
-        let name = name.map(|n| normalize(n).to_lowercase());
-        self.instruments.iter().any(|want| {
-            let w = normalize(want).to_lowercase();
-            code.is_some_and(|c| c.eq_ignore_ascii_case(&w))
-                || name.as_deref().is_some_and(|n| n.contains(&w))
-        })
-    }
-
     /// The severity of a set of departures: the loudest one's.
     pub fn severity(&self, departures: &[Departure]) -> Severity {
         departures
@@ -337,15 +132,6 @@ pub fn parse_offset(text: &str) -> Result<i32, String> {
         return Err(bad());
     }
     Ok(sign * mins as i32 * 60)
-}
-
-/// Canonical values as the Japanese alert names them, joined with 「・」.
-fn ja_list(field: &str, values: &[String]) -> String {
-    values
-        .iter()
-        .map(|v| value_ja(field, v))
-        .collect::<Vec<_>>()
-        .join("・")
 }
 
 #[cfg(test)]

@@ -45,32 +45,8 @@ pub fn on_event(
     mb: &MailboxId,
     event: &SourceEvent,
 ) -> Result<Option<Draft>, StoreError> {
-    let t = now();
-    let lang = config.language;
     let (error, cause) = match event {
-        SourceEvent::Ok => {
-            store.kv_delete(&failing_key(mb))?;
-            store.kv_delete(&sign_in_key(mb))?;
-            if store.kv_delete(&alerted_key(mb))? {
-                return Ok(Some(match lang {
-                    Language::Ja => Draft::health(
-                        Severity::Info,
-                        format!("brokerwatch: {mb} の監視を再開しました"),
-                        format!(
-                            "{mb} を再び読めるようになりました。停止中に届いた通知を、これから確認します。"
-                        ),
-                    ),
-                    Language::En => Draft::health(
-                        Severity::Info,
-                        format!("brokerwatch: watching {mb} again"),
-                        format!(
-                            "{mb} can be read again; notices that arrived meanwhile are being processed now."
-                        ),
-                    ),
-                }));
-            }
-            return Ok(None);
-        }
+        SourceEvent::Ok => return recovered(store, config.language, mb),
         SourceEvent::LoginFailed(e) => (e, Cause::Login),
         SourceEvent::Unreachable(e) => (e, Cause::Network),
         SourceEvent::SecretUnreadable(e) => (e, Cause::Secret),
@@ -78,6 +54,49 @@ pub fn on_event(
         SourceEvent::MailboxRefused(e) => (e, Cause::Mailbox),
         SourceEvent::SignInNeeded(e) => (e, Cause::SignIn),
     };
+    let Some(failing_secs) = outage_to_tell(store, config, mb, cause)? else {
+        return Ok(None);
+    };
+    Ok(Some(match config.language {
+        Language::Ja => cannot_watch_ja(mb, error, cause, failing_secs),
+        Language::En => cannot_watch_en(mb, error, cause, failing_secs),
+    }))
+}
+
+/// The mailbox works: forget the outage, and say so if it had been reported.
+fn recovered(store: &Store, lang: Language, mb: &MailboxId) -> Result<Option<Draft>, StoreError> {
+    store.kv_delete(&failing_key(mb))?;
+    store.kv_delete(&sign_in_key(mb))?;
+    if !store.kv_delete(&alerted_key(mb))? {
+        return Ok(None);
+    }
+    Ok(Some(match lang {
+        Language::Ja => Draft::health(
+            Severity::Info,
+            format!("brokerwatch: {mb} の監視を再開しました"),
+            format!(
+                "{mb} を再び読めるようになりました。停止中に届いた通知を、これから確認します。"
+            ),
+        ),
+        Language::En => Draft::health(
+            Severity::Info,
+            format!("brokerwatch: watching {mb} again"),
+            format!(
+                "{mb} can be read again; notices that arrived meanwhile are being processed now."
+            ),
+        ),
+    }))
+}
+
+/// Records the failure; returns how long the mailbox has been failing when this is the moment
+/// to tell (past the threshold of its cause, not told yet), or None.
+fn outage_to_tell(
+    store: &Store,
+    config: &Config,
+    mb: &MailboxId,
+    cause: Cause,
+) -> Result<Option<i64>, StoreError> {
+    let t = now();
     let since = match store
         .kv_get(&failing_key(mb))?
         .and_then(|v| v.parse::<i64>().ok())
@@ -104,9 +123,11 @@ pub fn on_event(
         }
         store.kv_set(&sign_in_key(mb), &t.to_string())?;
     }
-    if lang == Language::Ja {
-        return Ok(Some(cannot_watch_ja(mb, error, cause, t - since)));
-    }
+    Ok(Some(t - since))
+}
+
+/// The "cannot watch" alert in English; the server's error is quoted as it came.
+fn cannot_watch_en(mb: &MailboxId, error: &str, cause: Cause, failing_secs: i64) -> Draft {
     let title = match cause {
         Cause::Login => format!("brokerwatch cannot watch {mb}: the server refuses the login"),
         Cause::Network => format!("brokerwatch cannot watch {mb}: the server cannot be reached"),
@@ -120,28 +141,33 @@ pub fn on_event(
             account = mb.account
         ),
     };
-    Ok(Some(Draft::health(
+    let hint = match cause {
+        Cause::Login => {
+            "\nCheck the password (an app password for Gmail/Outlook) and run `brokerwatch doctor`."
+        }
+        Cause::Secret => {
+            "\nThe `password:` source in the config (file, variable or command) gives nothing on this machine; `brokerwatch check` says which."
+        }
+        Cause::Folder => {
+            "\nCheck the `maildir:` path in the config; `brokerwatch check` says whether it exists."
+        }
+        Cause::Mailbox => {
+            "\nCheck the mailbox name in the config; `brokerwatch doctor` lists the server's mailboxes."
+        }
+        Cause::SignIn => {
+            "\nThe OAuth2 sign-in ended (revoked, expired, or a Google client left in \"Testing\"). The old tokens file is kept for diagnosis."
+        }
+        Cause::Network => "",
+    };
+    Draft::health(
         Severity::Warning,
         title,
         format!(
             "Failing for {}: {error}\nUntil this is fixed, broker notices in {mb} are NOT being watched. \
-             brokerwatch keeps retrying and catches up on everything once it can read the mailbox again.{}",
-            format_duration(std::time::Duration::from_secs((t - since) as u64)),
-            match cause {
-                Cause::Login =>
-                    "\nCheck the password (an app password for Gmail/Outlook) and run `brokerwatch doctor`.",
-                Cause::Secret =>
-                    "\nThe `password:` source in the config (file, variable or command) gives nothing on this machine; `brokerwatch check` says which.",
-                Cause::Folder =>
-                    "\nCheck the `maildir:` path in the config; `brokerwatch check` says whether it exists.",
-                Cause::Mailbox =>
-                    "\nCheck the mailbox name in the config; `brokerwatch doctor` lists the server's mailboxes.",
-                Cause::SignIn =>
-                    "\nThe OAuth2 sign-in ended (revoked, expired, or a Google client left in \"Testing\"). The old tokens file is kept for diagnosis.",
-                Cause::Network => "",
-            }
+             brokerwatch keeps retrying and catches up on everything once it can read the mailbox again.{hint}",
+            format_duration(std::time::Duration::from_secs(failing_secs as u64)),
         ),
-    )))
+    )
 }
 
 /// The "cannot watch" alert in Japanese; the server's error is quoted as it came.

@@ -12,13 +12,23 @@ use crate::units::format_duration;
 pub fn report(cfg: &Config, store: &Store) -> Result<String, StoreError> {
     let t = now();
     let lang = cfg.language;
-    let ja = lang == Language::Ja;
-    let mut out = String::new();
-    let health = store.sources()?;
-    out.push_str(lang.pick("監視中のアカウント:\n", "Accounts:\n"));
+    let mut out = accounts(cfg, store, t)?;
+    out.push_str(&unacked(cfg, store, t)?);
+    out.push_str(&crate::alert::quiet::status_lines(cfg, store, t)?);
+    out.push_str(&pending(lang, store)?);
+    out.push_str(&expectations(lang, store, t)?);
+    out.push_str(&muted(lang, store, t)?);
+    Ok(out)
+}
+
+/// Each watched mailbox with its last successful check and, when it is failing, since when.
+fn accounts(cfg: &Config, store: &Store, t: i64) -> Result<String, StoreError> {
+    let lang = cfg.language;
+    let mut out = String::from(lang.pick("監視中のアカウント:\n", "Accounts:\n"));
     if cfg.accounts.is_empty() {
         out.push_str(lang.pick("  （設定されていません）\n", "  (none configured)\n"));
     }
+    let health = store.sources()?;
     for a in &cfg.accounts {
         let boxes: Vec<String> = match &a.source {
             AccountSource::Imap(i) => i.mailboxes.clone(),
@@ -49,12 +59,18 @@ pub fn report(cfg: &Config, store: &Store) -> Result<String, StoreError> {
             out.push_str(&format!("  {}/{b}: {ok}{err}\n", a.name));
         }
     }
+    Ok(out)
+}
+
+/// The count of unacknowledged alerts, LINE's remaining budget, and the first 20 alerts.
+fn unacked(cfg: &Config, store: &Store, t: i64) -> Result<String, StoreError> {
+    let lang = cfg.language;
     let unacked = store.unacked_alerts()?;
-    out.push_str(&format!(
+    let mut out = format!(
         "{}: {}\n",
         lang.pick("未確認のアラート", "Unacknowledged alerts"),
         unacked.len()
-    ));
+    );
     if let Some(l) = &cfg.sinks.line {
         out.push_str(&crate::alert::line::status_line(l, store, lang)?);
     }
@@ -83,63 +99,77 @@ pub fn report(cfg: &Config, store: &Store) -> Result<String, StoreError> {
             ),
         });
     }
-    out.push_str(&crate::alert::quiet::status_lines(cfg, store, t)?);
+    Ok(out)
+}
+
+/// Deliveries still waiting, per sink, with the last error each met.
+fn pending(lang: Language, store: &Store) -> Result<String, StoreError> {
     let pending = store.pending_deliveries()?;
     if pending.is_empty() {
-        out.push_str(lang.pick("送信待ちの通知: なし\n", "Pending deliveries: none\n"));
-    } else {
-        out.push_str(lang.pick("送信待ちの通知:\n", "Pending deliveries:\n"));
-        for (sink, n, err) in pending {
-            out.push_str(&format!(
-                "  {sink}: {n}{}\n",
-                err.map(|e| match lang {
-                    Language::Ja => format!("（直近のエラー: {e}）"),
-                    Language::En => format!(" (last error: {e})"),
-                })
-                .unwrap_or_default()
-            ));
-        }
+        return Ok(lang
+            .pick("送信待ちの通知: なし\n", "Pending deliveries: none\n")
+            .into());
     }
+    let mut out = String::from(lang.pick("送信待ちの通知:\n", "Pending deliveries:\n"));
+    for (sink, n, err) in pending {
+        out.push_str(&format!(
+            "  {sink}: {n}{}\n",
+            err.map(|e| match lang {
+                Language::Ja => format!("（直近のエラー: {e}）"),
+                Language::En => format!(" (last error: {e})"),
+            })
+            .unwrap_or_default()
+        ));
+    }
+    Ok(out)
+}
+
+/// Active `expect` windows and how long each has left.
+fn expectations(lang: Language, store: &Store, t: i64) -> Result<String, StoreError> {
     let exp = store.active_expectations(t)?;
-    out.push_str(&format!(
+    let mut out = format!(
         "{}: {}\n",
         lang.pick("有効な予定", "Active expectations"),
         exp.len()
-    ));
+    );
     for e in exp {
         let left = std::time::Duration::from_secs((e.until - t).max(0) as u64);
-        out.push_str(&if ja {
-            format!(
+        out.push_str(&match lang {
+            Language::Ja => format!(
                 "  #{} {} {}（残り{}）{}\n",
                 e.id,
                 e.broker,
                 e.event,
                 wording::duration(lang, left),
                 e.note.map(|n| format!("（{n}）")).unwrap_or_default()
-            )
-        } else {
-            format!(
+            ),
+            Language::En => format!(
                 "  #{} {} {} for {} more{}\n",
                 e.id,
                 e.broker,
                 e.event,
                 format_duration(left),
                 e.note.map(|n| format!(" ({n})")).unwrap_or_default()
-            )
-        });
-    }
-    if let Some(until) = store
-        .kv_get("mute_until")?
-        .and_then(|v| v.parse::<i64>().ok())
-        && until > t
-    {
-        let left = std::time::Duration::from_secs((until - t) as u64);
-        out.push_str(&match lang {
-            Language::Ja => format!("再通知を停止中（残り{}）\n", wording::duration(lang, left)),
-            Language::En => format!("Repeats muted for {} more\n", format_duration(left)),
+            ),
         });
     }
     Ok(out)
+}
+
+/// A line while repeats are muted (`/mute`), with the time left.
+fn muted(lang: Language, store: &Store, t: i64) -> Result<String, StoreError> {
+    let Some(until) = store
+        .kv_get("mute_until")?
+        .and_then(|v| v.parse::<i64>().ok())
+        .filter(|until| *until > t)
+    else {
+        return Ok(String::new());
+    };
+    let left = std::time::Duration::from_secs((until - t) as u64);
+    Ok(match lang {
+        Language::Ja => format!("再通知を停止中（残り{}）\n", wording::duration(lang, left)),
+        Language::En => format!("Repeats muted for {} more\n", format_duration(left)),
+    })
 }
 
 /// A severity as the Japanese texts name it.
