@@ -95,14 +95,10 @@ pub fn html_links(html: &str) -> Vec<Link> {
         .collect()
 }
 
-/// The few entities that matter in link text and hrefs.
+/// Every character reference, named (`&amp;`) or numeric (`&#46;`, `&#x2e;`), as a browser
+/// decodes it; a no-break space reads as a space.
 fn decode_entities(s: &str) -> String {
-    s.replace("&amp;", "&")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&nbsp;", " ")
+    html_escape::decode_html_entities(s).replace('\u{a0}', " ")
 }
 
 /// Cuts a text to at most `max` characters, marking the cut.
@@ -159,6 +155,26 @@ mod tests {
                 text: "https://www.sbisec.co.jp/".into(),
                 href: "https://evil.example/l?a=1&b=2".into()
             }]
+        );
+    }
+
+    #[test]
+    fn character_references_in_an_href_are_read_as_the_browser_reads_them() {
+        // A lure hides its host from a partial decoder: `&#46;` is a dot, `&#x2F;` a slash.
+        let links = html_links(
+            "<a href=\"https://www&#46;sbisec&period;co&#x2e;jp&#46;evil&#46;example&#x2F;login\">\
+             SBI&#35388;&#21048;&nbsp;&#12525;&#12464;&#12452;&#12531;</a>",
+        );
+        assert_eq!(
+            links,
+            vec![Link {
+                text: "SBI証券 ログイン".into(),
+                href: "https://www.sbisec.co.jp.evil.example/login".into()
+            }]
+        );
+        assert_eq!(
+            crate::domain::href_host(&links[0].href).as_deref(),
+            Some("www.sbisec.co.jp.evil.example")
         );
     }
 }

@@ -133,29 +133,46 @@ async fn redirect_flow(http: &reqwest::Client, o: &OAuth2Config) -> anyhow::Resu
     let redirect = format!("http://127.0.0.1:{}/", listener.local_addr()?.port());
     let verifier = endpoint::random_token(32);
     let state = endpoint::random_token(16);
+    let url = authorize_url(o, &redirect, &verifier, &state)?;
+    print_sign_in_steps(&o.account, &url);
+    let back = tokio::select! {
+        r = from_browser(&listener) => r?,
+        r = from_stdin() => r?,
+    };
+    let code = code_of(&back, &redirect, &state, &o.account)?;
+    endpoint::exchange_code(http, o, &code, &redirect, &verifier)
+        .await
+        .map_err(|e: EndpointError| e.into())
+}
+
+/// The provider's sign-in address for this client, redirect, PKCE challenge and state.
+fn authorize_url(
+    o: &OAuth2Config,
+    redirect: &str,
+    verifier: &str,
+    state: &str,
+) -> anyhow::Result<reqwest::Url> {
     let mut url = reqwest::Url::parse(&o.auth_url).context("auth_url")?;
     url.query_pairs_mut()
         .append_pair("client_id", &o.client_id)
         .append_pair("response_type", "code")
-        .append_pair("redirect_uri", &redirect)
+        .append_pair("redirect_uri", redirect)
         .append_pair("scope", &o.scopes.join(" "))
-        .append_pair("code_challenge", &endpoint::pkce_challenge(&verifier))
+        .append_pair("code_challenge", &endpoint::pkce_challenge(verifier))
         .append_pair("code_challenge_method", "S256")
-        .append_pair("state", &state);
+        .append_pair("state", state);
     if o.provider == Provider::Google {
         // NOTE: without these Google returns no refresh token (or none on a second sign-in).
         url.query_pairs_mut()
             .append_pair("access_type", "offline")
             .append_pair("prompt", "consent");
     }
-    println!(
-        "To sign in `{}`, open this address in a browser:",
-        o.account
-    );
-    println!(
-        "`{}` にサインインするには、ブラウザで次のアドレスを開いてください:",
-        o.account
-    );
+    Ok(url)
+}
+
+fn print_sign_in_steps(account: &str, url: &reqwest::Url) {
+    println!("To sign in `{account}`, open this address in a browser:");
+    println!("`{account}` にサインインするには、ブラウザで次のアドレスを開いてください:");
     println!();
     println!("{url}");
     println!();
@@ -167,12 +184,13 @@ async fn redirect_flow(http: &reqwest::Client, o: &OAuth2Config) -> anyhow::Resu
         "別の端末のブラウザを使う場合は、最後に表示できないページ (127.0.0.1) になります。\
          そのページのアドレスをここに貼り付けて Enter を押してください。"
     );
-    let back = tokio::select! {
-        r = from_browser(&listener) => r?,
-        r = from_stdin() => r?,
-    };
-    let back = reqwest::Url::parse(&back)
-        .or_else(|_| reqwest::Url::parse(&redirect).and_then(|b| b.join(&back)))
+}
+
+/// The authorization code from the redirect address (as the browser sent it, or pasted, whole or
+/// as its path), after checking that it answers this sign-in.
+fn code_of(back: &str, redirect: &str, state: &str, account: &str) -> anyhow::Result<String> {
+    let back = reqwest::Url::parse(back)
+        .or_else(|_| reqwest::Url::parse(redirect).and_then(|b| b.join(back)))
         .context("the pasted text is not the redirect address")?;
     let param = |k: &str| {
         back.query_pairs()
@@ -187,16 +205,12 @@ async fn redirect_flow(http: &reqwest::Client, o: &OAuth2Config) -> anyhow::Resu
                 .unwrap_or_default()
         );
     }
-    if param("state").as_deref() != Some(state.as_str()) {
+    if param("state").as_deref() != Some(state) {
         bail!(
-            "the redirect does not belong to this sign-in (state mismatch); run `brokerwatch login {}` again",
-            o.account
+            "the redirect does not belong to this sign-in (state mismatch); run `brokerwatch login {account}` again"
         );
     }
-    let code = param("code").context("the redirect carries no `code`")?;
-    endpoint::exchange_code(http, o, &code, &redirect, &verifier)
-        .await
-        .map_err(|e: EndpointError| e.into())
+    param("code").context("the redirect carries no `code`")
 }
 
 /// The request target of the first request that carries a `code` or an `error`.

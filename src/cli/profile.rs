@@ -15,48 +15,26 @@ pub fn run(cfg_path: Option<&Path>, since: &str) -> anyhow::Result<Outcome> {
     let Some((cfg, rules)) = super::load(cfg_path) else {
         return Ok(Outcome::Usage);
     };
-    // `1y`, `90d` (a span back from now) or `2025-01-01`.
-    // `1y` reads as 365 days (the duration parser stops at weeks).
-    let span = match since.strip_suffix('y').map(str::parse::<u64>) {
-        Some(Ok(years)) => Ok(std::time::Duration::from_secs(years * 365 * 86_400)),
-        _ => crate::units::parse_duration(since),
-    };
-    let from = match span {
-        Ok(d) => now() - d.as_secs() as i64,
-        Err(_) => match crate::units::parse_date(since) {
-            Ok(t) => t,
-            Err(e) => {
-                eprintln!(
-                    "brokerwatch: --since: `{since}` is neither a span (1y, 90d) nor a date: {e}"
-                );
-                return Ok(Outcome::Usage);
-            }
-        },
+    let from = match since_epoch(since) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!(
+                "brokerwatch: --since: `{since}` is neither a span (1y, 90d) nor a date: {e}"
+            );
+            return Ok(Outcome::Usage);
+        }
     };
     if cfg.accounts.is_empty() {
         eprintln!("brokerwatch: no accounts in the config: nothing to learn from");
         return Ok(Outcome::Usage);
     }
     let learner = Arc::new(Mutex::new(Learner::default()));
-    let l = learner.clone();
-    let hook: VerdictHook = Box::new(move |_, m, v| {
-        // Only genuine trade notices teach: a phishing copy or a mail our server disowned never.
-        if v.event == Some(EventKind::Trade) && !v.phishing && v.authentic != Some(false) {
-            let mut l = l.lock().unwrap_or_else(|p| p.into_inner());
-            l.add(
-                v.broker.as_deref().unwrap_or("-"),
-                &v.fields,
-                v.date.or(m.received_at),
-                v.date_offset,
-            );
-        }
-    });
     let failures = super::scan::pass(
         Arc::new(cfg),
         rules,
         Store::open_memory()?,
         false,
-        hook,
+        learn_from(learner.clone()),
         Some(from),
     )?;
     let l = learner.lock().unwrap_or_else(|p| p.into_inner());
@@ -76,4 +54,33 @@ pub fn run(cfg_path: Option<&Path>, since: &str) -> anyhow::Result<Outcome> {
         );
     }
     Ok(Outcome::Ok)
+}
+
+/// `--since`: `1y`, `90d` (a span back from now) or `2025-01-01`, as epoch seconds. `1y` reads
+/// as 365 days (the duration parser stops at weeks).
+fn since_epoch(since: &str) -> Result<i64, String> {
+    let span = match since.strip_suffix('y').map(str::parse::<u64>) {
+        Some(Ok(years)) => Ok(std::time::Duration::from_secs(years * 365 * 86_400)),
+        _ => crate::units::parse_duration(since),
+    };
+    match span {
+        Ok(d) => Ok(now() - d.as_secs() as i64),
+        Err(_) => crate::units::parse_date(since),
+    }
+}
+
+/// The scan's verdict hook: only genuine trade notices teach; a phishing copy or a mail our
+/// server disowned never does.
+fn learn_from(learner: Arc<Mutex<Learner>>) -> VerdictHook {
+    Box::new(move |_, m, v| {
+        if v.event == Some(EventKind::Trade) && !v.phishing && v.authentic != Some(false) {
+            let mut l = learner.lock().unwrap_or_else(|p| p.into_inner());
+            l.add(
+                v.broker.as_deref().unwrap_or("-"),
+                &v.fields,
+                v.date.or(m.received_at),
+                v.date_offset,
+            );
+        }
+    })
 }

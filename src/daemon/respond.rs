@@ -35,48 +35,10 @@ impl Responder {
             target: chat.to_string(),
         });
         let lang = self.live.config().language;
-        let dur = |d: Duration| wording::duration(lang, d);
-        let gone = |id: i64| match lang {
-            Language::Ja => format!("アラート #{id} は存在しないか、すでに確認済みです。"),
-            Language::En => {
-                format!("Alert #{id} does not exist or was already acknowledged.")
-            }
-        };
         match r {
-            Response::Ack { alert_id, by } => Ok(if self.ack(*alert_id, by, from.as_ref())? {
-                tracing::info!(alert = alert_id, by = %by, "acknowledged");
-                match lang {
-                    Language::Ja => format!(
-                        "✅ アラート #{alert_id} は確認済みになりました（{by}）。再通知を停止しました。"
-                    ),
-                    Language::En => {
-                        format!("✅ Alert #{alert_id} acknowledged by {by}. Repeats stopped.")
-                    }
-                }
-            } else {
-                gone(*alert_id)
-            }),
+            Response::Ack { alert_id, by } => self.acked(*alert_id, by, from.as_ref(), lang),
             Response::NotMe { alert_id, by } => self.not_me(*alert_id, by, lang),
-            Response::Snooze { alert_id, by, for_ } => {
-                let ok = self
-                    .store
-                    .snooze(*alert_id, now() + for_.as_secs() as i64)?;
-                Ok(if ok {
-                    tracing::info!(alert = alert_id, by = %by, "snoozed");
-                    match lang {
-                        Language::Ja => format!(
-                            "😴 アラート #{alert_id} の再通知を{}止めます。確認済みにしない限り、その後また通知します。",
-                            dur(*for_)
-                        ),
-                        Language::En => format!(
-                            "😴 Alert #{alert_id} snoozed for {}; it repeats afterwards unless acknowledged.",
-                            format_duration(*for_)
-                        ),
-                    }
-                } else {
-                    gone(*alert_id)
-                })
-            }
+            Response::Snooze { alert_id, by, for_ } => self.snoozed(*alert_id, by, *for_, lang),
             Response::Status { .. } => {
                 crate::watch::status::report(&self.live.config(), &self.store)
             }
@@ -86,22 +48,66 @@ impl Responder {
                 for_,
                 by,
             } => self.expect(broker, event, *for_, by, lang),
-            Response::Mute { for_, by } => {
-                let until = now() + for_.as_secs() as i64;
-                self.store.kv_set("mute_until", &until.to_string())?;
-                tracing::warn!(by = %by, "repeats muted for {}", format_duration(*for_));
-                Ok(match lang {
-                    Language::Ja => format!(
-                        "🔕 再通知を{}停止しました（新しいアラートは引き続き届きます）。",
-                        dur(*for_)
-                    ),
-                    Language::En => format!(
-                        "🔕 Repeats muted for {} (new alerts still arrive).",
-                        format_duration(*for_)
-                    ),
-                })
-            }
+            Response::Mute { for_, by } => self.muted(*for_, by, lang),
         }
+    }
+
+    fn acked(
+        &self,
+        alert_id: i64,
+        by: &str,
+        from: Option<&NewDelivery>,
+        lang: Language,
+    ) -> Result<String, StoreError> {
+        if !self.ack(alert_id, by, from)? {
+            return Ok(gone(alert_id, lang));
+        }
+        tracing::info!(alert = alert_id, by = %by, "acknowledged");
+        Ok(match lang {
+            Language::Ja => format!(
+                "✅ アラート #{alert_id} は確認済みになりました（{by}）。再通知を停止しました。"
+            ),
+            Language::En => format!("✅ Alert #{alert_id} acknowledged by {by}. Repeats stopped."),
+        })
+    }
+
+    fn snoozed(
+        &self,
+        alert_id: i64,
+        by: &str,
+        for_: Duration,
+        lang: Language,
+    ) -> Result<String, StoreError> {
+        if !self.store.snooze(alert_id, now() + for_.as_secs() as i64)? {
+            return Ok(gone(alert_id, lang));
+        }
+        tracing::info!(alert = alert_id, by = %by, "snoozed");
+        Ok(match lang {
+            Language::Ja => format!(
+                "😴 アラート #{alert_id} の再通知を{}止めます。確認済みにしない限り、その後また通知します。",
+                wording::duration(lang, for_)
+            ),
+            Language::En => format!(
+                "😴 Alert #{alert_id} snoozed for {}; it repeats afterwards unless acknowledged.",
+                format_duration(for_)
+            ),
+        })
+    }
+
+    fn muted(&self, for_: Duration, by: &str, lang: Language) -> Result<String, StoreError> {
+        let until = now() + for_.as_secs() as i64;
+        self.store.kv_set("mute_until", &until.to_string())?;
+        tracing::warn!(by = %by, "repeats muted for {}", format_duration(for_));
+        Ok(match lang {
+            Language::Ja => format!(
+                "🔕 再通知を{}停止しました（新しいアラートは引き続き届きます）。",
+                wording::duration(lang, for_)
+            ),
+            Language::En => format!(
+                "🔕 Repeats muted for {} (new alerts still arrive).",
+                format_duration(for_)
+            ),
+        })
     }
 
     /// Acknowledges for everyone; with recipients, the others are told who did.
@@ -235,5 +241,13 @@ pub async fn answer(
                 tracing::warn!(chat_id = c, "cannot send the reply: {e}");
             }
         }
+    }
+}
+
+/// The reply to an answer about an alert that is not (or no longer) waiting for one.
+fn gone(id: i64, lang: Language) -> String {
+    match lang {
+        Language::Ja => format!("アラート #{id} は存在しないか、すでに確認済みです。"),
+        Language::En => format!("Alert #{id} does not exist or was already acknowledged."),
     }
 }

@@ -30,72 +30,92 @@ pub fn due(
     rules: &RuleSet,
     now: i64,
 ) -> Result<Vec<Draft>, StoreError> {
+    let mut out = quiet_brokers(store, config, rules, now)?;
+    out.extend(heartbeat(store, config, now)?);
+    Ok(out)
+}
+
+/// A broker that used to write and has been silent for `quiet_days`, once per silence.
+fn quiet_brokers(
+    store: &Store,
+    config: &Config,
+    rules: &RuleSet,
+    now: i64,
+) -> Result<Vec<Draft>, StoreError> {
+    let Some(days) = config.quiet_days else {
+        return Ok(Vec::new());
+    };
+    let limit = i64::from(days) * 86_400;
     let mut out = Vec::new();
-    if let Some(days) = config.quiet_days {
-        let limit = i64::from(days) * 86_400;
-        for (broker, last) in store.last_mail_per_broker()? {
-            let key = format!("quiet_alerted:{broker}");
-            if now - last < limit || store.kv_get(&key)?.as_deref() == Some(&last.to_string()) {
-                continue;
-            }
-            store.kv_set(&key, &last.to_string())?;
-            let name = rules
-                .pack(&broker)
-                .map_or(broker.clone(), |p| p.name.clone());
-            let days = (now - last) / 86_400;
-            if config.language == Language::Ja {
-                out.push(Draft::health(
-                    Severity::Warning,
-                    format!("{name}からのメールが{days}日間届いていません — 登録メールアドレスが変更されていませんか？"),
-                    format!(
-                        "{name}からはこれまで取引報告書やお知らせなどのメールが届いていましたが、この{days}日間は1通も届いていません。\n\
-                         登録メールアドレスを第三者に変更されると、通知はその人に届くようになります。\n\
-                         ブックマークまたは公式アプリからログインし、登録メールアドレスを確認してください。"
-                    ),
-                ));
-                continue;
-            }
-            out.push(Draft::health(
-                Severity::Warning,
-                format!("No mail from {name} for {} days — was your registered e-mail address changed?", (now - last) / 86_400),
-                format!(
-                    "{name} used to send you mail (statements, trade reports, newsletters); nothing has arrived for {} days.\n\
-                     An attacker who changes the registered e-mail address receives the notices instead of you.\n\
-                     Log in from your bookmark or the official app and check the registered e-mail address.",
-                    (now - last) / 86_400
-                ),
-            ));
+    for (broker, last) in store.last_mail_per_broker()? {
+        let key = format!("quiet_alerted:{broker}");
+        if now - last < limit || store.kv_get(&key)?.as_deref() == Some(&last.to_string()) {
+            continue;
         }
-    }
-    // The heartbeat is for the family's phones: without Telegram there is nobody to prove it to.
-    let heartbeat = config.heartbeat.filter(|_| config.sinks.telegram.is_some());
-    if let Some(every) = heartbeat {
-        let last = store
-            .kv_get("heartbeat_at")?
-            .and_then(|v| v.parse::<i64>().ok());
-        if last.is_none_or(|l| now - l >= every.as_secs() as i64) {
-            store.kv_set("heartbeat_at", &now.to_string())?;
-            let status = crate::watch::status::report(config, store)?;
-            out.push(Draft {
-                only: Some(vec![SinkKind::Telegram]),
-                ..Draft::health(
-                    Severity::Info,
-                    match config.language {
-                        Language::Ja => format!(
-                            "brokerwatch は監視を続けています（{}ごとの定期連絡）",
-                            wording::duration(Language::Ja, every)
-                        ),
-                        Language::En => format!(
-                            "brokerwatch is watching (heartbeat every {})",
-                            format_duration(every)
-                        ),
-                    },
-                    status,
-                )
-            });
-        }
+        store.kv_set(&key, &last.to_string())?;
+        let name = rules
+            .pack(&broker)
+            .map_or(broker.clone(), |p| p.name.clone());
+        out.push(quiet_broker(config.language, &name, (now - last) / 86_400));
     }
     Ok(out)
+}
+
+fn quiet_broker(lang: Language, name: &str, days: i64) -> Draft {
+    match lang {
+        Language::Ja => Draft::health(
+            Severity::Warning,
+            format!(
+                "{name}からのメールが{days}日間届いていません — 登録メールアドレスが変更されていませんか？"
+            ),
+            format!(
+                "{name}からはこれまで取引報告書やお知らせなどのメールが届いていましたが、この{days}日間は1通も届いていません。\n\
+                 登録メールアドレスを第三者に変更されると、通知はその人に届くようになります。\n\
+                 ブックマークまたは公式アプリからログインし、登録メールアドレスを確認してください。"
+            ),
+        ),
+        Language::En => Draft::health(
+            Severity::Warning,
+            format!(
+                "No mail from {name} for {days} days — was your registered e-mail address changed?"
+            ),
+            format!(
+                "{name} used to send you mail (statements, trade reports, newsletters); nothing has arrived for {days} days.\n\
+                 An attacker who changes the registered e-mail address receives the notices instead of you.\n\
+                 Log in from your bookmark or the official app and check the registered e-mail address."
+            ),
+        ),
+    }
+}
+
+/// The heartbeat with the status report, when it is due. It is for the family's phones: without
+/// Telegram there is nobody to prove it to.
+fn heartbeat(store: &Store, config: &Config, now: i64) -> Result<Option<Draft>, StoreError> {
+    let Some(every) = config.heartbeat.filter(|_| config.sinks.telegram.is_some()) else {
+        return Ok(None);
+    };
+    let last = store
+        .kv_get("heartbeat_at")?
+        .and_then(|v| v.parse::<i64>().ok());
+    if last.is_some_and(|l| now - l < every.as_secs() as i64) {
+        return Ok(None);
+    }
+    store.kv_set("heartbeat_at", &now.to_string())?;
+    let status = crate::watch::status::report(config, store)?;
+    let title = match config.language {
+        Language::Ja => format!(
+            "brokerwatch は監視を続けています（{}ごとの定期連絡）",
+            wording::duration(Language::Ja, every)
+        ),
+        Language::En => format!(
+            "brokerwatch is watching (heartbeat every {})",
+            format_duration(every)
+        ),
+    };
+    Ok(Some(Draft {
+        only: Some(vec![SinkKind::Telegram]),
+        ..Draft::health(Severity::Info, title, status)
+    }))
 }
 
 /// Quiet brokers and the heartbeat, when configured (no timer otherwise), for as long as the

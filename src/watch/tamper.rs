@@ -34,37 +34,12 @@ pub fn watching(p: &Services) -> anyhow::Result<bool> {
 /// One pass: checks every watched notice and writes the tampering alerts it finds.
 pub async fn check(p: &Services) -> anyhow::Result<usize> {
     let cfg: Arc<Config> = p.config();
-    let since = now() - cfg.tamper_window.as_secs() as i64;
-    let mut groups: BTreeMap<MailboxAt, Vec<Notice>> = BTreeMap::new();
-    for n in p.store.watched_notices(since)? {
-        let WatchedNotice {
-            alert,
-            broker,
-            account,
-            mailbox,
-            pos,
-        } = n;
-        if p.store.kv_get(&format!("tamper:{alert}"))?.is_some() {
-            continue;
-        }
-        let mut parts = pos.splitn(3, ':').skip(1);
-        let (Some(Ok(v)), Some(Ok(u))) = (
-            parts.next().map(str::parse::<u32>),
-            parts.next().map(str::parse::<u32>),
-        ) else {
-            continue;
-        };
-        groups
-            .entry((account, mailbox, v))
-            .or_default()
-            .push((u, alert, broker));
-    }
     let timeouts = Timeouts {
         connect: std::time::Duration::from_secs(20),
         command: std::time::Duration::from_secs(30),
     };
     let mut raised = 0;
-    for ((account, mailbox, v), notices) in groups {
+    for ((account, mailbox, v), notices) in unreported(p, &cfg)? {
         let Some(AccountSource::Imap(imap)) = cfg.account(&account).map(|a| &a.source) else {
             continue;
         };
@@ -93,6 +68,38 @@ pub async fn check(p: &Services) -> anyhow::Result<usize> {
         }
     }
     Ok(raised)
+}
+
+/// The alerted notices within the tamper window that no tampering alert has named yet, grouped
+/// by the mailbox (and UIDVALIDITY) they are in.
+fn unreported(p: &Services, cfg: &Config) -> anyhow::Result<BTreeMap<MailboxAt, Vec<Notice>>> {
+    let since = now() - cfg.tamper_window.as_secs() as i64;
+    let mut groups: BTreeMap<MailboxAt, Vec<Notice>> = BTreeMap::new();
+    for n in p.store.watched_notices(since)? {
+        let WatchedNotice {
+            alert,
+            broker,
+            account,
+            mailbox,
+            pos,
+        } = n;
+        if p.store.kv_get(&format!("tamper:{alert}"))?.is_some() {
+            continue;
+        }
+        // A position that names no UIDVALIDITY and UID (a Maildir file) has nothing to look up.
+        let mut parts = pos.splitn(3, ':').skip(1);
+        let (Some(Ok(v)), Some(Ok(u))) = (
+            parts.next().map(str::parse::<u32>),
+            parts.next().map(str::parse::<u32>),
+        ) else {
+            continue;
+        };
+        groups
+            .entry((account, mailbox, v))
+            .or_default()
+            .push((u, alert, broker));
+    }
+    Ok(groups)
 }
 
 /// The alert for a notice found gone or read by another client (None: nothing to tell), in the
