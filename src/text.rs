@@ -9,10 +9,37 @@ use unicode_normalization::UnicodeNormalization;
 /// The form rules match on: NFKC (full-width digits, letters and spaces become ASCII, half-width
 /// katakana full-width), CRLF as LF, NUL and other control characters (but tab and newline) removed.
 pub fn normalize(s: &str) -> String {
+    if already_normal(s) {
+        // Most subjects, names and bodies are NFKC already: one scan instead of decomposing and
+        // recomposing every character into a new string (NFKC was ≈ 6 % of a scan's CPU).
+        return s.replace("\r\n", "\n");
+    }
     s.replace("\r\n", "\n")
         .nfkc()
         .filter(|c| !c.is_control() || *c == '\n' || *c == '\t')
         .collect()
+}
+
+/// Is `normalize(s)` just `s` with CRLF as LF? True when the quick check proves `s` NFKC and its
+/// only control characters are tab, LF and CR before LF. Dropping such a CR leaves the text NFKC:
+/// the LF after it is a starter that composes with nothing.
+fn already_normal(s: &str) -> bool {
+    let b = s.as_bytes();
+    let controls_ok = b.iter().enumerate().all(|(i, &c)| match c {
+        b'\n' | b'\t' => true,
+        b'\r' => b.get(i + 1) == Some(&b'\n'),
+        0..=0x1f | 0x7f => false,
+        _ => true,
+    });
+    // C1 controls (U+0080..U+009F) are two bytes in UTF-8, 0xC2 0x80..0x9F.
+    let no_c1 = !b
+        .windows(2)
+        .any(|w| w[0] == 0xc2 && (0x80..=0x9f).contains(&w[1]));
+    controls_ok
+        && no_c1
+        && (s.is_ascii()
+            || unicode_normalization::is_nfkc_quick(s.chars())
+                == unicode_normalization::IsNormalized::Yes)
 }
 
 static URL: LazyLock<Regex> = LazyLock::new(|| {
@@ -124,6 +151,34 @@ mod tests {
         assert_eq!(normalize("ｶﾀｶﾅ\u{3000}（税込）\r\n"), "カタカナ (税込)\n");
         assert_eq!(normalize("【SBI証券】"), "【SBI証券】");
         assert_eq!(normalize("a\u{0}b"), "ab");
+    }
+
+    #[test]
+    fn the_fast_path_says_what_full_normalisation_says() {
+        let slow = |s: &str| -> String {
+            s.replace("\r\n", "\n")
+                .nfkc()
+                .filter(|c| !c.is_control() || *c == '\n' || *c == '\t')
+                .collect()
+        };
+        for s in [
+            "",
+            "Sign-in alert\r\n",
+            "【SBI証券】ログイン通知のお知らせ\r\n本文\tです",
+            "e\r\u{301}",
+            "e\u{301}\r\n",
+            "a\rb\r",
+            "x\u{85}y\u{9f}",
+            "\u{7f}del",
+            "ｶﾀｶﾅ１２３",
+            "Ａ\r\n",
+            "ﬁle ㈱ ①",
+            "\r\n\r\n",
+            "trailing\r",
+        ] {
+            assert_eq!(normalize(s), slow(s), "{s:?}");
+        }
+        assert!(already_normal("【SBI証券】ログイン\r\n") && !already_normal("ｶﾀｶﾅ"));
     }
 
     #[test]

@@ -1,9 +1,9 @@
 //! Applying packs to a mail: which broker it is from or claims to be, which rule matches, and
 //! what the rule extracts. No judgement on authenticity here (that is `assess`).
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use super::lookalike::lookalike;
 use super::{Pack, Pattern, Rule, RuleSet};
 use crate::domain::href_host;
 use crate::links::{describe, mismatches};
@@ -185,20 +185,32 @@ fn by_display_name<'r>(set: &'r RuleSet, mail: &Mail) -> Option<(&'r Pack, Claim
     let from = mail.from.as_ref()?;
     let name = from.name.as_ref()?;
     let n = normalize(name).to_lowercase();
+    let squeeze = |s: &str| -> String { s.chars().filter(|c| !c.is_whitespace()).collect() };
+    // The name without white space, shared by every pack whose clashes leave the name unchanged.
+    let squeezed_name = std::cell::OnceCell::new();
+    let clashing = set.has_clash(&n);
     set.packs.iter().find_map(|p| {
         if p.clash_domain(from.domain()) {
             return None;
         }
         // "Fidelity Life" and 「住信SBIネット銀行」 contain a broker's name but are other companies;
         // "InteractiveBrokers" is the broker's name written without its space.
-        let own = p.without_clashes(&n);
-        let squeezed: String = own.chars().filter(|c| !c.is_whitespace()).collect();
+        let own = p.own_text(&n, clashing);
+        let squeezed_own = std::cell::OnceCell::new();
+        let squeezed = || match &own {
+            Cow::Borrowed(_) => squeezed_name.get_or_init(|| squeeze(&n)),
+            Cow::Owned(o) => squeezed_own.get_or_init(|| squeeze(o)),
+        };
         p.names
             .iter()
             .find(|alias| {
                 own.contains(alias.as_str()) || {
-                    let a: String = alias.chars().filter(|c| !c.is_whitespace()).collect();
-                    a.chars().count() >= 5 && squeezed.contains(&a)
+                    let a = if alias.contains(char::is_whitespace) {
+                        Cow::Owned(squeeze(alias))
+                    } else {
+                        Cow::Borrowed(alias.as_str())
+                    };
+                    a.chars().count() >= 5 && squeezed().contains(a.as_ref())
                 }
             })
             .map(|_| (p, Claim::DisplayName(name.clone())))
@@ -206,17 +218,17 @@ fn by_display_name<'r>(set: &'r RuleSet, mail: &Mail) -> Option<(&'r Pack, Claim
 }
 
 fn by_wording<'r>(set: &'r RuleSet, t: &Texts) -> Option<(&'r Pack, Claim)> {
+    let clashing = set.has_clash(&t.both);
+    if !clashing && !set.may_claim(&t.both) {
+        return None;
+    }
     // The earliest claim wins: a phishing mail names its broker first, a footer comes last.
     set.packs
         .iter()
         .filter_map(|p| {
             // Clashing names are blanked out (same length stays irrelevant: only the order of
             // the claims' positions is compared, and blanking never moves a claim before another).
-            let own = if p.clashes.is_empty() {
-                std::borrow::Cow::Borrowed(t.both.as_str())
-            } else {
-                std::borrow::Cow::Owned(p.without_clashes(&t.both))
-            };
+            let own = p.own_text(&t.both, clashing);
             p.claims
                 .iter()
                 .filter_map(|c| c.re.find(&own).map(|m| (m.start(), m.as_str().to_string())))
@@ -228,13 +240,17 @@ fn by_wording<'r>(set: &'r RuleSet, t: &Texts) -> Option<(&'r Pack, Claim)> {
 }
 
 fn by_lookalike<'r>(set: &'r RuleSet, from_domain: &str, mail: &Mail) -> Option<(&'r Pack, Claim)> {
-    let hit = lookalike(set, from_domain)
+    let hit = set
+        .lookalike_of(from_domain)
         .filter(|h| !clashes(set, &h.broker, from_domain))
         .or_else(|| {
             mail.links
                 .iter()
                 .filter_map(|l| href_host(&l.href))
-                .find_map(|h| lookalike(set, &h).filter(|x| !clashes(set, &x.broker, &h)))
+                .find_map(|h| {
+                    set.lookalike_of(&h)
+                        .filter(|x| !clashes(set, &x.broker, &h))
+                })
         })?;
     let pack = set.pack(&hit.broker)?;
     Some((pack, Claim::LookAlike(hit.why)))
@@ -253,7 +269,7 @@ fn imitations(set: &RuleSet, pack: &Pack, mail: &Mail) -> Vec<String> {
         if pack.owns_domain(&host) || pack.clash_domain(&host) || !seen.insert(host.clone()) {
             continue;
         }
-        if let Some(l) = lookalike(set, &host).filter(|l| l.broker == pack.id) {
+        if let Some(l) = set.lookalike_of(&host).filter(|l| l.broker == pack.id) {
             out.push(format!(
                 "a link goes to `{host}`, an imitation of {}'s domain: {}",
                 pack.name, l.why
@@ -299,7 +315,7 @@ fn login_links(set: &RuleSet, pack: &Pack, mail: &Mail) -> Vec<(String, String)>
 /// Imitation signs worth telling about a mail that claims `pack`.
 fn suspicious(set: &RuleSet, pack: &Pack, from_domain: &str, mail: &Mail) -> Vec<String> {
     let mut out = Vec::new();
-    if let Some(l) = lookalike(set, from_domain) {
+    if let Some(l) = set.lookalike_of(from_domain) {
         out.push(format!("the sender's domain imitates a broker: {}", l.why));
     }
     let mut seen = std::collections::BTreeSet::new();
@@ -308,7 +324,7 @@ fn suspicious(set: &RuleSet, pack: &Pack, from_domain: &str, mail: &Mail) -> Vec
             continue;
         }
         // A link imitating the claimed broker itself is an imitation (see `imitations`).
-        if let Some(l) = lookalike(set, &host).filter(|l| l.broker != pack.id) {
+        if let Some(l) = set.lookalike_of(&host).filter(|l| l.broker != pack.id) {
             out.push(format!("a link imitates a broker: {}", l.why));
         }
     }

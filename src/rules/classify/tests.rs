@@ -1,6 +1,7 @@
 use super::*;
 use crate::mail::parse;
 use crate::rules::load_texts;
+use crate::rules::lookalike::lookalike;
 
 const PACK: &str = r#"
 broker: sbi
