@@ -111,52 +111,56 @@ pub(super) fn pass(
         .build()?;
     Ok(rt.block_on(async {
         let mut failures = 0;
-        let opts = imap::WatchOptions {
-            first_run_lookback: cfg.first_run_lookback,
-            ..Default::default()
-        };
         for a in &cfg.accounts {
-            let r = match &a.source {
-                AccountSource::Imap(i) => imap::scan_once(&a.name, i, &processor, since, &opts)
-                    .await
-                    .map(|boxes| {
-                        for b in boxes.iter().filter(|b| b.result.is_err()) {
-                            failures += 1;
-                            eprintln!(
-                                "brokerwatch: {}/{}: {}",
-                                a.name,
-                                b.mailbox,
-                                b.result
-                                    .as_ref()
-                                    .err()
-                                    .map(|e| e.to_string())
-                                    .unwrap_or_default()
-                            );
-                        }
-                    })
-                    .map_err(|e| e.to_string()),
-                AccountSource::Maildir(m) => maildir::scan_once(
-                    &a.name,
-                    m,
-                    &processor,
-                    since,
-                    &maildir::MaildirOptions {
-                        first_run_lookback: cfg.first_run_lookback,
-                    },
-                )
-                .map(|_| ())
-                .map_err(|e| e.to_string()),
-            };
-            if let Err(e) = r {
-                failures += 1;
-                eprintln!("brokerwatch: {}: {e}", a.name);
-            }
+            failures += scan_account(a, &cfg, &processor, since).await;
         }
         if alert {
             deliver_pending(&cfg, processor.services.live.clone(), store.clone(), wake).await;
         }
         failures
     }))
+}
+
+/// One account's mailboxes, once; returns how many failed, each reported on stderr.
+async fn scan_account(
+    a: &crate::config::Account,
+    cfg: &Config,
+    processor: &Processor,
+    since: Option<i64>,
+) -> usize {
+    let r = match &a.source {
+        AccountSource::Imap(i) => {
+            let opts = imap::WatchOptions {
+                first_run_lookback: cfg.first_run_lookback,
+                ..Default::default()
+            };
+            imap::scan_once(&a.name, i, processor, since, &opts)
+                .await
+                .map(|boxes| {
+                    boxes
+                        .iter()
+                        .filter_map(|b| b.result.as_ref().err().map(|e| (b, e)))
+                        .inspect(|(b, e)| eprintln!("brokerwatch: {}/{}: {e}", a.name, b.mailbox))
+                        .count()
+                })
+                .map_err(|e| e.to_string())
+        }
+        AccountSource::Maildir(m) => maildir::scan_once(
+            &a.name,
+            m,
+            processor,
+            since,
+            &maildir::MaildirOptions {
+                first_run_lookback: cfg.first_run_lookback,
+            },
+        )
+        .map(|_| 0)
+        .map_err(|e| e.to_string()),
+    };
+    r.unwrap_or_else(|e| {
+        eprintln!("brokerwatch: {}: {e}", a.name);
+        1
+    })
 }
 
 /// Prints one verdict; false when the mail is not worth a line (no broker, parsed fine).

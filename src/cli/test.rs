@@ -68,26 +68,7 @@ pub fn verdict_json(v: &Verdict, key: &str, value: Value) -> Value {
 fn explain(file: &Path, j: &Judged, cfg: &Config, rules: &RuleSet) {
     let v = &j.verdict;
     println!("{}", file.display());
-    let what = match (&v.broker_name, v.event) {
-        (Some(b), Some(e)) => format!("{b}: {e}"),
-        (Some(b), None) => format!("{b}: no rule matched"),
-        (None, _) => "not a broker notice".to_string(),
-    };
-    let tags = [(v.phishing, "PHISHING"), (v.expected, "expected")]
-        .iter()
-        .filter(|(on, _)| *on)
-        .map(|(_, t)| *t)
-        .collect::<Vec<_>>()
-        .join(", ");
-    println!(
-        "  {what}{}  severity: {}",
-        if tags.is_empty() {
-            String::new()
-        } else {
-            format!(" [{tags}]")
-        },
-        v.severity
-    );
+    println!("  {}  severity: {}", what_it_is(v), v.severity);
     if let Some(m) = &j.mail {
         println!(
             "  from: {}  subject: {}",
@@ -112,33 +93,57 @@ fn explain(file: &Path, j: &Judged, cfg: &Config, rules: &RuleSet) {
     for r in &v.reasons {
         println!("  why: {r}");
     }
+    println!("  would send: {}", would_send(j, cfg, rules));
+    println!();
+}
+
+/// `SBI証券: withdrawal [PHISHING, expected]`, `… no rule matched` or `not a broker notice`.
+fn what_it_is(v: &Verdict) -> String {
+    let what = match (&v.broker_name, v.event) {
+        (Some(b), Some(e)) => format!("{b}: {e}"),
+        (Some(b), None) => format!("{b}: no rule matched"),
+        (None, _) => "not a broker notice".to_string(),
+    };
+    let tags = [(v.phishing, "PHISHING"), (v.expected, "expected")]
+        .iter()
+        .filter(|(on, _)| *on)
+        .map(|(_, t)| *t)
+        .collect::<Vec<_>>()
+        .join(", ");
+    if tags.is_empty() {
+        what
+    } else {
+        format!("{what} [{tags}]")
+    }
+}
+
+/// The alert the daemon would raise for this mail, and to which sinks, or `nothing`.
+fn would_send(j: &Judged, cfg: &Config, rules: &RuleSet) -> String {
+    let v = &j.verdict;
     let pack = v.broker.as_deref().and_then(|b| rules.pack(b));
     let links = j
         .mail
         .as_ref()
         .map(|m| m.links.as_slice())
         .unwrap_or_default();
-    match compose(v, pack, links, cfg.language) {
-        Some(c) => {
-            let (sinks, repeat) = route(cfg, c.severity);
-            let names: Vec<&str> = sinks.iter().map(|s| s.as_str()).collect();
-            println!(
-                "  would send: {:?} alert \"{}\" to {}{}",
-                c.kind,
-                c.title,
-                if names.is_empty() {
-                    "no sink".to_string()
-                } else {
-                    names.join(", ")
-                },
-                match (repeat, c.actionable) {
-                    (Some(r), true) =>
-                        format!(", repeated every {} until acknowledged", format_duration(r)),
-                    _ => String::new(),
-                }
-            );
+    let Some(c) = compose(v, pack, links, cfg.language) else {
+        return "nothing".into();
+    };
+    let (sinks, repeat) = route(cfg, c.severity);
+    let names: Vec<&str> = sinks.iter().map(|s| s.as_str()).collect();
+    format!(
+        "{:?} alert \"{}\" to {}{}",
+        c.kind,
+        c.title,
+        if names.is_empty() {
+            "no sink".to_string()
+        } else {
+            names.join(", ")
+        },
+        match (repeat, c.actionable) {
+            (Some(r), true) =>
+                format!(", repeated every {} until acknowledged", format_duration(r)),
+            _ => String::new(),
         }
-        None => println!("  would send: nothing"),
-    }
-    println!();
+    )
 }
