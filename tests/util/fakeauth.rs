@@ -349,13 +349,7 @@ impl FakeAuth {
             .route("/authorize", get(authorize))
             .route("/introspect", post(introspect))
             .with_state(Arc::clone(&shared));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind fake auth");
-        let addr = listener.local_addr().expect("local addr");
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
+        let addr = super::httpfault::serve(app).await;
         FakeAuth { addr, shared }
     }
 

@@ -68,13 +68,7 @@ impl FakeHook {
         let app = Router::new()
             .route("/hook", post(receive))
             .with_state(Arc::clone(&shared));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind fake hook");
-        let addr = listener.local_addr().expect("local addr");
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
+        let addr = super::httpfault::serve(app).await;
         FakeHook { addr, shared }
     }
 

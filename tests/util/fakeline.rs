@@ -20,7 +20,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{Value, json};
 
-use super::httpfault::{DroppingListener, close_connection, now_ms};
+use super::httpfault::{now_ms, serve_dropping};
 
 pub const TOKEN: &str = "fake-line-channel-access-token-0123456789abcdef";
 
@@ -259,20 +259,8 @@ impl FakeLine {
             .route("/v2/bot/message/quota", get(quota))
             .route("/v2/bot/message/quota/consumption", get(consumption))
             .route("/_fake/requests", get(requests))
-            .layer(axum::middleware::map_response(close_connection))
             .with_state(Arc::clone(&shared));
-        let inner = tokio::net::TcpListener::bind(addr)
-            .await
-            .expect("bind fake line");
-        let addr = inner.local_addr().expect("local addr");
-        let drops = Arc::new(AtomicUsize::new(0));
-        let listener = DroppingListener {
-            inner,
-            drops: Arc::clone(&drops),
-        };
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
+        let (addr, drops) = serve_dropping(addr, app).await;
         FakeLine {
             addr,
             shared,

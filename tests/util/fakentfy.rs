@@ -143,13 +143,7 @@ impl FakeNtfy {
             )
             .route("/_fake/requests", get(requests))
             .with_state(Arc::clone(&shared));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind fake ntfy");
-        let addr = listener.local_addr().expect("local addr");
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
+        let addr = super::httpfault::serve(app).await;
         FakeNtfy { addr, shared }
     }
 

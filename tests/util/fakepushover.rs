@@ -20,7 +20,7 @@ use axum::routing::{get, post};
 use axum::{Form, Json, Router};
 use serde_json::{Value, json};
 
-use super::httpfault::{DroppingListener, close_connection, now_ms};
+use super::httpfault::{now_ms, serve_dropping};
 
 /// An application token and two user keys, in Pushover's 30-character shape.
 pub const TOKEN: &str = "azGDORePK8gMaC0QOYAMyEEuzJnyUi";
@@ -69,6 +69,22 @@ fn request_id(n: u64) -> String {
     format!("5042853c-402d-4a18-abcb-{n:012}")
 }
 
+impl Shared {
+    /// Numbers the request; refuses it (400, Pushover's words) without the application token.
+    fn begin(&mut self, params: &HashMap<String, String>) -> Result<String, Response> {
+        self.next += 1;
+        let req = request_id(self.next);
+        if params.get("token") != Some(&self.token) {
+            return Err(invalid(
+                "token",
+                "application token is invalid, see https://pushover.net/api",
+                &req,
+            ));
+        }
+        Ok(req)
+    }
+}
+
 fn invalid(field: &str, text: &str, req: &str) -> Response {
     (
         StatusCode::BAD_REQUEST,
@@ -82,16 +98,11 @@ async fn messages(
     Form(f): Form<HashMap<String, String>>,
 ) -> Response {
     let mut st = s.lock().expect("fake pushover state");
-    st.next += 1;
-    let req = request_id(st.next);
+    let req = match st.begin(&f) {
+        Ok(req) => req,
+        Err(refused) => return refused,
+    };
     let get = |k: &str| f.get(k).cloned().unwrap_or_default();
-    if get("token") != st.token {
-        return invalid(
-            "token",
-            "application token is invalid, see https://pushover.net/api",
-            &req,
-        );
-    }
     if !st.users.contains(&get("user")) {
         return invalid(
             "user",
@@ -157,15 +168,10 @@ async fn receipt(
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let mut st = s.lock().expect("state");
-    st.next += 1;
-    let req = request_id(st.next);
-    if q.get("token") != Some(&st.token) {
-        return invalid(
-            "token",
-            "application token is invalid, see https://pushover.net/api",
-            &req,
-        );
-    }
+    let req = match st.begin(&q) {
+        Ok(req) => req,
+        Err(refused) => return refused,
+    };
     let id = file.strip_suffix(".json").unwrap_or(&file).to_string();
     let Some(r) = st.receipts.get_mut(&id) else {
         return (
@@ -194,15 +200,10 @@ async fn cancel(
     Form(f): Form<HashMap<String, String>>,
 ) -> Response {
     let mut st = s.lock().expect("state");
-    st.next += 1;
-    let req = request_id(st.next);
-    if f.get("token") != Some(&st.token) {
-        return invalid(
-            "token",
-            "application token is invalid, see https://pushover.net/api",
-            &req,
-        );
-    }
+    let req = match st.begin(&f) {
+        Ok(req) => req,
+        Err(refused) => return refused,
+    };
     match st.receipts.get_mut(&id) {
         Some(r) => {
             r.cancelled = true;
@@ -221,15 +222,10 @@ async fn validate(
     Form(f): Form<HashMap<String, String>>,
 ) -> Response {
     let mut st = s.lock().expect("state");
-    st.next += 1;
-    let req = request_id(st.next);
-    if f.get("token") != Some(&st.token) {
-        return invalid(
-            "token",
-            "application token is invalid, see https://pushover.net/api",
-            &req,
-        );
-    }
+    let req = match st.begin(&f) {
+        Ok(req) => req,
+        Err(refused) => return refused,
+    };
     if !f.get("user").is_some_and(|u| st.users.contains(u)) {
         return invalid("user", "user key is invalid", &req);
     }
@@ -262,20 +258,8 @@ impl FakePushover {
             .route("/1/receipts/{id}/cancel.json", post(cancel))
             .route("/1/users/validate.json", post(validate))
             .route("/_fake/requests", get(requests))
-            .layer(axum::middleware::map_response(close_connection))
             .with_state(Arc::clone(&shared));
-        let inner = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind fake pushover");
-        let addr = inner.local_addr().expect("local addr");
-        let drops = Arc::new(AtomicUsize::new(0));
-        let listener = DroppingListener {
-            inner,
-            drops: Arc::clone(&drops),
-        };
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
+        let (addr, drops) = serve_dropping(SocketAddr::from(([127, 0, 0, 1], 0)), app).await;
         FakePushover {
             addr,
             shared,

@@ -53,6 +53,33 @@ pub async fn close_connection(mut resp: axum::response::Response) -> axum::respo
     resp
 }
 
+/// Serves `app` on 127.0.0.1 (a free port) in the background; returns its address.
+pub async fn serve(app: axum::Router) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind fake");
+    let addr = listener.local_addr().expect("local addr");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    addr
+}
+
+/// Serves `app` on `addr` (port 0: a free one) with `Connection: close` on every answer; the
+/// returned counter says how many of the next connections are dropped unanswered.
+pub async fn serve_dropping(addr: SocketAddr, app: axum::Router) -> (SocketAddr, Arc<AtomicUsize>) {
+    let app = app.layer(axum::middleware::map_response(close_connection));
+    let inner = TcpListener::bind(addr).await.expect("bind fake");
+    let addr = inner.local_addr().expect("local addr");
+    let drops = Arc::new(AtomicUsize::new(0));
+    let listener = DroppingListener {
+        inner,
+        drops: Arc::clone(&drops),
+    };
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (addr, drops)
+}
+
 /// Milliseconds since the epoch, as the benchmarks compare them.
 pub fn now_ms() -> u128 {
     std::time::SystemTime::now()
