@@ -6,6 +6,10 @@
 //! `GET /_fake/requests` lists every accepted publish with its `received_at_ms`.
 
 #[allow(dead_code)]
+#[path = "../tests/util/httpfault.rs"]
+mod httpfault;
+
+#[allow(dead_code)]
 #[path = "../tests/util/fakentfy.rs"]
 mod fakentfy;
 

@@ -71,15 +71,15 @@ fn request_id(n: u64) -> String {
 
 impl Shared {
     /// Numbers the request; refuses it (400, Pushover's words) without the application token.
-    fn begin(&mut self, params: &HashMap<String, String>) -> Result<String, Response> {
+    fn begin(&mut self, params: &HashMap<String, String>) -> Result<String, Box<Response>> {
         self.next += 1;
         let req = request_id(self.next);
         if params.get("token") != Some(&self.token) {
-            return Err(invalid(
+            return Err(Box::new(invalid(
                 "token",
                 "application token is invalid, see https://pushover.net/api",
                 &req,
-            ));
+            )));
         }
         Ok(req)
     }
@@ -100,7 +100,7 @@ async fn messages(
     let mut st = s.lock().expect("fake pushover state");
     let req = match st.begin(&f) {
         Ok(req) => req,
-        Err(refused) => return refused,
+        Err(refused) => return *refused,
     };
     let get = |k: &str| f.get(k).cloned().unwrap_or_default();
     if !st.users.contains(&get("user")) {
@@ -170,7 +170,7 @@ async fn receipt(
     let mut st = s.lock().expect("state");
     let req = match st.begin(&q) {
         Ok(req) => req,
-        Err(refused) => return refused,
+        Err(refused) => return *refused,
     };
     let id = file.strip_suffix(".json").unwrap_or(&file).to_string();
     let Some(r) = st.receipts.get_mut(&id) else {
@@ -202,7 +202,7 @@ async fn cancel(
     let mut st = s.lock().expect("state");
     let req = match st.begin(&f) {
         Ok(req) => req,
-        Err(refused) => return refused,
+        Err(refused) => return *refused,
     };
     match st.receipts.get_mut(&id) {
         Some(r) => {
@@ -224,7 +224,7 @@ async fn validate(
     let mut st = s.lock().expect("state");
     let req = match st.begin(&f) {
         Ok(req) => req,
-        Err(refused) => return refused,
+        Err(refused) => return *refused,
     };
     if !f.get("user").is_some_and(|u| st.users.contains(u)) {
         return invalid("user", "user key is invalid", &req);
