@@ -56,7 +56,7 @@ fn unparseable(why: &str) -> Verdict {
         severity: Severity::Info,
         rule: None,
         fields: Default::default(),
-        reasons: vec![format!("unparseable: {why}")],
+        reasons: vec![crate::assess::reason::Reason::Unparseable(why.to_string())],
         broker_name: None,
         subject: String::new(),
         sender: None,

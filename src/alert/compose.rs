@@ -5,6 +5,7 @@ use crate::alert::AlertKind;
 use crate::alert::language::Language;
 pub use crate::alert::wording::{field_ja, value_ja};
 use crate::assess::Verdict;
+use crate::assess::reason::Reason;
 use crate::config::{Config, SinkKind};
 use crate::event::{EventKind, Severity};
 use crate::rules::Pack;
@@ -46,7 +47,7 @@ fn compose_raw(
         .broker_name
         .clone()
         .unwrap_or_else(|| lang.pick("不明な差出人", "unknown sender").into());
-    if v.reasons.iter().any(|r| r.starts_with("unparseable")) {
+    if v.reasons.iter().any(|r| r.is_unparseable()) {
         return Some(Composed {
             kind: AlertKind::Health,
             severity: Severity::Info,
@@ -58,7 +59,11 @@ fn compose_raw(
                 .into(),
             body: format!(
                 "{}\n{}",
-                v.reasons.join("\n"),
+                v.reasons
+                    .iter()
+                    .map(|r| r.text(lang))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
                 lang.pick(
                     "記録は残してあります。メールボックスで内容を直接確認してください。",
                     "It was recorded; check it by hand in your mailbox."
@@ -393,12 +398,8 @@ fn phishing_body(v: &Verdict, name: &str, links: &[crate::text::Link], lang: Lan
         ),
     };
     out.push_str(lang.pick("\n判断の根拠:", "\nWhy:"));
-    for r in v
-        .reasons
-        .iter()
-        .filter(|r| !r.starts_with("looks like a phishing"))
-    {
-        out.push_str(&format!("\n- {}", defang_all(r)));
+    for r in v.reasons.iter().filter(|r| **r != Reason::Phishing) {
+        out.push_str(&format!("\n- {}", defang_all(&r.text(lang))));
     }
     let hosts: Vec<String> = links
         .iter()

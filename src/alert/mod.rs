@@ -16,6 +16,7 @@ pub mod pause;
 pub mod pushover;
 pub mod quiet;
 pub mod raise;
+pub mod reasons;
 pub mod recipients;
 pub mod routes;
 pub mod sink;

@@ -5,6 +5,7 @@
 //! written lower down came from the sender and proves nothing (or worse: it is a forgery).
 
 pub mod authserv;
+pub mod reason;
 
 use std::collections::BTreeMap;
 
@@ -15,6 +16,7 @@ use crate::event::{EventKind, Severity};
 use crate::mail::{Mail, Trace};
 use crate::rules::{Classification, Pack};
 use crate::units::parse_amount;
+use reason::{Reason, Vouch};
 
 /// A declared window in which a notice is expected (`brokerwatch expect`, `/expect`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -41,8 +43,8 @@ pub struct Verdict {
     pub severity: Severity,
     pub rule: Option<String>,
     pub fields: BTreeMap<String, String>,
-    /// Human-readable reasons, in the order they were found.
-    pub reasons: Vec<String>,
+    /// Why, in the order it was found (English strings in JSON).
+    pub reasons: Vec<Reason>,
     #[serde(skip)]
     pub broker_name: Option<String>,
     #[serde(skip)]
@@ -75,21 +77,21 @@ pub struct Context<'a> {
 
 /// Judges a classified mail.
 pub fn assess(mail: &Mail, class: &Classification, ctx: &Context) -> Verdict {
-    let mut reasons: Vec<String> = class.notes.clone();
+    let mut reasons: Vec<Reason> = class.notes.clone();
     let pack = class.pack;
     if let Some(claim) = &class.claim {
-        reasons.push(claim.describe());
+        reasons.push(Reason::Claim(claim.clone()));
     }
     let authentic =
         pack.and_then(|p| authenticity(mail, p, &ctx.config.authserv_ids, &mut reasons));
     let from_domain = mail.from.as_ref().map_or("", |f| f.domain());
     let foreign_sender = pack.is_some_and(|p| !p.owns_domain(from_domain));
     if let (Some(p), true) = (pack, foreign_sender) {
-        reasons.push(format!(
-            "the sender's domain `{from_domain}` is not one of {}'s domains ({})",
-            p.name,
-            p.domains.join(", ")
-        ));
+        reasons.push(Reason::ForeignSender {
+            domain: from_domain.to_string(),
+            broker: p.name.clone(),
+            domains: p.domains.clone(),
+        });
     }
     reasons.extend(class.imitations.iter().cloned());
     // A login link to a host that is not the broker's own, in a mail not vouched for, is how the
@@ -101,9 +103,10 @@ pub fn assess(mail: &Mail, class: &Classification, ctx: &Context) -> Verdict {
             .any(|(host, _)| !p.owns_domain(host))
     });
     for (host, why) in &class.login_links {
-        reasons.push(format!(
-            "links to a login or personal-details page (`{why}` at `{host}`): since 2025-10-15 Japanese brokers must not put such links in mail"
-        ));
+        reasons.push(Reason::LoginLink {
+            host: host.clone(),
+            matched: why.clone(),
+        });
     }
     let phishing = pack.is_some()
         && (authentic == Some(false)
@@ -115,10 +118,10 @@ pub fn assess(mail: &Mail, class: &Classification, ctx: &Context) -> Verdict {
     }
     let event = class.rule.map(|r| r.event);
     if let (Some(p), Some(r), true) = (pack, class.rule, class.generic) {
-        reasons.push(format!(
-            "recognised by generic wording (rule `{}`): {}'s own rules did not match; read the mail itself",
-            r.id, p.name
-        ));
+        reasons.push(Reason::Generic {
+            rule: r.id.clone(),
+            broker: p.name.clone(),
+        });
     }
     let off_profile = match (pack, event, phishing, &ctx.config.trading_profile) {
         (Some(p), Some(EventKind::Trade), false, Some(profile)) if profile.applies_to(&p.id) => {
@@ -126,12 +129,7 @@ pub fn assess(mail: &Mail, class: &Classification, ctx: &Context) -> Verdict {
         }
         _ => Vec::new(),
     };
-    for d in &off_profile {
-        reasons.push(format!(
-            "outside your trading profile ({}): {}",
-            d.kind, d.why
-        ));
-    }
+    reasons.extend(off_profile.iter().cloned().map(Reason::OffProfile));
     let mut expected = false;
     if let (Some(p), Some(ev), false) = (pack, event, phishing)
         && (ev.is_security() || !off_profile.is_empty())
@@ -146,21 +144,15 @@ pub fn assess(mail: &Mail, class: &Classification, ctx: &Context) -> Verdict {
         && login_off_hours(mail, pack, ctx, &mut reasons);
     let unrecognised = !phishing && event.is_none() && !class.unrecognised.is_empty();
     let severity = if phishing {
-        reasons.push("looks like a phishing copy: do not click, do not reply".into());
+        reasons.push(Reason::Phishing);
         ctx.config.phishing_severity
     } else if expected {
         Severity::Info
     } else if unrecognised {
-        reasons.push(format!(
-            "{} sent a notice brokerwatch does not recognise; it mentions {} — read it",
-            pack.map_or("the broker", |p| p.name.as_str()),
-            class
-                .unrecognised
-                .iter()
-                .map(|w| format!("「{w}」"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
+        reasons.push(Reason::Unrecognised {
+            broker: pack.map(|p| p.name.clone()),
+            words: class.unrecognised.clone(),
+        });
         Severity::Warning
     } else if !off_profile.is_empty() {
         ctx.config
@@ -211,7 +203,7 @@ fn login_off_hours(
     mail: &Mail,
     pack: Option<&Pack>,
     ctx: &Context,
-    reasons: &mut Vec<String>,
+    reasons: &mut Vec<Reason>,
 ) -> bool {
     let (Some(p), Some(profile)) = (pack, ctx.config.trading_profile.as_ref()) else {
         return false;
@@ -225,15 +217,11 @@ fn login_off_hours(
     }
     let offset = hours.utc_offset.or(mail.date_offset).unwrap_or(0);
     let minute = (at + i64::from(offset)).rem_euclid(86_400) / 60;
-    reasons.push(format!(
-        "a login at {:02}:{:02}, outside your usual hours ({:02}:{:02}-{:02}:{:02})",
-        minute / 60,
-        minute % 60,
-        hours.from / 60,
-        hours.from % 60,
-        hours.to / 60,
-        hours.to % 60
-    ));
+    reasons.push(Reason::OffHours {
+        at: minute,
+        from: hours.from,
+        to: hours.to,
+    });
     true
 }
 
@@ -315,10 +303,10 @@ fn authenticity(
     mail: &Mail,
     pack: &Pack,
     ids: &[String],
-    reasons: &mut Vec<String>,
+    reasons: &mut Vec<Reason>,
 ) -> Option<bool> {
     if ids.is_empty() {
-        reasons.push("authenticity unknown: no trusted `authserv_ids` configured".into());
+        reasons.push(Reason::NoAuthservIds);
         return None;
     }
     let ours = |id: &str| ids.iter().any(|t| t.eq_ignore_ascii_case(id));
@@ -341,11 +329,11 @@ fn authenticity(
         }
     }
     if forged {
-        reasons.push("an Authentication-Results header naming our server stands below its own Received line: the sender wrote it (forgery)".to_string());
+        reasons.push(Reason::Forged);
         return Some(false);
     }
     let Some((id, results)) = trusted else {
-        reasons.push("authenticity unknown: no Authentication-Results from our server".into());
+        reasons.push(Reason::NoAuthResults);
         return None;
     };
     let from_domain = mail.from.as_ref().map_or("", |f| f.domain());
@@ -360,15 +348,15 @@ fn authenticity(
         .find_map(|r| match (r.method.as_str(), r.result.as_str()) {
             ("dkim", "pass") => prop(r, "header.d")
                 .filter(|d| pack.owns_domain(d))
-                .map(|d| format!("dkim=pass for `{d}`")),
+                .map(Vouch::Dkim),
             ("dmarc", "pass") => prop(r, "header.from")
                 .filter(|d| pack.owns_domain(d))
-                .map(|d| format!("dmarc=pass for `{d}`")),
+                .map(Vouch::Dmarc),
             _ => None,
         });
     match vouched {
-        Some(what) if pack.owns_domain(from_domain) => {
-            reasons.push(format!("authentic: {id} says {what}"));
+        Some(vouch) if pack.owns_domain(from_domain) => {
+            reasons.push(Reason::Authentic { id, vouch });
             Some(true)
         }
         _ => {
@@ -376,15 +364,11 @@ fn authenticity(
                 .iter()
                 .map(|r| format!("{}={}", r.method, r.result))
                 .collect();
-            reasons.push(format!(
-                "not authentic: {id} did not vouch for a {} domain ({})",
-                pack.name,
-                if said.is_empty() {
-                    "no results".to_string()
-                } else {
-                    said.join(", ")
-                }
-            ));
+            reasons.push(Reason::NotAuthentic {
+                id,
+                broker: pack.name.clone(),
+                said,
+            });
             Some(false)
         }
     }
@@ -396,38 +380,27 @@ fn expectation_reason(
     event: EventKind,
     fields: &BTreeMap<String, String>,
     ctx: &Context,
-) -> Option<String> {
+) -> Option<Reason> {
     if let Some(e) = ctx
         .expectations
         .iter()
         .find(|e| e.broker == pack.id && e.event == event && e.from <= ctx.now && ctx.now < e.until)
     {
-        return Some(format!(
-            "expected: declared {} at {} (expectation #{}{})",
+        return Some(Reason::Declared {
             event,
-            pack.name,
-            e.id,
-            e.note
-                .as_ref()
-                .map(|n| format!(": {n}"))
-                .unwrap_or_default()
-        ));
+            broker: pack.name.clone(),
+            id: e.id,
+            note: e.note.clone(),
+        });
     }
     ctx.config
         .allowances
         .iter()
         .find(|a| a.broker == pack.id && a.event == event && allowance_fits(a, fields))
-        .map(|a| {
-            format!(
-                "expected: standing allowance for {event}{}{}",
-                a.max_amount
-                    .map(|m| format!(" up to {m}"))
-                    .unwrap_or_default(),
-                a.account_suffix
-                    .as_ref()
-                    .map(|s| format!(" to account ****{s}"))
-                    .unwrap_or_default()
-            )
+        .map(|a| Reason::Allowance {
+            event,
+            max_amount: a.max_amount,
+            account_suffix: a.account_suffix.clone(),
         })
 }
 

@@ -165,7 +165,7 @@ async fn scan_account(
 
 /// Prints one verdict; false when the mail is not worth a line (no broker, parsed fine).
 fn print_verdict(mb: &MailboxId, m: &RawMessage, v: &Verdict, as_json: bool) -> bool {
-    if v.broker.is_none() && !v.reasons.iter().any(|r| r.starts_with("unparseable")) {
+    if v.broker.is_none() && !v.reasons.iter().any(|r| r.is_unparseable()) {
         return false;
     }
     let (key, value) = match &m.position {

@@ -4,9 +4,11 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
+use super::lookalike::LookAlike;
 use super::{Pack, Pattern, Rule, RuleSet};
+use crate::assess::reason::Reason;
 use crate::domain::href_host;
-use crate::links::{describe, mismatches};
+use crate::links::mismatches;
 use crate::mail::Mail;
 use crate::text::normalize;
 
@@ -19,20 +21,8 @@ pub enum Claim {
     DisplayName(String),
     /// The subject or text presents itself as the broker (the matched words).
     Wording(String),
-    /// The sender's domain, or a link's, imitates the broker's (the reason).
-    LookAlike(String),
-}
-
-impl Claim {
-    /// One line for explanations.
-    pub fn describe(&self) -> String {
-        match self {
-            Claim::Domain(d) => format!("sent from the broker's domain `{d}`"),
-            Claim::DisplayName(n) => format!("the sender's display name says `{n}`"),
-            Claim::Wording(w) => format!("the mail presents itself as the broker: `{w}`"),
-            Claim::LookAlike(why) => format!("look-alike: {why}"),
-        }
-    }
+    /// The sender's domain, or a link's, imitates the broker's.
+    LookAlike(LookAlike),
 }
 
 /// A condition of the matched rule and the words it matched.
@@ -53,13 +43,13 @@ pub struct Classification<'r> {
     pub fields: BTreeMap<String, String>,
     pub cues: Vec<Cue>,
     /// Why nothing matched, where that is worth telling (e.g. a forwarded notice).
-    pub notes: Vec<String>,
+    pub notes: Vec<Reason>,
     /// Signs of imitation: look-alike sender or link domains, links that hide their target.
     /// They count only for a mail that is not authentic (genuine mail has tracking links).
-    pub suspicious: Vec<String>,
+    pub suspicious: Vec<Reason>,
     /// Links to a look-alike of the claimed broker's own domain: phishing whatever the
     /// authenticity (a genuine notice never links to an imitation of its own sender).
-    pub imitations: Vec<String>,
+    pub imitations: Vec<Reason>,
     /// Links to a login, password or "confirm your details" page, as (host, why).
     pub login_links: Vec<(String, String)>,
     /// The matched rule is a generic one: the broker's own rules did not recognise the mail.
@@ -109,11 +99,8 @@ pub fn classify<'r>(set: &'r RuleSet, mail: &Mail) -> Classification<'r> {
         .iter()
         .find(|p| !from_domain.is_empty() && p.owns_domain(from_domain));
     if mail.forwarded && own_pack.is_none() {
-        out.notes.push(format!(
-            "forwarded by {}: a forwarded or quoted notice is not a new event",
-            mail.from
-                .as_ref()
-                .map_or("an unknown sender", |f| f.address.as_str())
+        out.notes.push(Reason::Forwarded(
+            mail.from.as_ref().map(|f| f.address.clone()),
         ));
         return out;
     }
@@ -253,7 +240,7 @@ fn by_lookalike<'r>(set: &'r RuleSet, from_domain: &str, mail: &Mail) -> Option<
                 })
         })?;
     let pack = set.pack(&hit.broker)?;
-    Some((pack, Claim::LookAlike(hit.why)))
+    Some((pack, Claim::LookAlike(hit)))
 }
 
 /// Is `domain` a company whose name clashes with broker `id`'s (so no look-alike of it)?
@@ -262,7 +249,7 @@ fn clashes(set: &RuleSet, id: &str, domain: &str) -> bool {
 }
 
 /// Links whose host imitates the claimed broker's own domain.
-fn imitations(set: &RuleSet, pack: &Pack, mail: &Mail) -> Vec<String> {
+fn imitations(set: &RuleSet, pack: &Pack, mail: &Mail) -> Vec<Reason> {
     let mut out = Vec::new();
     let mut seen = std::collections::BTreeSet::new();
     for host in mail.links.iter().filter_map(|l| href_host(&l.href)) {
@@ -270,10 +257,11 @@ fn imitations(set: &RuleSet, pack: &Pack, mail: &Mail) -> Vec<String> {
             continue;
         }
         if let Some(l) = set.lookalike_of(&host).filter(|l| l.broker == pack.id) {
-            out.push(format!(
-                "a link goes to `{host}`, an imitation of {}'s domain: {}",
-                pack.name, l.why
-            ));
+            out.push(Reason::Imitation {
+                host: host.clone(),
+                broker: pack.name.clone(),
+                look: l,
+            });
         }
     }
     out
@@ -313,10 +301,10 @@ fn login_links(set: &RuleSet, pack: &Pack, mail: &Mail) -> Vec<(String, String)>
 }
 
 /// Imitation signs worth telling about a mail that claims `pack`.
-fn suspicious(set: &RuleSet, pack: &Pack, from_domain: &str, mail: &Mail) -> Vec<String> {
+fn suspicious(set: &RuleSet, pack: &Pack, from_domain: &str, mail: &Mail) -> Vec<Reason> {
     let mut out = Vec::new();
     if let Some(l) = set.lookalike_of(from_domain) {
-        out.push(format!("the sender's domain imitates a broker: {}", l.why));
+        out.push(Reason::SenderLookAlike(l));
     }
     let mut seen = std::collections::BTreeSet::new();
     for host in mail.links.iter().filter_map(|l| href_host(&l.href)) {
@@ -325,10 +313,14 @@ fn suspicious(set: &RuleSet, pack: &Pack, from_domain: &str, mail: &Mail) -> Vec
         }
         // A link imitating the claimed broker itself is an imitation (see `imitations`).
         if let Some(l) = set.lookalike_of(&host).filter(|l| l.broker != pack.id) {
-            out.push(format!("a link imitates a broker: {}", l.why));
+            out.push(Reason::LinkLookAlike(l));
         }
     }
-    out.extend(mismatches(&mail.links).iter().map(describe));
+    out.extend(
+        mismatches(&mail.links)
+            .into_iter()
+            .map(Reason::LinkMismatch),
+    );
     out
 }
 

@@ -18,6 +18,8 @@ pub struct LookAlike {
     pub broker: String,
     /// The genuine domain it imitates.
     pub imitates: String,
+    /// The look-alike as the mail has it, defanged.
+    pub shown: String,
     /// One line for explanations; the look-alike in it is defanged.
     pub why: String,
 }
@@ -119,6 +121,7 @@ pub fn lookalike(set: &RuleSet, domain: &str) -> Option<LookAlike> {
     best.map(|(_, g, why)| LookAlike {
         broker: g.pack.clone(),
         imitates: g.domain.clone(),
+        shown: defang_url(&host.plain),
         why: format!("`{}` imitates `{}` ({why})", host.show(), g.domain),
     })
 }

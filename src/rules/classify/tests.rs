@@ -252,7 +252,9 @@ fn links_to_an_imitation_of_the_claimed_broker_are_kept_apart() {
     let c = classify(&set, &m);
     assert_eq!(c.imitations.len(), 1, "{:?}", c.imitations);
     assert!(
-        c.suspicious.iter().all(|s| !s.contains("kx7fq")),
+        c.suspicious
+            .iter()
+            .all(|s| !s.to_string().contains("kx7fq")),
         "{:?}",
         c.suspicious
     );
