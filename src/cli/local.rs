@@ -4,21 +4,21 @@
 
 use crate::config::secret::SecretSource;
 use crate::config::{AccountSource, Config, ImapAuth};
-use crate::yaml::{self, Loc, Node, Problem};
+use serde::Deserialize;
+use serde::de::IgnoredAny;
+
+use crate::yaml::{At, Loc, Problem};
 
 /// The problems of `cfg` that only this machine can show; empty when all is there.
 pub fn problems(cfg: &Config) -> Vec<Problem> {
     let Some(path) = &cfg.path else {
         return Vec::new();
     };
-    let tree = std::fs::read_to_string(path)
+    // The config compiled, so it reads; its accounts are in the file's order.
+    let places: Places = std::fs::read_to_string(path)
         .ok()
-        .and_then(|t| yaml::parse(&t).ok());
-    let at = |keys: &[Key]| {
-        tree.as_ref()
-            .and_then(|t| locate(t, keys))
-            .unwrap_or_default()
-    };
+        .and_then(|t| serde_saphyr::from_str(&t).ok())
+        .unwrap_or_default();
     let file = path.display().to_string();
     let mut out = Vec::new();
     let mut push = |loc: Loc, message: String| {
@@ -28,33 +28,27 @@ pub fn problems(cfg: &Config) -> Vec<Problem> {
             message,
         })
     };
-    for a in &cfg.accounts {
-        let account = Key::Account(&a.name);
+    for (i, a) in cfg.accounts.iter().enumerate() {
+        let entry = places.accounts.get(i);
         match &a.source {
             AccountSource::Imap(i) => {
-                let (path, what): (&[Key], _) = match &i.auth {
-                    ImapAuth::Password(_) => {
-                        (&[Key::Field("imap"), Key::Field("password")], "password")
+                let (loc, what) = match &i.auth {
+                    ImapAuth::Password(_) => (entry.map(AccountPlaces::password), "password"),
+                    ImapAuth::OAuth2(_) => {
+                        (entry.map(AccountPlaces::client_secret), "client secret")
                     }
-                    ImapAuth::OAuth2(_) => (
-                        &[
-                            Key::Field("imap"),
-                            Key::Field("auth"),
-                            Key::Field("oauth2"),
-                            Key::Field("client_secret"),
-                        ],
-                        "client secret",
-                    ),
                 };
                 if let Some(why) = i.auth.secrets().and_then(unreadable) {
-                    let loc = at(&[&[account][..], path].concat());
-                    push(loc, format!("account `{}`: the {what} {why}", a.name));
+                    push(
+                        loc.unwrap_or_default(),
+                        format!("account `{}`: the {what} {why}", a.name),
+                    );
                 }
             }
             AccountSource::Maildir(m) if !m.path.is_dir() => {
-                let loc = at(&[account, Key::Field("maildir")]);
+                let loc = entry.map(|e| loc_or(&e.value.maildir, e.loc));
                 push(
-                    loc,
+                    loc.unwrap_or_default(),
                     format!(
                         "account `{}`: cannot watch `{}`: no such folder",
                         a.name,
@@ -68,12 +62,7 @@ pub fn problems(cfg: &Config) -> Vec<Problem> {
     if let Some(t) = &cfg.sinks.telegram
         && let Some(why) = unreadable(&t.token)
     {
-        let loc = at(&[
-            Key::Field("sinks"),
-            Key::Field("telegram"),
-            Key::Field("token"),
-        ]);
-        push(loc, format!("the Telegram token {why}"));
+        push(places.telegram_token(), format!("the Telegram token {why}"));
     }
     out
 }
@@ -95,42 +84,84 @@ fn unreadable(s: &SecretSource) -> Option<String> {
     }
 }
 
-#[derive(Clone, Copy)]
-enum Key<'a> {
-    /// The item of `accounts` with this name.
-    Account(&'a str),
-    Field(&'a str),
+/// Where the secrets and folders of a config are written, to point at them: the nearest
+/// written place when the exact one is not (e.g. the account when its `password` is left out).
+#[derive(Default, Deserialize)]
+struct Places {
+    #[serde(default)]
+    accounts: Vec<At<AccountPlaces>>,
+    sinks: Option<At<SinkPlaces>>,
 }
 
-/// The location of the node at `keys`, or the deepest one found on the way.
-fn locate(root: &Node, keys: &[Key]) -> Option<Loc> {
-    let mut node = root;
-    for key in keys {
-        let next = match key {
-            Key::Account(name) => {
-                field(node, "accounts")
-                    .and_then(Node::as_seq)
-                    .and_then(|items| {
-                        items.iter().find(|i| {
-                            field(i, "name").and_then(Node::scalar_text).as_deref() == Some(name)
-                        })
-                    })
-            }
-            Key::Field(f) => field(node, f),
+#[derive(Deserialize)]
+struct AccountPlaces {
+    maildir: Option<At<IgnoredAny>>,
+    imap: Option<At<ImapPlaces>>,
+}
+
+#[derive(Deserialize)]
+struct ImapPlaces {
+    password: Option<At<IgnoredAny>>,
+    auth: Option<At<AuthPlaces>>,
+}
+
+#[derive(Deserialize)]
+struct AuthPlaces {
+    oauth2: Option<At<OAuthPlaces>>,
+}
+
+#[derive(Deserialize)]
+struct OAuthPlaces {
+    client_secret: Option<At<IgnoredAny>>,
+}
+
+#[derive(Deserialize)]
+struct SinkPlaces {
+    telegram: Option<At<TelegramPlaces>>,
+}
+
+#[derive(Deserialize)]
+struct TelegramPlaces {
+    token: Option<At<IgnoredAny>>,
+}
+
+/// Where `inner` is written, or else `outer`.
+fn loc_or<U>(inner: &Option<At<U>>, outer: Loc) -> Loc {
+    inner.as_ref().map_or(outer, |i| i.loc)
+}
+
+impl AccountPlaces {
+    fn password(e: &At<AccountPlaces>) -> Loc {
+        let Some(imap) = &e.value.imap else {
+            return e.loc;
         };
-        match next {
-            Some(n) => node = n,
-            None => break,
-        }
+        loc_or(&imap.value.password, imap.loc)
     }
-    Some(node.loc)
+
+    fn client_secret(e: &At<AccountPlaces>) -> Loc {
+        let Some(imap) = &e.value.imap else {
+            return e.loc;
+        };
+        let Some(auth) = &imap.value.auth else {
+            return imap.loc;
+        };
+        let Some(oauth2) = &auth.value.oauth2 else {
+            return auth.loc;
+        };
+        loc_or(&oauth2.value.client_secret, oauth2.loc)
+    }
 }
 
-fn field<'n>(node: &'n Node, name: &str) -> Option<&'n Node> {
-    node.as_map()?
-        .iter()
-        .find(|(k, _)| k.scalar_text().as_deref() == Some(name))
-        .map(|(_, v)| v)
+impl Places {
+    fn telegram_token(&self) -> Loc {
+        let Some(sinks) = &self.sinks else {
+            return Loc::default();
+        };
+        let Some(t) = &sinks.value.telegram else {
+            return sinks.loc;
+        };
+        loc_or(&t.value.token, t.loc)
+    }
 }
 
 #[cfg(test)]

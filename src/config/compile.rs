@@ -5,11 +5,13 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
-use super::raw::{self, RawAccount, RawPolicy, RawSinks};
+use super::raw::{
+    self, Parsed, RawAccount, RawAuthserv, RawConfig, RawPolicy, RawSinks, Scalar, SeverityKey,
+};
 use super::values::{is_loopback, resolve_path, secret};
 use super::*;
 use crate::units::parse_duration;
-use crate::yaml::{At, Collector, Loc, Node, Problem, Problems};
+use crate::yaml::{At, Collector, Keyed, Loc, Problem, Problems};
 
 const DEFAULT_LOOKBACK: Duration = Duration::from_secs(3 * 86_400);
 const DEFAULT_POLL: Duration = Duration::from_secs(300);
@@ -17,35 +19,6 @@ const DEFAULT_IDLE_REFRESH: Duration = Duration::from_secs(25 * 60);
 const DEFAULT_MAILDIR_POLL: Duration = Duration::from_secs(5);
 /// RFC 2177: servers may drop an IDLE after 30 minutes; clients re-issue before 29.
 const MAX_IDLE_REFRESH: Duration = Duration::from_secs(29 * 60);
-
-/// Reads and checks a config file. Relative paths in it are relative to the file's folder.
-pub fn load(path: &Path) -> Result<Config, Problems> {
-    let (cfg, problems) = load_partial(path);
-    if problems.is_empty() {
-        Ok(cfg)
-    } else {
-        Err(Problems(problems))
-    }
-}
-
-/// Like [`load`], but also returns the best-effort config when there are problems, so that the
-/// checks that need it (allowances against rule packs) can still report theirs in the same run.
-pub fn load_partial(path: &Path) -> (Config, Vec<Problem>) {
-    let label = path.display().to_string();
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) => {
-            let mut c = Collector::new(label);
-            c.error(Loc { line: 1, col: 1 }, format!("cannot read config: {e}"));
-            return (builtin(), c.problems);
-        }
-    };
-    let base = path.parent().unwrap_or(Path::new("."));
-    let (mut cfg, problems) = compile(&text, &label, base);
-    cfg.path = Some(path.to_path_buf());
-    cfg.warnings.extend(permission_warnings(path, &cfg));
-    (cfg, problems)
-}
 
 /// Checks config text; `label` names it in problems, `base` anchors relative paths.
 pub fn load_str(text: &str, label: &str, base: &Path) -> Result<Config, Problems> {
@@ -57,18 +30,24 @@ pub fn load_str(text: &str, label: &str, base: &Path) -> Result<Config, Problems
     }
 }
 
-fn compile(text: &str, label: &str, base: &Path) -> (Config, Vec<Problem>) {
+/// The config from `text`, and every problem with it; the config holds what could be read (the
+/// built-in defaults for the rest), so that later checks can still report theirs in the same run.
+pub(super) fn compile(text: &str, label: &str, base: &Path) -> (Config, Vec<Problem>) {
     let mut c = Collector::new(label);
     let mut cfg = builtin();
-    if let Some(root) = c.parse(text) {
-        for (key, node) in c.entries(&root, raw::TOP_LEVEL) {
-            apply(&mut c, &mut cfg, &key, node, base);
-        }
-        check_accounts(&mut c, &cfg.accounts, &root);
-        super::recipients::compile(&mut c, &root, &mut cfg);
-        super::recipients::check_reachable(&mut c, &root, &cfg);
+    if let Some(raw) = c.read::<Keyed<RawConfig>>(text) {
+        let accounts_key = raw.key("accounts").unwrap_or_default();
+        let mut r = raw.value;
+        let sink_keys = r.sinks.as_ref().map(|s| s.keys.clone()).unwrap_or_default();
+        let recipients = r.recipients.take().unwrap_or_default();
+        let escalation_raw = r.escalation.take().unwrap_or_default();
+        apply_settings(&mut c, &mut cfg, &mut r, base);
+        apply_sections(&mut c, &mut cfg, r, base);
+        check_accounts(&mut c, &cfg.accounts, accounts_key);
+        super::recipients::compile(&mut c, recipients, &mut cfg);
+        super::recipients::check_reachable(&mut c, &sink_keys, &cfg);
         super::oauth2::place_tokens(&mut cfg);
-        cfg.escalation = escalation(&mut c, &root, &cfg.sinks);
+        cfg.escalation = escalation(&mut c, escalation_raw, &cfg.sinks);
     }
     let mut problems = c.problems;
     problems.sort_by_key(|p| p.loc);
@@ -130,88 +109,66 @@ fn default_severity() -> BTreeMap<EventKind, Severity> {
         .collect()
 }
 
-fn apply(c: &mut Collector, cfg: &mut Config, key: &str, node: &Node, base: &Path) {
-    match key {
-        "state_dir" => {
-            if let Some(p) = c.take::<String>(node) {
-                cfg.state_dir = resolve_path(base, &p);
-            }
-        }
-        "authserv_ids" if matches!(&node.kind, crate::yaml::Kind::Str(s) if s == "auto") => {
-            cfg.authserv_auto = true;
-        }
-        "language" => {
-            if let Some(l) = c.take(node) {
-                cfg.language = l;
-            }
-        }
-        "authserv_ids" => cfg.authserv_ids = c.take(node).unwrap_or_default(),
-        "first_run_lookback" => {
-            let v = c.take::<At<String>>(node);
-            if let Some(d) = duration(c, v.as_ref()) {
-                cfg.first_run_lookback = d;
-            }
-        }
-        "cannot_watch_after" | "takeover_window" => {
-            let v = c.take::<At<String>>(node);
-            if let Some(d) = duration(c, v.as_ref()) {
-                if key == "cannot_watch_after" {
-                    cfg.cannot_watch_after = d;
-                } else {
-                    cfg.takeover_window = d;
-                }
-            }
-        }
-        "tamper_window" | "tamper_check" => {
-            let v = c.take::<At<String>>(node);
-            if let Some(d) = duration(c, v.as_ref()) {
-                if key == "tamper_window" {
-                    cfg.tamper_window = d;
-                } else {
-                    cfg.tamper_check = d.max(Duration::from_secs(1));
-                }
-            }
-        }
-        "quiet_days" => cfg.quiet_days = c.take::<u32>(node).filter(|d| *d > 0),
-        "heartbeat" => {
-            let v = c.take::<At<String>>(node);
-            cfg.heartbeat = duration(c, v.as_ref());
-        }
-        "accounts" => {
-            let items: Vec<(Loc, RawAccount)> = c.take_each(node, "accounts");
-            cfg.accounts = items
-                .into_iter()
-                .filter_map(|(_, a)| account(c, a, base))
-                .collect();
-        }
-        "rules_dirs" => {
-            let dirs: Vec<String> = c.take(node).unwrap_or_default();
-            cfg.rules_dirs = dirs.iter().map(|d| resolve_path(base, d)).collect();
-        }
-        "shipped_rules" => cfg.shipped_rules = c.take(node).unwrap_or(true),
-        "severity" => severity(c, cfg, node),
-        "allowances" => {
-            let items: Vec<(Loc, raw::RawAllowance)> = c.take_each(node, "allowances");
-            cfg.allowances = items
-                .into_iter()
-                .filter_map(|(loc, a)| allowance(c, loc, a))
-                .collect();
-        }
-        "sinks" => {
-            if let Some(s) = c.take::<RawSinks>(node) {
-                cfg.sinks = sinks(c, s, base);
-            }
-        }
-        "trading_profile" => {
-            cfg.trading_profile = c
-                .take::<raw::RawProfile>(node)
-                .map(|p| trading_profile(c, p, node.loc));
-        }
-        "quiet_hours" => cfg.quiet_hours = super::recipients::quiet_hours(c, node),
-        // Need the sinks (and accounts), which may come later in the file: done after the loop.
-        "escalation" | "recipients" => {}
-        _ => unreachable!("key list and match arms agree"),
+/// The single values: paths, durations, switches.
+fn apply_settings(c: &mut Collector, cfg: &mut Config, r: &mut RawConfig, base: &Path) {
+    if let Some(p) = &r.state_dir {
+        cfg.state_dir = resolve_path(base, p);
     }
+    if let Some(l) = r.language {
+        cfg.language = l;
+    }
+    match r.authserv_ids.take() {
+        Some(RawAuthserv::Auto) => cfg.authserv_auto = true,
+        Some(RawAuthserv::Ids(ids)) => cfg.authserv_ids = ids,
+        None => {}
+    }
+    let slots = [
+        (&r.first_run_lookback, &mut cfg.first_run_lookback),
+        (&r.cannot_watch_after, &mut cfg.cannot_watch_after),
+        (&r.takeover_window, &mut cfg.takeover_window),
+        (&r.tamper_window, &mut cfg.tamper_window),
+    ];
+    for (written, slot) in slots {
+        if let Some(d) = duration(c, written.as_ref()) {
+            *slot = d;
+        }
+    }
+    if let Some(d) = duration(c, r.tamper_check.as_ref()) {
+        cfg.tamper_check = d.max(Duration::from_secs(1));
+    }
+    cfg.quiet_days = r.quiet_days.filter(|d| *d > 0);
+    cfg.heartbeat = duration(c, r.heartbeat.as_ref());
+    if let Some(dirs) = &r.rules_dirs {
+        cfg.rules_dirs = dirs.iter().map(|d| resolve_path(base, d)).collect();
+    }
+    cfg.shipped_rules = r.shipped_rules.unwrap_or(true);
+}
+
+/// The sections: accounts, severities, allowances, sinks, the trading profile, quiet hours.
+fn apply_sections(c: &mut Collector, cfg: &mut Config, r: RawConfig, base: &Path) {
+    cfg.accounts = (r.accounts.into_iter().flatten())
+        .filter_map(|a| account(c, a, base))
+        .collect();
+    for (key, Parsed(sev)) in r.severity.unwrap_or_default() {
+        match key.value {
+            SeverityKey::Phishing => cfg.phishing_severity = sev,
+            SeverityKey::Event(ev) => {
+                cfg.severity.insert(ev, sev);
+            }
+        }
+    }
+    cfg.allowances = (r.allowances.into_iter().flatten())
+        .filter_map(|a| allowance(c, a.loc, a.value))
+        .collect();
+    if let Some(s) = r.sinks {
+        cfg.sinks = sinks(c, s.value, base);
+    }
+    cfg.trading_profile = r
+        .trading_profile
+        .map(|p| trading_profile(c, p.value, p.loc));
+    cfg.quiet_hours = r
+        .quiet_hours
+        .and_then(|q| super::recipients::quiet_hours(c, q));
 }
 
 fn duration(c: &mut Collector, v: Option<&At<String>>) -> Option<Duration> {
@@ -257,19 +214,7 @@ fn imap_account(
     name: &str,
     base: &Path,
 ) -> Option<ImapAccount> {
-    let tls = match r.tls.as_ref().map(|t| t.value.as_str()) {
-        None | Some("implicit") => TlsMode::Implicit,
-        Some("starttls") => TlsMode::StartTls,
-        Some("none") => TlsMode::None,
-        Some(other) => {
-            let loc = r.tls.as_ref().map(|t| t.loc).unwrap_or_default();
-            c.error(
-                loc,
-                format!("unknown tls mode `{other}` (expected `implicit`, `starttls` or `none`)"),
-            );
-            return None;
-        }
-    };
+    let tls = r.tls.unwrap_or(TlsMode::Implicit);
     if tls == TlsMode::None && !is_loopback(&r.host.value) {
         c.error(
             r.host.loc,
@@ -314,39 +259,6 @@ fn imap_account(
         poll_interval: duration(c, r.poll_interval.as_ref()).unwrap_or(DEFAULT_POLL),
         idle_refresh,
     })
-}
-
-fn severity(c: &mut Collector, cfg: &mut Config, node: &Node) {
-    let Some(map) = c.take::<BTreeMap<String, At<String>>>(node) else {
-        return;
-    };
-    let entries = node.as_map().unwrap_or_default();
-    for (key, value) in map {
-        let sev = match value.value.parse::<Severity>() {
-            Ok(s) => s,
-            Err(e) => {
-                c.error(value.loc, e.to_string());
-                continue;
-            }
-        };
-        if key == "phishing" {
-            cfg.phishing_severity = sev;
-            continue;
-        }
-        match key.parse::<EventKind>() {
-            Ok(ev) => {
-                cfg.severity.insert(ev, sev);
-            }
-            Err(e) => {
-                let loc = entries
-                    .iter()
-                    .find(|(k, _)| k.scalar_text().as_deref() == Some(key.as_str()))
-                    .map(|(k, _)| k.loc)
-                    .unwrap_or(node.loc);
-                c.error(loc, format!("{e}, or `phishing`"));
-            }
-        }
-    }
 }
 
 /// The account types the rules' `values` table produces.
@@ -452,13 +364,7 @@ fn trading_profile(
 }
 
 fn allowance(c: &mut Collector, loc: Loc, a: raw::RawAllowance) -> Option<Allowance> {
-    let event = match a.event.value.parse::<EventKind>() {
-        Ok(e) => e,
-        Err(e) => {
-            c.error(a.event.loc, e.to_string());
-            return None;
-        }
-    };
+    let Parsed(event) = a.event;
     if a.max_amount.is_none() && a.account_suffix.is_none() {
         c.error(
             loc,
@@ -520,11 +426,8 @@ fn ntfy(c: &mut Collector, n: raw::RawNtfy, base: &Path) -> Option<NtfyConfig> {
         c.error(n.url.loc, format!("`{}` is not a URL: {e}", n.url.value));
     }
     if let Some(topic) = &n.topic {
-        let node = Node {
-            loc: topic.loc,
-            kind: crate::yaml::Kind::Str(topic.value.clone()),
-        };
-        if let Err(e) = super::recipients::channel_target(SinkKind::Ntfy, &node) {
+        let written = Scalar::Text(topic.value.clone());
+        if let Err(e) = super::recipients::channel_target(SinkKind::Ntfy, &written) {
             c.error(topic.loc, e);
         }
     }
@@ -541,20 +444,6 @@ fn ntfy(c: &mut Collector, n: raw::RawNtfy, base: &Path) -> Option<NtfyConfig> {
 }
 
 fn telegram(c: &mut Collector, t: raw::RawTelegram, base: &Path) -> Option<TelegramConfig> {
-    let format = match t.format.as_ref().map(|f| f.value.to_ascii_lowercase()) {
-        None => TelegramFormat::Plain,
-        Some(f) if f == "plain" => TelegramFormat::Plain,
-        Some(f) if f == "markdownv2" => TelegramFormat::MarkdownV2,
-        Some(f) if f == "html" => TelegramFormat::Html,
-        Some(f) => {
-            let loc = t.format.as_ref().map(|v| v.loc).unwrap_or_default();
-            c.error(
-                loc,
-                format!("unknown format `{f}` (expected `plain`, `markdownv2` or `html`)"),
-            );
-            TelegramFormat::Plain
-        }
-    };
     if let Some(url) = &t.api_url
         && !(url.value.starts_with("https://") || url.value.starts_with("http://"))
     {
@@ -568,67 +457,39 @@ fn telegram(c: &mut Collector, t: raw::RawTelegram, base: &Path) -> Option<Teleg
         // Recipients' chats are added, and an empty list refused, once recipients are read.
         chat_ids: t.chat_ids,
         api_url: t.api_url.map(|u| u.value),
-        format,
+        format: t.format.unwrap_or(TelegramFormat::Plain),
         commands: t.commands.unwrap_or(true),
     })
 }
 
-fn check_accounts(c: &mut Collector, accounts: &[Account], root: &Node) {
+fn check_accounts(c: &mut Collector, accounts: &[Account], key: Loc) {
     let mut seen = std::collections::BTreeSet::new();
     for a in accounts {
         if !seen.insert(a.name.as_str()) {
-            let loc = find_key(root, "accounts").unwrap_or(root.loc);
-            c.error(loc, format!("account name `{}` is used twice", a.name));
+            c.error(key, format!("account name `{}` is used twice", a.name));
         }
     }
 }
 
-fn find_key(root: &Node, key: &str) -> Option<Loc> {
-    root.as_map()?
-        .iter()
-        .find(|(k, _)| k.scalar_text().as_deref() == Some(key))
-        .map(|(k, _)| k.loc)
-}
-
-fn escalation(c: &mut Collector, root: &Node, sinks: &Sinks) -> BTreeMap<Severity, Policy> {
+fn escalation(
+    c: &mut Collector,
+    written: BTreeMap<At<String>, RawPolicy>,
+    sinks: &Sinks,
+) -> BTreeMap<Severity, Policy> {
     let configured = configured_sinks(sinks);
     let mut out = default_escalation(&configured);
-    let Some(node) = root.as_map().and_then(|m| {
-        m.iter()
-            .find(|(k, _)| k.scalar_text().as_deref() == Some("escalation"))
-            .map(|(_, v)| v)
-    }) else {
-        return out;
-    };
-    let Some(map) = c.take::<BTreeMap<String, RawPolicy>>(node) else {
-        return out;
-    };
-    for (sev_name, p) in map {
-        let Ok(sev) = sev_name.parse::<Severity>() else {
+    for (sev_name, p) in written {
+        let Ok(sev) = sev_name.value.parse::<Severity>() else {
             c.error(
-                find_key(node, &sev_name).unwrap_or(node.loc),
-                format!("unknown severity `{sev_name}` (expected `info`, `warning` or `critical`)"),
+                sev_name.loc,
+                format!(
+                    "unknown severity `{}` (expected `info`, `warning` or `critical`)",
+                    sev_name.value
+                ),
             );
             continue;
         };
-        let mut kinds = Vec::new();
-        for s in &p.sinks {
-            match configured.iter().find(|k| k.as_str() == s.value) {
-                Some(k) => kinds.push(*k),
-                None => c.error(
-                    s.loc,
-                    format!(
-                        "sink `{}` is not configured (configured: {})",
-                        s.value,
-                        configured
-                            .iter()
-                            .map(|k| k.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                ),
-            }
-        }
+        let kinds = policy_sinks(c, &p.sinks, &configured);
         let repeat = duration(c, p.repeat.as_ref());
         if let (Some(r), Some(at)) = (repeat, p.repeat.as_ref())
             && r < Duration::from_secs(60)
@@ -644,6 +505,29 @@ fn escalation(c: &mut Collector, root: &Node, sinks: &Sinks) -> BTreeMap<Severit
         );
     }
     out
+}
+
+/// The sinks a policy names, each one configured.
+fn policy_sinks(c: &mut Collector, names: &[At<String>], configured: &[SinkKind]) -> Vec<SinkKind> {
+    let mut kinds = Vec::new();
+    for s in names {
+        match configured.iter().find(|k| k.as_str() == s.value) {
+            Some(k) => kinds.push(*k),
+            None => c.error(
+                s.loc,
+                format!(
+                    "sink `{}` is not configured (configured: {})",
+                    s.value,
+                    configured
+                        .iter()
+                        .map(|k| k.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ),
+        }
+    }
+    kinds
 }
 
 fn configured_sinks(s: &Sinks) -> Vec<SinkKind> {
@@ -707,48 +591,6 @@ fn default_escalation(configured: &[SinkKind]) -> BTreeMap<Severity, Policy> {
             },
         ),
     ])
-}
-
-/// Secret files (and a config that embeds a secret command) readable by others get a warning.
-fn permission_warnings(path: &Path, cfg: &Config) -> Vec<String> {
-    use std::os::unix::fs::PermissionsExt;
-    let readable_by_others = |p: &Path| {
-        std::fs::metadata(p)
-            .map(|m| m.permissions().mode() & 0o044 != 0)
-            .unwrap_or(false)
-    };
-    let mut sources: Vec<&SecretSource> = cfg
-        .accounts
-        .iter()
-        .filter_map(|a| match &a.source {
-            AccountSource::Imap(i) => i.auth.secrets(),
-            AccountSource::Maildir(_) => None,
-        })
-        .collect();
-    if let Some(t) = &cfg.sinks.telegram {
-        sources.push(&t.token);
-    }
-    let mut out = Vec::new();
-    for s in &sources {
-        if let SecretSource::File(f) = s
-            && readable_by_others(f)
-        {
-            out.push(format!(
-                "secret file {} is readable by other users: chmod 600 it",
-                f.display()
-            ));
-        }
-    }
-    let embeds = sources
-        .iter()
-        .any(|s| matches!(s, SecretSource::Command(_)));
-    if embeds && readable_by_others(path) {
-        out.push(format!(
-            "config {} names a secret command and is readable by other users: chmod 600 it",
-            path.display()
-        ));
-    }
-    out
 }
 
 #[cfg(test)]
@@ -899,6 +741,72 @@ mod tests {
         let text = err.to_string();
         assert!(text.contains("never as the value itself"), "{text}");
         assert!(text.contains("sink `pager` is not configured"), "{text}");
+    }
+
+    #[test]
+    fn every_bad_account_sink_and_key_is_reported_at_once() {
+        let err = load(
+            "accounts:\n\
+             \x20 - name: a\n\
+             \x20   maildir: /m/a\n\
+             \x20   colour: blue\n\
+             \x20 - name: b\n\
+             \x20   imap: {host: h, username: u, tls: sometimes, password: {env: P}}\n\
+             \x20 - name: c\n\
+             \x20   maildir: /m/c\n\
+             sinks:\n\
+             \x20 telegram: {token: {env: BOT}, chat_ids: [1], format: fancy}\n\
+             severity: {login: loud}\n\
+             escalation:\n\
+             \x20 critical: {sinks: [pager]}\n",
+        )
+        .unwrap_err();
+        let lines: Vec<String> = err.0.iter().map(|p| p.to_string()).collect();
+        let expect = [
+            "c.yaml:4:5: unknown field `colour`, expected one of `name`, `imap`, `maildir`, `poll_interval`",
+            "c.yaml:6:39: unknown variant `sometimes`, expected one of `implicit`, `starttls`, `none`",
+            "c.yaml:10:56: unknown format `fancy` (expected `plain`, `markdownv2` or `html`)",
+            "c.yaml:11:19: unknown severity `loud`",
+            "c.yaml:13:22: sink `pager` is not configured (configured: console, desktop)",
+        ];
+        assert_eq!(lines.len(), expect.len(), "{lines:#?}");
+        for (line, want) in lines.iter().zip(expect) {
+            assert!(
+                line.starts_with(want),
+                "{line}\n  should start with\n{want}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_good_pieces_of_a_bad_file_still_count() {
+        // `c` is kept although `a` and `b` are not: a recipient may name it, and only it.
+        let (cfg, problems) = compile(
+            "accounts:\n  - {name: a, maildir: /m, x: 1}\n  - {name: c, maildir: /m/c}\n\
+             tamper_check: 2m\nquiet_days: many\n",
+            "c.yaml",
+            Path::new("/"),
+        );
+        let names: Vec<&str> = cfg.accounts.iter().map(|a| a.name.as_str()).collect();
+        assert_eq!(names, ["c"]);
+        assert_eq!(cfg.tamper_check, Duration::from_secs(120));
+        let at: Vec<(u32, u32)> = problems.iter().map(|p| (p.loc.line, p.loc.col)).collect();
+        assert_eq!(at, [(2, 28), (5, 13)], "{problems:?}");
+    }
+
+    #[test]
+    fn a_flow_style_config_compiles_and_names_its_first_mistake() {
+        let cfg = load("{accounts: [{name: a, maildir: m}], tls_typo: 1}").unwrap_err();
+        let lines: Vec<String> = cfg.0.iter().map(|p| p.to_string()).collect();
+        assert_eq!(lines.len(), 1, "{lines:#?}");
+        assert!(
+            lines[0].starts_with("c.yaml:1:37: unknown field `tls_typo`"),
+            "{lines:#?}"
+        );
+        let cfg = load("{accounts: [{name: a, maildir: m}], severity: {login: critical}}")
+            .unwrap_or_else(|p| panic!("{p}"));
+        assert_eq!(cfg.accounts[0].name, "a");
+        assert_eq!(cfg.severity[&EventKind::Login], Severity::Critical);
     }
 
     #[test]

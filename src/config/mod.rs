@@ -1,8 +1,9 @@
 //! Configuration: the checked, ready values the daemon runs on, and where the file is found.
 //!
-//! Loading is two-stage: `raw` holds serde structs (`deny_unknown_fields`) read from a spanned YAML
-//! tree (`yaml`), and `compile` turns them into the types below, collecting *every* error with its
-//! `file:line:col`. Nothing here touches the network.
+//! Loading is two-stage: serde checks the shape (`raw`: `deny_unknown_fields` structs and enums,
+//! read by `yaml::from_str_all`), and `compile` checks the meaning, turning them into the types
+//! below; *every* error is collected with its `file:line:col`. `load` does the file I/O (reading,
+//! permission warnings). Nothing here touches the network.
 
 mod compile;
 pub mod live;
@@ -22,8 +23,8 @@ use crate::config::secret::SecretSource;
 use crate::event::{EventKind, Severity};
 
 pub use crate::yaml::{Problem, Problems};
-pub use compile::{builtin, load, load_partial, load_str};
-pub use load::load_checked;
+pub use compile::{builtin, load_str};
+pub use load::{load, load_checked, load_partial};
 pub use oauth2::OAuth2Config;
 pub use recipients::{CHANNELS, Gets, QuietHours, Recipient};
 pub use values::is_loopback;
@@ -97,8 +98,9 @@ pub enum AccountSource {
     Maildir(MaildirAccount),
 }
 
-/// How the IMAP connection is secured.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How the IMAP connection is secured (`tls: implicit | starttls | none`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum TlsMode {
     /// TLS from the first byte (port 993).
     Implicit,
@@ -321,12 +323,27 @@ pub struct DesktopConfig {
     pub app_name: String,
 }
 
-/// How Telegram messages are formatted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How Telegram messages are formatted (`format:`, any case: Telegram writes `MarkdownV2`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(try_from = "String")]
 pub enum TelegramFormat {
     Plain,
     MarkdownV2,
     Html,
+}
+
+impl TryFrom<String> for TelegramFormat {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "plain" => Ok(TelegramFormat::Plain),
+            "markdownv2" => Ok(TelegramFormat::MarkdownV2),
+            "html" => Ok(TelegramFormat::Html),
+            f => Err(format!(
+                "unknown format `{f}` (expected `plain`, `markdownv2` or `html`)"
+            )),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

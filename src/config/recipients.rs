@@ -10,16 +10,17 @@ use std::collections::BTreeSet;
 
 use chrono::{FixedOffset, NaiveTime};
 
+use super::raw::{RawQuietHours, RawRecipient, Scalar};
 use super::{Config, SinkKind};
 use crate::alert::AlertKind;
 use crate::alert::language::Language;
 use crate::event::Severity;
-use crate::yaml::{At, Collector, Kind, Loc, Node};
+use crate::yaml::{At, Collector, Loc};
 
 /// Sinks whose targets are people, and so can be a recipient's channel.
 pub const CHANNELS: &[SinkKind] = &[SinkKind::Telegram, SinkKind::Ntfy];
 
-/// The keys of a recipient besides its channels.
+/// The keys of a recipient besides its channels (see `RawRecipient`).
 const FIELDS: &[&str] = &["name", "gets", "accounts", "language"];
 
 /// One person who receives alerts.
@@ -89,17 +90,17 @@ pub struct QuietHours {
 }
 
 /// A recipient's target on a sink, checked: one arm per sink with per-person targets.
-pub fn channel_target(sink: SinkKind, v: &Node) -> Result<String, String> {
+pub(super) fn channel_target(sink: SinkKind, v: &Scalar) -> Result<String, String> {
     match sink {
-        SinkKind::Telegram => match v.kind {
-            Kind::Int(id) => Ok(id.to_string()),
-            Kind::UInt(id) if i64::try_from(id).is_ok() => Ok(id.to_string()),
+        SinkKind::Telegram => match *v {
+            Scalar::Int(id) => Ok(id.to_string()),
+            Scalar::UInt(id) if i64::try_from(id).is_ok() => Ok(id.to_string()),
             _ => Err(
                 "a Telegram chat id is a number, e.g. `123456789` (a group's is negative)".into(),
             ),
         },
         SinkKind::Ntfy => {
-            let topic = v.scalar_text().unwrap_or_default();
+            let topic = v.text().unwrap_or_default();
             if !topic.is_empty()
                 && topic
                     .chars()
@@ -119,23 +120,13 @@ pub fn channel_target(sink: SinkKind, v: &Node) -> Result<String, String> {
 /// Reads `recipients:` (after the sinks and accounts, whichever order the file has) and adds
 /// each recipient's chat to the telegram sink's `chat_ids`: the chats commands are accepted
 /// from are exactly the configured people's (and the legacy `chat_ids`).
-pub(super) fn compile(c: &mut Collector, root: &Node, cfg: &mut Config) {
-    let Some(node) = value_of(root, "recipients") else {
-        return;
-    };
-    let items: &[Node] = match &node.kind {
-        Kind::Seq(items) => items,
-        Kind::Null => &[],
-        _ => {
-            c.error(node.loc, "`recipients` must be a list of people");
-            return;
-        }
-    };
+pub(super) fn compile(c: &mut Collector, items: Vec<At<RawRecipient>>, cfg: &mut Config) {
     let mut names = BTreeSet::new();
     for item in items {
+        let loc = item.loc;
         if let Some(r) = recipient(c, item, cfg) {
             if !names.insert(r.name.clone()) {
-                c.error(item.loc, format!("recipient `{}` is named twice", r.name));
+                c.error(loc, format!("recipient `{}` is named twice", r.name));
             }
             cfg.recipients.push(r);
         }
@@ -155,11 +146,10 @@ pub(super) fn compile(c: &mut Collector, root: &Node, cfg: &mut Config) {
 
 /// Checks that each sink with per-person targets has someone to reach (its own `chat_ids` or
 /// `topic`, or a recipient's channel); run after [`compile`].
-pub(super) fn check_reachable(c: &mut Collector, root: &Node, cfg: &Config) {
+/// `sink_keys`: where each sink's key is written under `sinks:`.
+pub(super) fn check_reachable(c: &mut Collector, sink_keys: &[(String, Loc)], cfg: &Config) {
     let loc = |sink: &str| {
-        value_of(root, "sinks")
-            .and_then(|s| key_loc(s, sink))
-            .unwrap_or(root.loc)
+        (sink_keys.iter().find(|(k, _)| k == sink)).map_or(Loc { line: 1, col: 1 }, |(_, l)| *l)
     };
     if let Some(t) = &cfg.sinks.telegram
         && t.chat_ids.is_empty()
@@ -183,46 +173,42 @@ pub(super) fn check_reachable(c: &mut Collector, root: &Node, cfg: &Config) {
     }
 }
 
-fn recipient(c: &mut Collector, item: &Node, cfg: &Config) -> Option<Recipient> {
-    let Some(map) = item.as_map() else {
-        c.error(item.loc, "a recipient is a mapping with at least `name`");
-        return None;
-    };
-    let (mut name, mut tried_channel) = (None, false);
+fn recipient(c: &mut Collector, item: At<RawRecipient>, cfg: &Config) -> Option<Recipient> {
+    let (loc, raw) = (item.loc, item.value);
     let mut r = Recipient {
         name: String::new(),
         channels: Vec::new(),
-        gets: Gets::Everything,
-        accounts: None,
-        language: None,
+        gets: raw
+            .gets
+            .and_then(|g| gets(c, &g))
+            .unwrap_or(Gets::Everything),
+        accounts: raw.accounts.map(|a| accounts(c, a, cfg)),
+        language: raw.language,
     };
-    for (k, v) in map {
-        let key = k.scalar_text().unwrap_or_default();
-        match key.as_str() {
-            "name" => name = c.take::<String>(v).map(|n| n.trim().to_string()),
-            "gets" => r.gets = gets(c, v).unwrap_or(Gets::Everything),
-            "accounts" => r.accounts = Some(accounts(c, v, cfg)),
-            "language" => r.language = c.take::<Language>(v),
-            other => match channel(c, k.loc, other, cfg) {
-                Some(sink) => match channel_target(sink, v).inspect_err(|_| tried_channel = true) {
-                    Ok(t) => r.channels.push((sink, t)),
-                    Err(e) => c.error(v.loc, e),
-                },
-                None => continue,
-            },
+    let mut tried_channel = false;
+    for (key, target) in raw.channels {
+        if let Some(sink) = channel(c, key.loc, &key.value, cfg) {
+            match channel_target(sink, &target.value) {
+                Ok(t) => r.channels.push((sink, t)),
+                Err(e) => {
+                    tried_channel = true;
+                    c.error(target.loc, e);
+                }
+            }
         }
     }
+    let name = raw.name.map(|n| n.trim().to_string());
     match name.filter(|n| !n.is_empty()) {
         Some(n) => r.name = n,
         None => {
-            c.error(item.loc, "a recipient needs a `name`");
+            c.error(loc, "a recipient needs a `name`");
             return None;
         }
     }
     // A channel written wrong has its own error already.
     if r.channels.is_empty() && !tried_channel {
         c.error(
-            item.loc,
+            loc,
             format!(
                 "recipient `{}` has no channel (one of: {})",
                 r.name,
@@ -273,8 +259,7 @@ fn channel_names() -> String {
         .join(", ")
 }
 
-fn gets(c: &mut Collector, v: &Node) -> Option<Gets> {
-    let text = c.take::<At<String>>(v)?;
+fn gets(c: &mut Collector, text: &At<String>) -> Option<Gets> {
     let found = Gets::NAMES
         .iter()
         .find(|(n, _)| *n == text.value.trim())
@@ -291,8 +276,7 @@ fn gets(c: &mut Collector, v: &Node) -> Option<Gets> {
     found
 }
 
-fn accounts(c: &mut Collector, v: &Node, cfg: &Config) -> Vec<String> {
-    let list: Vec<At<String>> = c.take(v).unwrap_or_default();
+fn accounts(c: &mut Collector, list: Vec<At<String>>, cfg: &Config) -> Vec<String> {
     let mut out = Vec::new();
     for a in list {
         if cfg.account(&a.value).is_some() {
@@ -317,59 +301,44 @@ fn accounts(c: &mut Collector, v: &Node, cfg: &Config) -> Vec<String> {
 }
 
 /// Reads `quiet_hours:`.
-pub(super) fn quiet_hours(c: &mut Collector, node: &Node) -> Option<QuietHours> {
-    let Some(map) = node.as_map() else {
-        c.error(
-            node.loc,
-            "`quiet_hours` is a mapping, e.g. `{from: \"22:00\", to: \"07:00\"}`",
-        );
-        return None;
-    };
-    let (mut from, mut to, mut offset, mut ok) = (None, None, None, true);
-    for (k, v) in map {
-        let key = k.scalar_text().unwrap_or_default();
-        let text = || v.scalar_text().unwrap_or_default();
-        match key.as_str() {
-            "from" | "to" => match clock(&text()) {
-                Ok(t) if key == "from" => from = Some(t),
-                Ok(t) => to = Some(t),
-                Err(e) => {
-                    c.error(v.loc, e);
-                    ok = false;
-                }
-            },
-            "utc_offset" => match crate::profile::parse_offset(&text()) {
-                Ok(secs) => offset = FixedOffset::east_opt(secs),
-                Err(e) => {
-                    c.error(v.loc, e);
-                    ok = false;
-                }
-            },
-            _ => {
-                c.error(
-                    k.loc,
-                    format!("unknown field `{key}`, expected one of `from`, `to`, `utc_offset`"),
-                );
+pub(super) fn quiet_hours(c: &mut Collector, q: At<RawQuietHours>) -> Option<QuietHours> {
+    let (loc, q) = (q.loc, q.value);
+    let mut ok = true;
+    let mut read = |v: &Option<At<String>>, f: fn(&str) -> Result<_, String>| {
+        let v = v.as_ref()?;
+        f(&v.value)
+            .map_err(|e| {
+                c.error(v.loc, e);
                 ok = false;
-            }
-        }
-    }
+            })
+            .ok()
+    };
+    let from = read(&q.from, clock);
+    let to = read(&q.to, clock);
+    let offset = q.utc_offset.as_ref().and_then(|v| {
+        crate::profile::parse_offset(&v.value)
+            .map_err(|e| {
+                c.error(v.loc, e);
+                ok = false;
+            })
+            .ok()
+    });
     match (from, to) {
         (Some(from), Some(to)) if ok => {
             if from == to {
-                c.error(node.loc, "`quiet_hours` `from` and `to` are the same time");
+                c.error(loc, "`quiet_hours` `from` and `to` are the same time");
                 return None;
             }
             Some(QuietHours {
                 from,
                 to,
-                utc_offset: offset,
+                utc_offset: offset.and_then(FixedOffset::east_opt),
             })
         }
         (Some(_), Some(_)) => None,
         _ => {
             if ok {
-                c.error(node.loc, "`quiet_hours` needs both `from` and `to`");
+                c.error(loc, "`quiet_hours` needs both `from` and `to`");
             }
             None
         }
@@ -382,20 +351,6 @@ fn clock(text: &str) -> Result<NaiveTime, String> {
     NaiveTime::parse_from_str(t, "%H:%M")
         .or_else(|_| NaiveTime::parse_from_str(t, "%H:%M:%S"))
         .map_err(|_| format!("`{text}` is not a time of day (expected HH:MM, e.g. 22:00)"))
-}
-
-fn value_of<'n>(map: &'n Node, key: &str) -> Option<&'n Node> {
-    map.as_map()?
-        .iter()
-        .find(|(k, _)| k.scalar_text().as_deref() == Some(key))
-        .map(|(_, v)| v)
-}
-
-fn key_loc(map: &Node, key: &str) -> Option<Loc> {
-    map.as_map()?
-        .iter()
-        .find(|(k, _)| k.scalar_text().as_deref() == Some(key))
-        .map(|(k, _)| k.loc)
 }
 
 #[cfg(test)]

@@ -9,12 +9,12 @@ use regex::{Regex, RegexBuilder};
 use super::lazy::{self, LazyRegex};
 use super::lookalike::Words;
 use super::model::{
-    COUNTRIES, FIELD_NAMES, GENERIC_KEYS, PACK_KEYS, RawContact, RawLookalike, RawRule,
+    COUNTRIES, FIELD_NAMES, RawContact, RawGeneric, RawLookalike, RawPack, RawRule,
 };
 use super::{Contact, FieldValues, Generic, Pack, Pattern, Rule, RuleSet};
 use crate::event::EventKind;
 use crate::text::normalize;
-use crate::yaml::{At, Collector, Loc, Node, Problems};
+use crate::yaml::{At, Collector, Loc, Ordered, Problems};
 
 mod generic;
 mod pack;
@@ -89,12 +89,11 @@ fn load_files(files: &[(String, String)], deferred: usize) -> Result<RuleSet, Pr
     for (i, (label, text)) in files.iter().enumerate() {
         let lazy = i < deferred;
         let mut c = Collector::new(label.clone());
-        if let Some(root) = c.parse(text) {
-            if is_generic(&root) {
-                generic_parts.extend(generic(&mut c, &root, lazy));
-            } else if let Some(part) = pack(&mut c, &root, lazy) {
-                merge(&mut packs, part);
-            }
+        if is_generic(text) {
+            let raw = c.read::<RawGeneric>(text);
+            generic_parts.extend(raw.and_then(|r| generic(&mut c, r, lazy)));
+        } else if let Some(part) = c.read::<RawPack>(text).and_then(|r| pack(&mut c, r, lazy)) {
+            merge(&mut packs, part);
         }
         problems.extend(c.problems);
     }
@@ -126,11 +125,12 @@ struct PackPart {
 }
 
 /// A file with `generic: true` at the top is broker-neutral knowledge, not a broker's pack.
-fn is_generic(root: &Node) -> bool {
-    root.as_map().is_some_and(|m| {
-        m.iter()
-            .any(|(k, _)| k.scalar_text().as_deref() == Some("generic"))
-    })
+fn is_generic(text: &str) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Probe {
+        generic: Option<serde::de::IgnoredAny>,
+    }
+    serde_saphyr::from_str::<Probe>(text).is_ok_and(|p| p.generic.is_some())
 }
 
 /// `generic-` rule ids are reserved for the generic rules, so a verdict's rule id says which kind matched.

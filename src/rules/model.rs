@@ -5,34 +5,39 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use crate::yaml::At;
+use crate::yaml::{At, Ordered};
 
-/// The top-level keys of a pack file.
-pub const PACK_KEYS: &[&str] = &[
-    "broker",
-    "name",
-    "country",
-    "domains",
-    "names",
-    "claims",
-    "clashes",
-    "clash_domains",
-    "login_link_exceptions",
-    "contact",
-    "rules",
-];
+/// A broker's pack file. Every key is optional: a later file may add to an earlier pack.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPack {
+    pub broker: Option<At<String>>,
+    pub name: Option<String>,
+    pub country: Option<At<String>>,
+    pub domains: Option<Vec<String>>,
+    pub names: Option<Vec<String>>,
+    pub claims: Option<Vec<At<String>>>,
+    pub clashes: Option<Vec<At<String>>>,
+    pub clash_domains: Option<Vec<String>>,
+    pub login_link_exceptions: Option<Vec<At<String>>>,
+    pub contact: Option<RawContact>,
+    pub rules: Option<Vec<At<RawRule>>>,
+}
 
-/// The top-level keys of the generic pack (`generic: true`, e.g. rules/_generic.yaml).
-pub const GENERIC_KEYS: &[&str] = &[
-    "generic",
-    "vocabulary",
-    "quiet",
-    "login_links",
-    "values",
-    "rules",
-    "lure",
-    "lookalike",
-];
+/// A generic rules file (`generic: true`, e.g. rules/_generic.yaml).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawGeneric {
+    pub generic: At<bool>,
+    pub vocabulary: Option<Vec<At<String>>>,
+    pub quiet: Option<Vec<At<String>>>,
+    pub login_links: Option<Vec<At<String>>>,
+    /// field → canonical value → patterns, in the file's order (the first match wins).
+    pub values: Option<Ordered<At<String>, Ordered<String, Vec<At<String>>>>>,
+    pub rules: Option<Vec<At<RawRule>>>,
+    pub lure: Option<Vec<At<String>>>,
+    pub lookalike: Option<At<RawLookalike>>,
+}
 
 /// The countries a pack may name (`country:`); Japanese brokers fall under the 2025 rule that
 /// mail carries no link to a login or password page.

@@ -3,26 +3,26 @@
 
 use super::*;
 
-pub(super) fn generic(c: &mut Collector, root: &Node, lazy: bool) -> Option<Generic> {
-    let mut g = Generic::default();
-    for (key, node) in c.entries(root, GENERIC_KEYS) {
-        match key.as_str() {
-            "generic" => {
-                let on: At<bool> = c.take(node)?;
-                if !on.value {
-                    c.error(on.loc, "`generic` must be `true` in a generic rules file");
-                }
-            }
-            "vocabulary" => g.vocabulary = list(c, node, lazy),
-            "quiet" => g.quiet = list(c, node, lazy),
-            "login_links" => g.login_links = list(c, node, lazy),
-            "values" => g.values = values(c, node, lazy),
-            "rules" => g.rules = rules(c, node, lazy),
-            "lure" => g.lure = list(c, node, lazy),
-            "lookalike" => g.lookalike = lookalike_words(c, node),
-            _ => unreachable!("key list and match arms agree"),
-        }
+pub(super) fn generic(c: &mut Collector, r: RawGeneric, lazy: bool) -> Option<Generic> {
+    if !r.generic.value {
+        c.error(
+            r.generic.loc,
+            "`generic` must be `true` in a generic rules file",
+        );
     }
+    let g = Generic {
+        vocabulary: patterns(c, &r.vocabulary, lazy),
+        quiet: patterns(c, &r.quiet, lazy),
+        login_links: patterns(c, &r.login_links, lazy),
+        values: values(c, r.values.unwrap_or_default(), lazy),
+        rules: rules(c, r.rules, lazy),
+        lure: patterns(c, &r.lure, lazy),
+        lookalike: r
+            .lookalike
+            .map(|l| lookalike_words(c, l))
+            .unwrap_or_default(),
+        ..Generic::default()
+    };
     for r in &g.rules {
         if !r.id.starts_with("generic-") {
             let line = r.origin.rsplit(':').next().and_then(|l| l.parse().ok());
@@ -39,46 +39,35 @@ pub(super) fn generic(c: &mut Collector, root: &Node, lazy: bool) -> Option<Gene
 }
 
 /// `values: {field: {canonical: [pattern, …]}}`, order kept (the first value that matches wins).
-pub(super) fn values(c: &mut Collector, node: &Node, lazy: bool) -> Vec<FieldValues> {
-    let Some(fields) = node.as_map() else {
-        c.error(
-            node.loc,
-            "`values` must be a mapping of field → value → patterns",
-        );
-        return Vec::new();
-    };
+pub(super) fn values(
+    c: &mut Collector,
+    fields: Ordered<At<String>, Ordered<String, Vec<At<String>>>>,
+    lazy: bool,
+) -> Vec<FieldValues> {
     let mut out = Vec::new();
-    for (k, v) in fields {
-        let field = k.scalar_text().unwrap_or_default();
-        if !FIELD_NAMES.contains(&field.as_str()) {
+    for (field, vals) in fields.0 {
+        if !FIELD_NAMES.contains(&field.value.as_str()) {
             c.error(
-                k.loc,
+                field.loc,
                 format!(
-                    "unknown field name `{field}` (expected one of: {})",
+                    "unknown field name `{}` (expected one of: {})",
+                    field.value,
                     FIELD_NAMES.join(", ")
                 ),
             );
             continue;
         }
-        let Some(vals) = v.as_map() else {
-            c.error(
-                v.loc,
-                format!("`values.{field}` must be a mapping of value → patterns"),
-            );
-            continue;
-        };
-        let vals = vals
-            .iter()
-            .map(|(name, pats)| (name.scalar_text().unwrap_or_default(), list(c, pats, lazy)))
+        let vals = (vals.0.into_iter())
+            .map(|(name, pats)| (name, patterns(c, &Some(pats), lazy)))
             .collect();
-        out.push((field, vals));
+        out.push((field.value, vals));
     }
     out
 }
 
 /// `lookalike:` words, lowercase; a confusable is one letter for one letter.
-pub(super) fn lookalike_words(c: &mut Collector, node: &Node) -> Words {
-    let raw: RawLookalike = c.take(node).unwrap_or_default();
+pub(super) fn lookalike_words(c: &mut Collector, written: At<RawLookalike>) -> Words {
+    let (loc, raw) = (written.loc, written.value);
     let lower = |v: Vec<String>| v.iter().map(|w| w.trim().to_lowercase()).collect();
     let mut confusables = Vec::new();
     for (from, to) in raw.confusables {
@@ -86,7 +75,7 @@ pub(super) fn lookalike_words(c: &mut Collector, node: &Node) -> Words {
         match (f.next(), f.next(), t.next(), t.next()) {
             (Some(f), None, Some(t), None) if t.is_ascii_lowercase() => confusables.push((f, t)),
             _ => c.error(
-                node.loc,
+                loc,
                 format!("confusable `{from}: {to}` must map one letter to one Latin a-z letter"),
             ),
         }
@@ -101,15 +90,9 @@ pub(super) fn lookalike_words(c: &mut Collector, node: &Node) -> Words {
     }
 }
 
-pub(super) fn list(c: &mut Collector, node: &Node, lazy: bool) -> Vec<Pattern> {
-    let v: Vec<At<String>> = c.take(node).unwrap_or_default();
-    v.iter().filter_map(|p| pattern(c, p, lazy)).collect()
-}
-
-pub(super) fn rules(c: &mut Collector, node: &Node, lazy: bool) -> Vec<Rule> {
-    let raw: Vec<(Loc, RawRule)> = c.take_each(node, "rules");
-    raw.into_iter()
-        .filter_map(|(loc, r)| rule(c, loc, r, lazy))
+pub(super) fn rules(c: &mut Collector, raw: Option<Vec<At<RawRule>>>, lazy: bool) -> Vec<Rule> {
+    (raw.into_iter().flatten())
+        .filter_map(|r| rule(c, r.loc, r.value, lazy))
         .collect()
 }
 

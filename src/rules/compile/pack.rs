@@ -3,90 +3,52 @@
 
 use super::*;
 
-pub(super) fn pack(c: &mut Collector, root: &Node, lazy: bool) -> Option<PackPart> {
-    let mut part = PackPart {
-        id: String::new(),
-        file: c.file.clone(),
-        name: None,
-        country: None,
-        domains: Vec::new(),
-        names: Vec::new(),
-        claims: Vec::new(),
-        clashes: Vec::new(),
-        clash_domains: Vec::new(),
-        login_link_exceptions: Vec::new(),
-        contact: None,
-        rules: Vec::new(),
-    };
-    for (key, node) in c.entries(root, PACK_KEYS) {
-        match key.as_str() {
-            "broker" => {
-                let id: At<String> = c.take(node)?;
-                if id.value.is_empty()
-                    || !id.value.chars().all(|ch| {
-                        ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '_' || ch == '-'
-                    })
-                {
-                    c.error(
-                        id.loc,
-                        format!(
-                            "broker id `{}` must be lowercase letters, digits, `_` or `-`",
-                            id.value
-                        ),
-                    );
-                }
-                part.id = id.value;
-            }
-            "name" => part.name = c.take(node),
-            "country" => {
-                let at: Option<At<String>> = c.take(node);
-                if let Some(at) = at {
-                    if COUNTRIES.contains(&at.value.as_str()) {
-                        part.country = Some(at.value);
-                    } else {
-                        c.error(
-                            at.loc,
-                            format!(
-                                "unknown country `{}` (expected one of: {})",
-                                at.value,
-                                COUNTRIES.join(", ")
-                            ),
-                        );
-                    }
-                }
-            }
-            "clashes" => part.clashes = list(c, node, lazy),
-            "clash_domains" => {
-                let d: Vec<String> = c.take(node).unwrap_or_default();
-                part.clash_domains = d.iter().map(|d| d.trim().to_ascii_lowercase()).collect();
-            }
-            "login_link_exceptions" => part.login_link_exceptions = list(c, node, lazy),
-            "domains" => {
-                let d: Vec<String> = c.take(node).unwrap_or_default();
-                part.domains = d
-                    .iter()
-                    .map(|d| d.trim().trim_start_matches('@').to_ascii_lowercase())
-                    .collect();
-            }
-            "names" => {
-                let n: Vec<String> = c.take(node).unwrap_or_default();
-                part.names = n
-                    .iter()
-                    .map(|n| normalize(n).to_lowercase())
-                    .filter(|n| !n.is_empty())
-                    .collect();
-            }
-            "claims" => part.claims = list(c, node, lazy),
-            "contact" => part.contact = c.take::<RawContact>(node).map(contact),
-            "rules" => part.rules = rules(c, node, lazy),
-            _ => unreachable!("key list and match arms agree"),
-        }
-    }
-    if part.id.is_empty() {
-        c.error(root.loc, "a rule pack needs `broker: <id>`");
+pub(super) fn pack(c: &mut Collector, r: RawPack, lazy: bool) -> Option<PackPart> {
+    let Some(id) = r.broker else {
+        c.error(Loc { line: 1, col: 1 }, "a rule pack needs `broker: <id>`");
         return None;
+    };
+    let valid = |ch: char| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '_' || ch == '-';
+    if id.value.is_empty() || !id.value.chars().all(valid) {
+        c.error(
+            id.loc,
+            format!(
+                "broker id `{}` must be lowercase letters, digits, `_` or `-`",
+                id.value
+            ),
+        );
     }
-    Some(part)
+    let country = r.country.and_then(|at| {
+        if COUNTRIES.contains(&at.value.as_str()) {
+            return Some(at.value);
+        }
+        let known = COUNTRIES.join(", ");
+        c.error(
+            at.loc,
+            format!("unknown country `{}` (expected one of: {known})", at.value),
+        );
+        None
+    });
+    let lower = |d: &String| d.trim().trim_start_matches('@').to_ascii_lowercase();
+    Some(PackPart {
+        id: id.value,
+        file: c.file.clone(),
+        name: r.name,
+        country,
+        domains: r.domains.iter().flatten().map(lower).collect(),
+        names: (r.names.iter().flatten())
+            .map(|n| normalize(n).to_lowercase())
+            .filter(|n| !n.is_empty())
+            .collect(),
+        claims: patterns(c, &r.claims, lazy),
+        clashes: patterns(c, &r.clashes, lazy),
+        clash_domains: (r.clash_domains.iter().flatten())
+            .map(|d| d.trim().to_ascii_lowercase())
+            .collect(),
+        login_link_exceptions: patterns(c, &r.login_link_exceptions, lazy),
+        contact: r.contact.map(contact),
+        rules: rules(c, r.rules, lazy),
+    })
 }
 
 pub(super) fn contact(r: RawContact) -> Contact {
