@@ -24,6 +24,9 @@ pub struct RawPack {
     pub rules: Option<Vec<At<RawRule>>>,
 }
 
+/// `values:` of rules/_generic.yaml: field → canonical value → patterns, in the file's order.
+pub type RawValues = Ordered<At<String>, Ordered<String, Vec<At<String>>>>;
+
 /// A generic rules file (`generic: true`, e.g. rules/_generic.yaml).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -33,7 +36,7 @@ pub struct RawGeneric {
     pub quiet: Option<Vec<At<String>>>,
     pub login_links: Option<Vec<At<String>>>,
     /// field → canonical value → patterns, in the file's order (the first match wins).
-    pub values: Option<Ordered<At<String>, Ordered<String, Vec<At<String>>>>>,
+    pub values: Option<RawValues>,
     pub rules: Option<Vec<At<RawRule>>>,
     pub lure: Option<Vec<At<String>>>,
     pub lookalike: Option<At<RawLookalike>>,
