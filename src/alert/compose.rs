@@ -1,6 +1,7 @@
 //! What to tell a person about a verdict: whether it deserves an alert at all, its kind, and
 //! its text. Plain text; every URL from a mail defanged; nothing secret ever reaches here.
 
+pub use super::wording::label;
 use crate::alert::AlertKind;
 use crate::alert::language::Language;
 pub use crate::alert::wording::{field_ja, value_ja};
@@ -143,29 +144,6 @@ fn compose_raw(
         body: unexpected_body(v, event, &name, pack, lang),
         actionable: true,
     })
-}
-
-/// The event in the reader's language; in English, a Japanese broker's events keep the words
-/// its customers know from its mails.
-pub fn label(e: EventKind, broker_name: &str, lang: Language) -> &'static str {
-    if lang == Language::En && broker_name.is_ascii() {
-        return e.describe();
-    }
-    match e {
-        EventKind::Withdrawal => "出金",
-        EventKind::EmailChange => "メールアドレス変更",
-        EventKind::PayoutAccountChange => "出金先口座の変更",
-        EventKind::Login => "ログイン",
-        EventKind::PasswordChange => "パスワード変更",
-        EventKind::MfaChange => "認証設定の変更",
-        EventKind::ProfileChange => "登録情報の変更",
-        EventKind::Trade => "取引",
-        EventKind::Deposit if lang == Language::Ja => "入金",
-        EventKind::Statement if lang == Language::Ja => "取引報告書",
-        EventKind::Dividend if lang == Language::Ja => "配当金",
-        EventKind::Marketing if lang == Language::Ja => "お知らせ",
-        other => other.describe(),
-    }
 }
 
 /// "SBI証券: 売却 7203 トヨタ自動車 — not in your trading profile".

@@ -16,7 +16,6 @@ pub mod pause;
 pub mod pushover;
 pub mod quiet;
 pub mod raise;
-pub mod reasons;
 pub mod recipients;
 pub mod routes;
 pub mod sink;

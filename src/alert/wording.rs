@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use super::language::Language;
+use crate::event::EventKind;
 use crate::units::format_duration;
 
 /// A duration as a command reply says it: `1h30m` in English (as it is typed), 「1時間30分」 in
@@ -95,6 +96,29 @@ pub fn value_ja<'a>(k: &str, v: &'a str) -> &'a str {
         ("account_type", "specific") => "特定口座",
         ("account_type", "general") => "一般口座",
         _ => v,
+    }
+}
+
+/// The event in the reader's language; in English, a Japanese broker's events keep the words
+/// its customers know from its mails.
+pub fn label(e: EventKind, broker_name: &str, lang: Language) -> &'static str {
+    if lang == Language::En && broker_name.is_ascii() {
+        return e.describe();
+    }
+    match e {
+        EventKind::Withdrawal => "出金",
+        EventKind::EmailChange => "メールアドレス変更",
+        EventKind::PayoutAccountChange => "出金先口座の変更",
+        EventKind::Login => "ログイン",
+        EventKind::PasswordChange => "パスワード変更",
+        EventKind::MfaChange => "認証設定の変更",
+        EventKind::ProfileChange => "登録情報の変更",
+        EventKind::Trade => "取引",
+        EventKind::Deposit if lang == Language::Ja => "入金",
+        EventKind::Statement if lang == Language::Ja => "取引報告書",
+        EventKind::Dividend if lang == Language::Ja => "配当金",
+        EventKind::Marketing if lang == Language::Ja => "お知らせ",
+        other => other.describe(),
     }
 }
 

@@ -1,6 +1,8 @@
 //! Why a verdict is what it is, as typed facts: each reason carries the domains, header ids and
 //! words it speaks of, and is worded only where a person or the `--json` output reads it
-//! (`alert::reasons`). English is the wording of the CLI / JSON contract.
+//! (`reason/render.rs`). English is the wording of the CLI / JSON contract.
+
+mod render;
 
 use serde::{Serialize, Serializer};
 
@@ -92,7 +94,7 @@ pub enum Reason {
 impl Reason {
     /// The reason in `lang`, as a person reads it.
     pub fn text(&self, lang: Language) -> String {
-        crate::alert::reasons::render(self, lang)
+        render::render(self, lang)
     }
 
     pub fn is_unparseable(&self) -> bool {

@@ -2,9 +2,9 @@
 //! contract and stays as it always read; Japanese is written for the alert's 「判断の根拠」.
 //! Hosts are shown as the mail has them; the alert defangs its whole text.
 
-use super::compose::label;
-use super::language::Language;
-use crate::assess::reason::{Reason, Vouch};
+use super::{Reason, Vouch};
+use crate::alert::language::Language;
+use crate::alert::wording::label;
 use crate::rules::Claim;
 
 /// `r` in `lang`.
