@@ -262,5 +262,18 @@ impl Collector {
     }
 }
 
+/// Test support: `problems` are exactly as many as `expect`, each starting with its line.
+#[cfg(test)]
+pub fn assert_problems_start_with(problems: &Problems, expect: &[&str]) {
+    let lines: Vec<String> = problems.0.iter().map(|p| p.to_string()).collect();
+    assert_eq!(lines.len(), expect.len(), "{lines:#?}");
+    for (line, want) in lines.iter().zip(expect) {
+        assert!(
+            line.starts_with(want),
+            "{line}\n  should start with\n{want}"
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests;

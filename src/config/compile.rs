@@ -761,21 +761,16 @@ mod tests {
              \x20 critical: {sinks: [pager]}\n",
         )
         .unwrap_err();
-        let lines: Vec<String> = err.0.iter().map(|p| p.to_string()).collect();
-        let expect = [
-            "c.yaml:4:5: unknown field `colour`, expected one of `name`, `imap`, `maildir`, `poll_interval`",
-            "c.yaml:6:39: unknown variant `sometimes`, expected one of `implicit`, `starttls`, `none`",
-            "c.yaml:10:56: unknown format `fancy` (expected `plain`, `markdownv2` or `html`)",
-            "c.yaml:11:19: unknown severity `loud`",
-            "c.yaml:13:22: sink `pager` is not configured (configured: console, desktop)",
-        ];
-        assert_eq!(lines.len(), expect.len(), "{lines:#?}");
-        for (line, want) in lines.iter().zip(expect) {
-            assert!(
-                line.starts_with(want),
-                "{line}\n  should start with\n{want}"
-            );
-        }
+        crate::yaml::assert_problems_start_with(
+            &err,
+            &[
+                "c.yaml:4:5: unknown field `colour`, expected one of `name`, `imap`, `maildir`, `poll_interval`",
+                "c.yaml:6:39: unknown variant `sometimes`, expected one of `implicit`, `starttls`, `none`",
+                "c.yaml:10:56: unknown format `fancy` (expected `plain`, `markdownv2` or `html`)",
+                "c.yaml:11:19: unknown severity `loud`",
+                "c.yaml:13:22: sink `pager` is not configured (configured: console, desktop)",
+            ],
+        );
     }
 
     #[test]

@@ -452,24 +452,19 @@ mod tests {
              quiet_hours: {from: '22:00', to: '7pm'}\n",
         )
         .unwrap_err();
-        let lines: Vec<String> = err.0.iter().map(|p| p.to_string()).collect();
-        let expect = [
-            "c.yaml:8:28: unknown account `hanako-rakuten` (configured: hanako-sbi)",
-            "c.yaml:9:11: unknown role `warnings` (expected `everything`, `critical` or `takeover`)",
-            "c.yaml:10:5: unknown channel or field `line`",
-            "c.yaml:11:5: unknown channel or field `slack`",
-            "c.yaml:12:28: a Telegram chat id is a number",
-            "c.yaml:12:37: channel `ntfy` needs the `ntfy` sink under `sinks:`",
-            "c.yaml:13:5: a recipient needs a `name`",
-            "c.yaml:14:34: `7pm` is not a time of day",
-        ];
-        assert_eq!(lines.len(), expect.len(), "{lines:#?}");
-        for (line, want) in lines.iter().zip(expect) {
-            assert!(
-                line.starts_with(want),
-                "{line}\n  should start with\n{want}"
-            );
-        }
+        crate::yaml::assert_problems_start_with(
+            &err,
+            &[
+                "c.yaml:8:28: unknown account `hanako-rakuten` (configured: hanako-sbi)",
+                "c.yaml:9:11: unknown role `warnings` (expected `everything`, `critical` or `takeover`)",
+                "c.yaml:10:5: unknown channel or field `line`",
+                "c.yaml:11:5: unknown channel or field `slack`",
+                "c.yaml:12:28: a Telegram chat id is a number",
+                "c.yaml:12:37: channel `ntfy` needs the `ntfy` sink under `sinks:`",
+                "c.yaml:13:5: a recipient needs a `name`",
+                "c.yaml:14:34: `7pm` is not a time of day",
+            ],
+        );
     }
 
     #[test]
