@@ -1,5 +1,9 @@
 //! Text helpers shared by the stages: NFKC normalisation for matching, URL defanging for alerts,
-//! and link extraction from HTML.
+//! and link extraction from HTML (in `html`).
+
+mod html;
+
+pub use html::{Link, html_links};
 
 use std::sync::LazyLock;
 
@@ -94,40 +98,6 @@ pub fn urls_in(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// A link in a mail: the text a reader sees and where it really goes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Link {
-    pub text: String,
-    pub href: String,
-}
-
-static ANCHOR: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"(?is)<a\b[^>]*?\bhref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))[^>]*>(.*?)</a\s*>"#)
-        .expect("static regex")
-});
-static TAG: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?s)<[^>]*>").expect("static regex"));
-
-/// Anchors of an HTML body, with their visible text (tags stripped, entities decoded).
-pub fn html_links(html: &str) -> Vec<Link> {
-    ANCHOR
-        .captures_iter(html)
-        .filter_map(|c| {
-            let href = c.get(1).or(c.get(2)).or(c.get(3))?.as_str();
-            let text = TAG.replace_all(c.get(4).map_or("", |m| m.as_str()), "");
-            Some(Link {
-                text: decode_entities(text.trim()),
-                href: decode_entities(href.trim()),
-            })
-        })
-        .collect()
-}
-
-/// Every character reference, named (`&amp;`) or numeric (`&#46;`, `&#x2e;`), as a browser
-/// decodes it; a no-break space reads as a space.
-fn decode_entities(s: &str) -> String {
-    html_escape::decode_html_entities(s).replace('\u{a0}', " ")
-}
-
 /// Cuts a text to at most `max` characters, marking the cut.
 pub fn truncate_chars(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
@@ -197,39 +167,5 @@ mod tests {
         );
         let once = defang_all("https://a.example/x");
         assert_eq!(defang_all(&once), once, "defanging twice changes nothing");
-    }
-
-    #[test]
-    fn anchors_keep_text_and_target_apart() {
-        let links = html_links(
-            r#"<p><A class=x HREF="https://evil.example/l?a=1&amp;b=2"><b>https://www.sbisec.co.jp/</b></a></p>"#,
-        );
-        assert_eq!(
-            links,
-            vec![Link {
-                text: "https://www.sbisec.co.jp/".into(),
-                href: "https://evil.example/l?a=1&b=2".into()
-            }]
-        );
-    }
-
-    #[test]
-    fn character_references_in_an_href_are_read_as_the_browser_reads_them() {
-        // A lure hides its host from a partial decoder: `&#46;` is a dot, `&#x2F;` a slash.
-        let links = html_links(
-            "<a href=\"https://www&#46;sbisec&period;co&#x2e;jp&#46;evil&#46;example&#x2F;login\">\
-             SBI&#35388;&#21048;&nbsp;&#12525;&#12464;&#12452;&#12531;</a>",
-        );
-        assert_eq!(
-            links,
-            vec![Link {
-                text: "SBI証券 ログイン".into(),
-                href: "https://www.sbisec.co.jp.evil.example/login".into()
-            }]
-        );
-        assert_eq!(
-            crate::domain::href_host(&links[0].href).as_deref(),
-            Some("www.sbisec.co.jp.evil.example")
-        );
     }
 }
