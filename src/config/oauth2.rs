@@ -1,42 +1,15 @@
-//! `auth: {oauth2: …}` of an IMAP account: the raw keys, their checks, and the ready values the
-//! token code runs on (provider endpoints filled in, the tokens file placed in the state dir).
+//! `auth: {oauth2: …}` of an IMAP account: the checks of what was written (`raw::oauth2`), and
+//! the ready values the token code runs on (provider endpoints filled in, the tokens file placed
+//! in the state dir).
 
 use std::path::{Path, PathBuf};
 
+// Read as enums by serde (so a wrong one is located) and used as they are once checked.
+pub use super::raw::{Mechanism, Provider};
+
 use super::raw::RawAuth;
 use crate::config::secret::SecretSource;
-use crate::yaml::{At, Collector};
-
-/// Who issues the tokens; decides the default endpoints, scopes and sign-in flow.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Provider {
-    /// Microsoft identity platform (Outlook.com, Hotmail, Microsoft 365): device code.
-    Microsoft,
-    /// Google (Gmail, Workspace): loopback redirect with PKCE (Google's device flow does not
-    /// allow the mail scope).
-    Google,
-    /// Any RFC 6749 server; endpoints from the config.
-    Custom,
-}
-
-/// The SASL mechanism sent in `AUTHENTICATE`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mechanism {
-    /// Google's and Microsoft's documented one (`user=…^Aauth=Bearer …^A^A`).
-    XOAuth2,
-    /// RFC 7628.
-    OAuthBearer,
-}
-
-impl Mechanism {
-    /// The name in `AUTHENTICATE NAME`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Mechanism::XOAuth2 => "XOAUTH2",
-            Mechanism::OAuthBearer => "OAUTHBEARER",
-        }
-    }
-}
+use crate::yaml::{At, Collector, Loc};
 
 /// Where the refresh token is kept.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,89 +55,13 @@ pub fn compile(
 ) -> Option<OAuth2Config> {
     let r = raw.value.oauth2.value;
     let loc = raw.value.oauth2.loc;
-    let provider = match r.provider.value.as_str() {
-        "microsoft" => Provider::Microsoft,
-        "google" => Provider::Google,
-        "custom" => Provider::Custom,
-        other => {
-            c.error(
-                r.provider.loc,
-                format!(
-                    "unknown oauth2 provider `{other}` (expected `microsoft`, `google` or `custom`)"
-                ),
-            );
-            return None;
-        }
+    let written = Endpoints {
+        auth_url: url(c, &r.auth_url),
+        token_url: url(c, &r.token_url),
+        device_url: url(c, &r.device_url),
     };
-    let mechanism = match r.mechanism.as_ref().map(|m| m.value.as_str()) {
-        None | Some("xoauth2") => Mechanism::XOAuth2,
-        Some("oauthbearer") => Mechanism::OAuthBearer,
-        Some(other) => {
-            let at = r.mechanism.as_ref().map_or(loc, |m| m.loc);
-            c.error(
-                at,
-                format!("unknown mechanism `{other}` (expected `xoauth2` or `oauthbearer`)"),
-            );
-            Mechanism::XOAuth2
-        }
-    };
-    let url = |c: &mut Collector, v: &Option<At<String>>| {
-        let v = v.as_ref()?;
-        match reqwest::Url::parse(&v.value) {
-            Ok(u) if u.scheme() == "https" || super::values::is_loopback(u.host_str()?) => {
-                Some(v.value.clone())
-            }
-            Ok(_) => {
-                c.error(
-                    v.loc,
-                    format!(
-                        "`{}` must be https (plain http only to a loopback host)",
-                        v.value
-                    ),
-                );
-                None
-            }
-            Err(e) => {
-                c.error(v.loc, format!("`{}` is not a URL: {e}", v.value));
-                None
-            }
-        }
-    };
-    let (auth_url, token_url, device_url) = (
-        url(c, &r.auth_url),
-        url(c, &r.token_url),
-        url(c, &r.device_url),
-    );
-    let tenant = r.tenant.clone().unwrap_or_else(|| "common".into());
-    let ms = |what: &str| format!("https://login.microsoftonline.com/{tenant}/oauth2/v2.0/{what}");
-    let (auth_url, token_url, device_url, scopes) = match provider {
-        Provider::Microsoft => (
-            auth_url.unwrap_or_else(|| ms("authorize")),
-            token_url.unwrap_or_else(|| ms("token")),
-            device_url.or_else(|| Some(ms("devicecode"))),
-            MS_SCOPES,
-        ),
-        Provider::Google => (
-            auth_url.unwrap_or_else(|| "https://accounts.google.com/o/oauth2/v2/auth".into()),
-            token_url.unwrap_or_else(|| "https://oauth2.googleapis.com/token".into()),
-            device_url,
-            GOOGLE_SCOPES,
-        ),
-        Provider::Custom => {
-            let Some(token_url) = token_url else {
-                c.error(
-                    loc,
-                    "`provider: custom` needs `token_url` and `auth_url` or `device_url`",
-                );
-                return None;
-            };
-            if auth_url.is_none() && device_url.is_none() {
-                c.error(loc, "`provider: custom` needs `auth_url` or `device_url`");
-                return None;
-            }
-            (auth_url.unwrap_or_default(), token_url, device_url, &[][..])
-        }
-    };
+    let tenant = r.tenant.as_deref().unwrap_or("common");
+    let (endpoints, scopes) = endpoints(c, r.provider, written, tenant, loc)?;
     let scopes = r
         .scopes
         .unwrap_or_else(|| scopes.iter().map(|s| s.to_string()).collect());
@@ -185,16 +82,93 @@ pub fn compile(
     };
     Some(OAuth2Config {
         account: account.to_string(),
-        provider,
+        provider: r.provider,
         client_id: r.client_id.value,
         client_secret,
         scopes,
-        auth_url,
-        token_url,
-        device_url,
-        mechanism,
+        auth_url: endpoints.auth_url.unwrap_or_default(),
+        token_url: endpoints.token_url.unwrap_or_default(),
+        device_url: endpoints.device_url,
+        mechanism: r.mechanism.unwrap_or(Mechanism::XOAuth2),
         store,
     })
+}
+
+/// The three endpoints, as written or filled in.
+struct Endpoints {
+    auth_url: Option<String>,
+    token_url: Option<String>,
+    device_url: Option<String>,
+}
+
+/// An endpoint as written: https, or plain http to this machine only (tokens cross it).
+fn url(c: &mut Collector, v: &Option<At<String>>) -> Option<String> {
+    let v = v.as_ref()?;
+    match reqwest::Url::parse(&v.value) {
+        Ok(u) if u.scheme() == "https" || super::values::is_loopback(u.host_str()?) => {
+            Some(v.value.clone())
+        }
+        Ok(_) => {
+            c.error(
+                v.loc,
+                format!(
+                    "`{}` must be https (plain http only to a loopback host)",
+                    v.value
+                ),
+            );
+            None
+        }
+        Err(e) => {
+            c.error(v.loc, format!("`{}` is not a URL: {e}", v.value));
+            None
+        }
+    }
+}
+
+/// The provider's endpoints and scopes where none are written; a custom provider has none, so
+/// it must name a token endpoint and a way to sign in.
+fn endpoints(
+    c: &mut Collector,
+    provider: Provider,
+    w: Endpoints,
+    tenant: &str,
+    loc: Loc,
+) -> Option<(Endpoints, &'static [&'static str])> {
+    let ms = |what: &str| format!("https://login.microsoftonline.com/{tenant}/oauth2/v2.0/{what}");
+    match provider {
+        Provider::Microsoft => Some((
+            Endpoints {
+                auth_url: w.auth_url.or_else(|| Some(ms("authorize"))),
+                token_url: w.token_url.or_else(|| Some(ms("token"))),
+                device_url: w.device_url.or_else(|| Some(ms("devicecode"))),
+            },
+            MS_SCOPES,
+        )),
+        Provider::Google => Some((
+            Endpoints {
+                auth_url: (w.auth_url)
+                    .or_else(|| Some("https://accounts.google.com/o/oauth2/v2/auth".into())),
+                token_url: (w.token_url)
+                    .or_else(|| Some("https://oauth2.googleapis.com/token".into())),
+                device_url: w.device_url,
+            },
+            GOOGLE_SCOPES,
+        )),
+        Provider::Custom => {
+            if w.token_url.is_none() {
+                c.error(
+                    loc,
+                    "`provider: custom` needs `token_url` and `auth_url` or `device_url`",
+                );
+                return None;
+            }
+            if w.auth_url.is_none() && w.device_url.is_none() {
+                c.error(loc, "`provider: custom` needs `auth_url` or `device_url`");
+                return None;
+            }
+            Some((w, &[]))
+        }
+    }
 }
 
 /// Puts each OAuth2 account's tokens file under `STATE_DIR/oauth2/`.

@@ -1,177 +1,190 @@
-//! Compiling the `line:` and `pushover:` sink sections: ids and limits checked here, secrets
-//! resolved later (by the sink), durations within what the service accepts.
+//! The sinks an alert can go to, and each one's checked settings (compiled from `sinks:` in
+//! `compile/sinks`).
 
 use std::time::Duration;
 
-use super::raw::{RawLine, RawPushover, RawSecret};
-use super::{LineConfig, PushoverConfig, PushoverUser};
 use crate::config::secret::SecretSource;
-use crate::units::parse_duration;
-use crate::yaml::{At, Collector};
 
-/// LINE's free (communication) plan: 200 messages a month, no overage.
-pub const LINE_MONTHLY_LIMIT: u32 = 200;
-pub const LINE_API: &str = "https://api.line.me";
-pub const PUSHOVER_API: &str = "https://api.pushover.net";
-/// Pushover's emergency `retry` floor and `expire` ceiling.
-const PUSHOVER_MIN_RETRY: Duration = Duration::from_secs(30);
-const PUSHOVER_MAX_EXPIRE: Duration = Duration::from_secs(10_800);
-/// Pushover asks receipts to be polled no more than once every 5 seconds.
-const PUSHOVER_MIN_POLL: Duration = Duration::from_secs(5);
-
-type SecretFn<'a> = &'a dyn Fn(&mut Collector, &At<RawSecret>) -> Option<SecretSource>;
-
-/// `U`, `C` or `R` (user, group, room) and 32 lowercase hex digits, as webhook events carry them.
-fn is_line_id(id: &str) -> bool {
-    let mut chars = id.chars();
-    matches!(chars.next(), Some('U' | 'C' | 'R'))
-        && id.len() == 33
-        && chars.all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
+/// The sinks an alert can go to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum SinkKind {
+    Console,
+    Desktop,
+    Telegram,
+    Command,
+    Ntfy,
+    Webhook,
+    Line,
+    Pushover,
 }
 
-fn api_url(c: &mut Collector, url: Option<At<String>>, default: &str) -> String {
-    match url {
-        None => default.to_string(),
-        Some(u) => {
-            if !(u.value.starts_with("https://") || u.value.starts_with("http://"))
-                || reqwest::Url::parse(&u.value).is_err()
-            {
-                c.error(
-                    u.loc,
-                    format!("`api_url` must be an http(s) URL, not `{}`", u.value),
-                );
-            }
-            u.value.trim_end_matches('/').to_string()
+impl SinkKind {
+    pub const ALL: [SinkKind; 8] = [
+        SinkKind::Console,
+        SinkKind::Desktop,
+        SinkKind::Telegram,
+        SinkKind::Command,
+        SinkKind::Ntfy,
+        SinkKind::Webhook,
+        SinkKind::Line,
+        SinkKind::Pushover,
+    ];
+
+    /// Sinks that only write somewhere (a log, a script) rather than reach a person: repeats
+    /// do not go to them.
+    pub fn reaches_a_person(self) -> bool {
+        !matches!(self, SinkKind::Console)
+    }
+
+    /// The name in the config and in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SinkKind::Console => "console",
+            SinkKind::Desktop => "desktop",
+            SinkKind::Telegram => "telegram",
+            SinkKind::Command => "command",
+            SinkKind::Ntfy => "ntfy",
+            SinkKind::Webhook => "webhook",
+            SinkKind::Line => "line",
+            SinkKind::Pushover => "pushover",
         }
     }
 }
 
-fn duration_or(c: &mut Collector, v: Option<&At<String>>, default: Duration) -> Duration {
-    let Some(v) = v else { return default };
-    parse_duration(&v.value).unwrap_or_else(|e| {
-        c.error(v.loc, e);
-        default
-    })
+impl std::fmt::Display for SinkKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
-pub(super) fn line(
-    c: &mut Collector,
-    l: RawLine,
-    secret: impl Fn(&mut Collector, &At<RawSecret>) -> Option<SecretSource>,
-) -> Option<LineConfig> {
-    if l.to.value.is_empty() {
-        c.error(
-            l.to.loc,
-            "`to` must list at least one LINE user id (`U…`) or group id (`C…`)",
-        );
+/// The error for an unknown sink name.
+#[derive(Debug, thiserror::Error)]
+#[error("unknown sink `{0}` (expected one of: {list})", list = SinkKind::ALL.map(|k| k.as_str()).join(", "))]
+pub struct UnknownSink(pub String);
+
+impl std::str::FromStr for SinkKind {
+    type Err = UnknownSink;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        SinkKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| UnknownSink(s.to_string()))
     }
-    for id in &l.to.value {
-        if !is_line_id(&id.value) {
-            c.error(
-                id.loc,
-                format!(
-                    "`{}` is not a LINE user or group id (`U` or `C` and 32 hex digits, e.g. the \
-                     `source.userId` of a webhook event; not the @ basic id)",
-                    id.value
-                ),
-            );
-        }
-    }
-    let monthly_limit = match l.monthly_limit {
-        Some(m) if m.value == 0 => {
-            c.error(m.loc, "`monthly_limit` must be at least 1");
-            LINE_MONTHLY_LIMIT
-        }
-        Some(m) => m.value,
-        None => LINE_MONTHLY_LIMIT,
-    };
-    let api_url = api_url(c, l.api_url, LINE_API);
-    Some(LineConfig {
-        token: secret(c, &l.channel_access_token)?,
-        to: l.to.value.into_iter().map(|i| i.value).collect(),
-        monthly_limit,
-        api_url,
-    })
 }
 
-pub(super) fn pushover(
-    c: &mut Collector,
-    p: RawPushover,
-    secret: impl Fn(&mut Collector, &At<RawSecret>) -> Option<SecretSource>,
-) -> Option<PushoverConfig> {
-    let secret: SecretFn = &secret;
-    if p.users.value.is_empty() {
-        c.error(p.users.loc, "`users` must list at least one `{key, name}`");
-    }
-    let mut users = Vec::new();
-    for u in &p.users.value {
-        let name = u.name.value.trim();
-        if name.is_empty() || name == "-" {
-            c.error(
-                u.name.loc,
-                "a Pushover user needs a `name` (shown with an acknowledgement)",
-            );
-        } else if users.iter().any(|x: &PushoverUser| x.name == name) {
-            c.error(
-                u.name.loc,
-                format!("Pushover user name `{name}` is used twice"),
-            );
-        }
-        if let Some(key) = secret(c, &u.key) {
-            users.push(PushoverUser {
-                key,
-                name: name.to_string(),
-            });
-        }
-    }
-    let retry = duration_or(c, p.retry.as_ref(), Duration::from_secs(60));
-    if let Some(at) = &p.retry
-        && retry < PUSHOVER_MIN_RETRY
-    {
-        c.error(
-            at.loc,
-            "`retry` must be at least 30s (Pushover's own minimum)",
-        );
-    }
-    let expire = duration_or(c, p.expire.as_ref(), PUSHOVER_MAX_EXPIRE);
-    if let Some(at) = &p.expire
-        && (expire > PUSHOVER_MAX_EXPIRE || expire < retry)
-    {
-        c.error(
-            at.loc,
-            "`expire` must be at most 3h (Pushover's own maximum) and at least `retry`",
-        );
-    }
-    let receipt_poll = duration_or(c, p.receipt_poll.as_ref(), Duration::from_secs(30));
-    if let Some(at) = &p.receipt_poll
-        && receipt_poll < PUSHOVER_MIN_POLL
-    {
-        c.error(
-            at.loc,
-            "`receipt_poll` must be at least 5s (Pushover asks for no more than one poll every 5 seconds)",
-        );
-    }
-    let api_url = api_url(c, p.api_url, PUSHOVER_API);
-    Some(PushoverConfig {
-        token: secret(c, &p.token)?,
-        users,
-        retry,
-        expire,
-        receipt_poll,
-        api_url,
-    })
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Sinks {
+    pub console: bool,
+    pub desktop: Option<DesktopConfig>,
+    pub telegram: Option<TelegramConfig>,
+    pub command: Option<CommandConfig>,
+    pub ntfy: Option<NtfyConfig>,
+    pub webhook: Option<WebhookConfig>,
+    pub line: Option<LineConfig>,
+    pub pushover: Option<PushoverConfig>,
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// Pushes to LINE users or groups through a Messaging API channel (LINE Notify ended 2025-03-31).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LineConfig {
+    /// The channel's long-lived channel access token (`Authorization: Bearer`).
+    pub token: SecretSource,
+    /// User ids (`U` + 32 hex) and group ids (`C` + 32 hex).
+    pub to: Vec<String>,
+    /// Messages a calendar month (Japan time) brokerwatch may spend; the free plan has 200.
+    pub monthly_limit: u32,
+    /// API base URL, `https://api.line.me`; tests point it at a fake on 127.0.0.1.
+    pub api_url: String,
+}
 
-    #[test]
-    fn line_ids_are_u_or_c_and_32_hex_digits() {
-        assert!(is_line_id("U4af4980629a0b1c2d3e4f5a6b7c8d9e0"));
-        assert!(is_line_id("Ca56f94637cc4347f90a25382909b24b9"));
-        assert!(!is_line_id("@brokerwatch"));
-        assert!(!is_line_id("U4AF4980629A0B1C2D3E4F5A6B7C8D9E0"));
-        assert!(!is_line_id("U4af498"));
+/// Sends through Pushover; critical alerts at emergency priority, acknowledged in the app.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PushoverConfig {
+    /// The application's API token.
+    pub token: SecretSource,
+    pub users: Vec<PushoverUser>,
+    /// Emergency priority: Pushover repeats the alert this often (at least 30 s)…
+    pub retry: Duration,
+    /// …for this long (at most 3 h) unless acknowledged.
+    pub expire: Duration,
+    /// How often an emergency receipt is asked about (at least 5 s, Pushover's own limit).
+    pub receipt_poll: Duration,
+    /// API base URL, `https://api.pushover.net`; tests point it at a fake on 127.0.0.1.
+    pub api_url: String,
+}
+
+/// One person on Pushover: the user (or group) key, and the name an acknowledgement is shown with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PushoverUser {
+    pub key: SecretSource,
+    pub name: String,
+}
+
+/// POSTs each alert as JSON, signed with HMAC-SHA256 over the body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WebhookConfig {
+    pub url: String,
+    /// The HMAC key; the receiver checks `X-Brokerwatch-Signature: sha256=<hex>` with it.
+    pub secret: SecretSource,
+}
+
+/// Publishes to an ntfy topic (ntfy.sh or a self-hosted server).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NtfyConfig {
+    /// Server base URL, e.g. `https://ntfy.sh`.
+    pub url: String,
+    /// The sink's own topic (gets every alert); empty when only recipients' topics are used.
+    pub topic: String,
+    /// Access token (`Authorization: Bearer`), for a protected topic.
+    pub token: Option<SecretSource>,
+    /// Extra tags (emoji short codes) on every message.
+    pub tags: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct DesktopConfig {
+    pub app_name: String,
+}
+
+/// How Telegram messages are formatted (`format:`, any case: Telegram writes `MarkdownV2`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(try_from = "String")]
+pub enum TelegramFormat {
+    Plain,
+    MarkdownV2,
+    Html,
+}
+
+impl TryFrom<String> for TelegramFormat {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "plain" => Ok(TelegramFormat::Plain),
+            "markdownv2" => Ok(TelegramFormat::MarkdownV2),
+            "html" => Ok(TelegramFormat::Html),
+            f => Err(format!(
+                "unknown format `{f}` (expected `plain`, `markdownv2` or `html`)"
+            )),
+        }
     }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TelegramConfig {
+    pub token: SecretSource,
+    /// Alerts go to these chats, and commands are accepted only from them: the `chat_ids`
+    /// written under the sink (they get every alert) and every recipient's `telegram:` chat.
+    pub chat_ids: Vec<i64>,
+    /// Bot API base URL; tests point it at a fake server on 127.0.0.1.
+    pub api_url: Option<String>,
+    pub format: TelegramFormat,
+    /// Long-poll getUpdates for /ack, /status, /expect and the buttons.
+    pub commands: bool,
+}
+
+/// Runs a program per alert with the alert as JSON on stdin.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CommandConfig {
+    pub program: String,
+    pub args: Vec<String>,
 }

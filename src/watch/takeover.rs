@@ -27,31 +27,7 @@ pub fn check(store: &Store, config: &Config, pack: &Pack) -> Result<Option<Draft
     }
     let traded = steps.iter().any(|(_, e, _)| e == "trade");
     let lang = config.language;
-    let window = wording::window(lang, config.takeover_window);
-    let mut body = match lang {
-        Language::Ja => format!(
-            "{}から、予定にない通知が{}の間に{}件届きました。まとめて見ると、{}可能性があります:",
-            pack.name,
-            window,
-            steps.len(),
-            if traded {
-                "第三者があなたの口座で取引している"
-            } else {
-                "第三者が口座を乗っ取ろうとしている"
-            }
-        ),
-        Language::En => format!(
-            "{} sent {} unexpected notices within {}. Together they look like {}:",
-            pack.name,
-            steps.len(),
-            window,
-            if traded {
-                "someone else is trading in your account"
-            } else {
-                "someone else is taking over the account"
-            }
-        ),
-    };
+    let mut body = intro(pack, steps.len(), lang, config, traded);
     for (i, (at, event, fields)) in steps.iter().enumerate() {
         let what = event.parse::<EventKind>().map_or_else(
             |_| lang.pick("通知", "notice"),
@@ -67,39 +43,73 @@ pub fn check(store: &Store, config: &Config, pack: &Pack) -> Result<Option<Draft
             Language::En => format!("\n{}. {} ({}){}", i + 1, what, ago, details),
         });
     }
-    if traded {
-        body.push_str(lang.pick(
-            "\n\n心当たりのない取引があれば、今すぐ証券会社に電話して口座を凍結（取引停止）してもらってください。メール内のリンクは使わないでください。",
-            "\n\nIf these were not all you: call the broker NOW and have the account locked (trading stopped) — do not use any link in the mails.",
-        ));
-    } else {
-        body.push_str(lang.pick(
-            "\n\n心当たりのない操作があれば、今すぐ対応してください。メール内のリンクは使わないでください。",
-            "\n\nIf these were not all you, act now — do not use any link in the mails.",
-        ));
-    }
+    body.push_str(advice(lang, traded));
     body.push_str(&playbook(pack, lang));
     Ok(Some(Draft {
         kind: AlertKind::Takeover,
         severity: Severity::Critical,
         broker: Some(pack.id.clone()),
         event: None,
-        title: match (lang, traded) {
-            (Language::Ja, true) => {
-                format!("{}: 第三者があなたの口座で取引しています", pack.name)
-            }
-            (Language::Ja, false) => format!("{}: 口座乗っ取りの疑い", pack.name),
-            (Language::En, true) => format!(
-                "{}: your account is being traded by someone else",
-                pack.name
-            ),
-            (Language::En, false) => format!("Possible account takeover at {}", pack.name),
-        },
+        title: title(&pack.name, lang, traded),
         body: defang_all(&body),
         actionable: true,
         only: None,
         account: None,
     }))
+}
+
+/// The alert's first sentence: how many unexpected notices, within which window, and what they
+/// look like together (trades by someone else are worse than a takeover attempt).
+fn intro(pack: &Pack, steps: usize, lang: Language, config: &Config, traded: bool) -> String {
+    let window = wording::window(lang, config.takeover_window);
+    match lang {
+        Language::Ja => format!(
+            "{}から、予定にない通知が{}の間に{}件届きました。まとめて見ると、{}可能性があります:",
+            pack.name,
+            window,
+            steps,
+            if traded {
+                "第三者があなたの口座で取引している"
+            } else {
+                "第三者が口座を乗っ取ろうとしている"
+            }
+        ),
+        Language::En => format!(
+            "{} sent {} unexpected notices within {}. Together they look like {}:",
+            pack.name,
+            steps,
+            window,
+            if traded {
+                "someone else is trading in your account"
+            } else {
+                "someone else is taking over the account"
+            }
+        ),
+    }
+}
+
+/// What to do now: with trades, have the account locked.
+fn advice(lang: Language, traded: bool) -> &'static str {
+    if traded {
+        lang.pick(
+            "\n\n心当たりのない取引があれば、今すぐ証券会社に電話して口座を凍結（取引停止）してもらってください。メール内のリンクは使わないでください。",
+            "\n\nIf these were not all you: call the broker NOW and have the account locked (trading stopped) — do not use any link in the mails.",
+        )
+    } else {
+        lang.pick(
+            "\n\n心当たりのない操作があれば、今すぐ対応してください。メール内のリンクは使わないでください。",
+            "\n\nIf these were not all you, act now — do not use any link in the mails.",
+        )
+    }
+}
+
+fn title(broker: &str, lang: Language, traded: bool) -> String {
+    match (lang, traded) {
+        (Language::Ja, true) => format!("{broker}: 第三者があなたの口座で取引しています"),
+        (Language::Ja, false) => format!("{broker}: 口座乗っ取りの疑い"),
+        (Language::En, true) => format!("{broker}: your account is being traded by someone else"),
+        (Language::En, false) => format!("Possible account takeover at {broker}"),
+    }
 }
 
 /// A step's fields as a person reads them: `side: sell, code: 7974, instrument: 任天堂`.
