@@ -358,7 +358,7 @@ pub fn playbook(p: &Pack, lang: Language) -> String {
             defang_url(u)
         ));
     }
-    for (i, s) in p.contact.steps.iter().enumerate() {
+    for (i, s) in p.contact.steps.get(lang).iter().enumerate() {
         out.push_str(&format!("\n{}. {s}", i + 1));
     }
     out
@@ -445,7 +445,7 @@ mod tests {
             contact: crate::rules::Contact {
                 phone: vec!["0120-000-000".into()],
                 url: Some("https://kabu.com/".into()),
-                steps: vec!["ログインパスワードを変更する".into()],
+                steps: crate::rules::Steps::same(vec!["ログインパスワードを変更する".into()]),
             },
             ..Pack::default()
         }

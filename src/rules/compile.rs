@@ -9,9 +9,10 @@ use regex::{Regex, RegexBuilder};
 use super::lazy::{self, LazyRegex};
 use super::lookalike::Words;
 use super::model::{
-    COUNTRIES, FIELD_NAMES, RawContact, RawGeneric, RawLookalike, RawPack, RawRule,
+    COUNTRIES, FIELD_NAMES, RawContact, RawGeneric, RawLookalike, RawPack, RawRule, RawSteps,
+    RawStepsByLanguage,
 };
-use super::{Contact, FieldValues, Generic, Pack, Pattern, Rule, RuleSet};
+use super::{Contact, FieldValues, Generic, Pack, Pattern, Rule, RuleSet, Steps};
 use crate::event::EventKind;
 use crate::text::normalize;
 use crate::yaml::{At, Collector, Loc, Ordered, Problems};

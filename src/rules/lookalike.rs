@@ -4,12 +4,18 @@
 //! are prepared once, when the rules are compiled ([`Index`]); the words come from the rules
 //! (`lookalike:` in rules/_lookalike.yaml).
 
+mod disguise;
 mod host;
+mod words;
+
+pub use disguise::{Disguise, Swap};
+pub use words::Words;
 
 use super::{Pack, RuleSet};
 use crate::domain::href_host;
 use crate::text::{defang_url, urls_in};
 use host::{Fold, Host, compact};
+use words::{Stripped, strip_words, with_words};
 
 /// A domain that imitates a broker's genuine domain.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,39 +26,10 @@ pub struct LookAlike {
     pub imitates: String,
     /// The look-alike as the mail has it, defanged.
     pub shown: String,
-    /// One line for explanations; the look-alike in it is defanged.
-    pub why: String,
-}
-
-/// The knowledge look-alike judgement needs, as the rules give it (`lookalike:`).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Words {
-    /// Genuine names that are ordinary words or surnames (`fidelity`, `kabu`): the same name under
-    /// another suffix, as a subdomain, or with non-security words added is somebody else's.
-    pub ordinary_names: Vec<String>,
-    /// Real words one typo from a genuine name (`money`): never a misspelling of it.
-    pub not_typos: Vec<String>,
-    /// Words phishing adds to a name that ask for action on an account (`login`, `verify`).
-    pub strong: Vec<String>,
-    /// Other words added to names (`jp`, `online`, `my`).
-    pub weak: Vec<String>,
-    /// Parts a name is made of, so swapped ones are recognised (`sec` of `sec-sbi` for `sbisec`).
-    pub name_parts: Vec<String>,
-    /// Letters readers take for a Latin one that the Unicode confusables (UTS #39) do not map
-    /// to it (`τ` for `t`): (letter, Latin letter).
-    pub confusables: Vec<(char, char)>,
-}
-
-impl Words {
-    /// Later rule files add to the earlier ones.
-    pub fn extend(&mut self, other: Words) {
-        self.ordinary_names.extend(other.ordinary_names);
-        self.not_typos.extend(other.not_typos);
-        self.strong.extend(other.strong);
-        self.weak.extend(other.weak);
-        self.name_parts.extend(other.name_parts);
-        self.confusables.extend(other.confusables);
-    }
+    /// Its `xn--` labels decoded, defanged, when that reads differently (`sbisес[.]co[.]jp`).
+    pub read_as: Option<String>,
+    /// How it imitates the genuine domain.
+    pub how: Disguise,
 }
 
 /// The pack domains and words, prepared for judging many domains against them.
@@ -106,7 +83,7 @@ pub fn lookalike(set: &RuleSet, domain: &str) -> Option<LookAlike> {
         .as_ref()
         .is_some_and(|n| ix.genuine.iter().any(|g| g.compact == *n));
     let stripped = host.name().map(|(raw, skel)| strip_words(ix, raw, skel));
-    let mut best: Option<(u8, &Genuine, String)> = None;
+    let mut best: Option<(u8, &Genuine, Disguise)> = None;
     for g in &ix.genuine {
         let found = embedded(&host, g)
             .map(|why| (0, why))
@@ -118,11 +95,12 @@ pub fn lookalike(set: &RuleSet, domain: &str) -> Option<LookAlike> {
             best = Some((rank, g, why));
         }
     }
-    best.map(|(_, g, why)| LookAlike {
+    best.map(|(_, g, how)| LookAlike {
         broker: g.pack.clone(),
         imitates: g.domain.clone(),
         shown: defang_url(&host.plain),
-        why: format!("`{}` imitates `{}` ({why})", host.show(), g.domain),
+        read_as: host.unicode(),
+        how,
     })
 }
 
@@ -182,7 +160,7 @@ impl Genuine {
 
 /// The whole genuine domain inside another: `sbisec-co-jp.com`, `sbiseccojp.net`,
 /// `sbisec.co.jp.secure-login.example`.
-fn embedded(host: &Host, g: &Genuine) -> Option<String> {
+fn embedded(host: &Host, g: &Genuine) -> Option<Disguise> {
     let n = g.host.skel.len();
     if n < 2 {
         return None;
@@ -191,20 +169,18 @@ fn embedded(host: &Host, g: &Genuine) -> Option<String> {
     // `interactivebrokers.com.au`, the same name under `.com.au`).
     let last = host.name_index().map_or(0, |i| (i + 1).saturating_sub(n));
     if let Some(i) = (0..last).find(|&i| host.skel[i..i + n] == g.host.skel[..]) {
-        let rest = defang_url(&host.labels[i + n..].join("."));
-        return Some(format!(
-            "the genuine domain used as a subdomain of `{rest}`"
-        ));
+        let parent = defang_url(&host.labels[i + n..].join("."));
+        return Some(Disguise::GenuineAsSubdomain { parent });
     }
     let (hyphens, dotless) = (&g.hyphens, &g.dotless);
     for label in &host.skel {
         if find_bounded(label, hyphens) {
-            return Some("its dots replaced by hyphens".into());
+            return Some(Disguise::DotsToHyphens);
         }
         // Short or ordinary forms only as a whole word: `kabucommunity` is not `kabu.com`.
         let loose = !g.ordinary && dotless.len() >= 9 && label.contains(dotless.as_str());
         if loose || find_bounded(label, dotless) {
-            return Some("its dots removed".into());
+            return Some(Disguise::DotsRemoved);
         }
     }
     None
@@ -219,26 +195,27 @@ fn find_bounded(label: &str, needle: &str) -> bool {
     })
 }
 
-/// The candidate's own name against a genuine one; rank (lower is stronger) and reason.
+/// The candidate's own name against a genuine one; rank (lower is stronger) and how.
 fn name_match(
     ix: &Index,
     host: &Host,
     g: &Genuine,
     exact_elsewhere: bool,
     stripped: &Option<Stripped>,
-) -> Option<(u8, String)> {
+) -> Option<(u8, Disguise)> {
     let (raw, _) = host.name()?;
     let cand = &host.compact[host.name_index()?];
     if *cand == g.compact {
         return same_name(host, raw, g);
     }
     if let Some(words) = with_words(ix, cand, &g.compact, g.ordinary) {
-        return Some((2, format!("the name `{}` with {words} added", g.name)));
+        let name = g.name.clone();
+        return Some((2, Disguise::WordsAdded { name, words }));
     }
     for (rotated, a, b) in &g.rotations {
         if with_words(ix, cand, rotated, g.ordinary).is_some() {
-            let why = format!("the name `{}` split into `{a}` and `{b}`, swapped", g.name);
-            return Some((3, why));
+            let (name, a, b) = (g.name.clone(), a.clone(), b.clone());
+            return Some((3, Disguise::Swapped { name, a, b }));
         }
     }
     if exact_elsewhere {
@@ -248,48 +225,27 @@ fn name_match(
 }
 
 /// The same skeleton as the genuine name: look-alike characters, hyphens, or another suffix.
-fn same_name(host: &Host, raw: &str, g: &Genuine) -> Option<(u8, String)> {
+fn same_name(host: &Host, raw: &str, g: &Genuine) -> Option<(u8, Disguise)> {
     let letters = |s: &str| s.replace('-', "");
     if letters(raw) != letters(&g.name) {
-        return Some((1, look_alike_letters(raw, &g.name)));
+        let unicode = !raw.is_ascii();
+        let swap = Swap::of(raw, &g.name);
+        return Some((1, Disguise::Letters { unicode, swap }));
     }
     if raw != g.name {
-        return Some((2, format!("the name `{}` with hyphens moved", g.name)));
+        let name = g.name.clone();
+        return Some((2, Disguise::HyphensMoved { name }));
     }
     // The same suffix: the parent of a pack domain that is a subdomain, not an imitation.
     if g.ordinary || host.suffix() == g.host.suffix() {
         return None;
     }
-    let why = format!(
-        "the same name under `.{}` instead of `.{}`",
-        host.suffix(),
-        g.host.suffix()
-    );
-    Some((5, why))
-}
-
-/// Names the characters that differ: `0` for `o`, or Unicode letters for Latin ones.
-fn look_alike_letters(raw: &str, genuine: &str) -> String {
-    let kind = if raw.is_ascii() {
-        "look-alike characters"
-    } else {
-        "Unicode letters that look like Latin ones"
-    };
-    let (a, b): (Vec<char>, Vec<char>) = (raw.chars().collect(), genuine.chars().collect());
-    if a.len() != b.len() {
-        return format!("{kind}: `{raw}` reads as `{genuine}`");
-    }
-    let pairs: Vec<String> = a
-        .iter()
-        .zip(&b)
-        .filter(|(x, y)| x != y)
-        .map(|(x, y)| format!("`{x}` for `{y}`"))
-        .collect();
-    format!("{kind}: {}", pairs.join(", "))
+    let (suffix, genuine) = (host.suffix(), g.host.suffix());
+    Some((5, Disguise::OtherSuffix { suffix, genuine }))
 }
 
 /// A label left of the registrable domain that carries a genuine name: `sbisec.evil.example`.
-fn subdomain_match(ix: &Index, host: &Host, g: &Genuine) -> Option<String> {
+fn subdomain_match(ix: &Index, host: &Host, g: &Genuine) -> Option<Disguise> {
     let end = host.name_index()?;
     let carries = |l: &String| {
         if *l == g.compact {
@@ -302,56 +258,8 @@ fn subdomain_match(ix: &Index, host: &Host, g: &Genuine) -> Option<String> {
         return None;
     }
     let parent = defang_url(&host.labels[end..].join("."));
-    Some(format!(
-        "the name `{}` used in a subdomain of `{parent}`",
-        g.name
-    ))
-}
-
-/// If `cand` is `name` with only known words around it, those words (`` `login` ``).
-fn with_words(ix: &Index, cand: &str, name: &str, strong_only: bool) -> Option<String> {
-    for (i, _) in cand.match_indices(name) {
-        let before = words_of(ix, &cand[..i], strong_only);
-        let after = words_of(ix, &cand[i + name.len()..], strong_only);
-        if let (Some(mut a), Some(b)) = (before, after) {
-            a.extend(b);
-            let shown: Vec<String> = a.iter().map(|w| format!("`{w}`")).collect();
-            return Some(if shown.is_empty() {
-                "nothing".into()
-            } else {
-                shown.join(", ")
-            });
-        }
-    }
-    None
-}
-
-/// Splits all of `s` into known words (`loginjp` → login, jp); `Some(empty)` for "".
-fn words_of<'i>(ix: &'i Index, s: &str, strong_only: bool) -> Option<Vec<&'i str>> {
-    // Added words are short; anything longer is a different name, and is not worth the work.
-    if s.len() > 64 {
-        return None;
-    }
-    let mut split: Vec<Option<Vec<&str>>> = vec![None; s.len() + 1];
-    split[0] = Some(Vec::new());
-    for i in 0..s.len() {
-        let Some(sofar) = split[i].clone() else {
-            continue;
-        };
-        if !s.is_char_boundary(i) {
-            continue;
-        }
-        for (skel, word, strong) in &ix.words {
-            let j = i + skel.len();
-            if (*strong || !strong_only) && s[i..].starts_with(skel.as_str()) && split[j].is_none()
-            {
-                let mut v = sofar.clone();
-                v.push(word);
-                split[j] = Some(v);
-            }
-        }
-    }
-    split.pop().flatten()
+    let name = g.name.clone();
+    Some(Disguise::NameInSubdomain { name, parent })
 }
 
 /// The name's parts swapped: at its hyphens, or around a known part. (skeleton, part, part).
@@ -377,32 +285,8 @@ fn rotations(fold: &Fold, parts: &[String], name: &str) -> Vec<(String, String, 
         .collect()
 }
 
-/// A candidate's name without the known words added at its hyphens (`sbiisec-login` →
-/// `sbiisec`, with `` `login` `` added): what a typo is measured on. Index 0 strips any known
-/// word, index 1 only strong ones (for ordinary genuine names). Computed once per candidate.
-type Stripped = [(String, Vec<String>); 2];
-
-fn strip_words(ix: &Index, raw: &str, skel: &str) -> Stripped {
-    [false, true].map(|strong_only| {
-        let mut pieces: Vec<(&str, &str)> = raw
-            .split('-')
-            .zip(skel.split('-'))
-            .filter(|(_, s)| !s.is_empty())
-            .collect();
-        let is_word = |s: &str| words_of(ix, s, strong_only).is_some();
-        let mut added: Vec<String> = Vec::new();
-        while pieces.len() > 1 && is_word(pieces[0].1) {
-            added.push(format!("`{}`", pieces.remove(0).0));
-        }
-        while pieces.len() > 1 && pieces.last().is_some_and(|p| is_word(p.1)) {
-            added.extend(pieces.pop().map(|p| format!("`{}`", p.0)));
-        }
-        (pieces.iter().map(|p| p.1).collect(), added)
-    })
-}
-
 /// One or two typos from the genuine name (two for long names), after dropping added words.
-fn typo(ix: &Index, stripped: &Stripped, g: &Genuine) -> Option<String> {
+fn typo(ix: &Index, stripped: &Stripped, g: &Genuine) -> Option<Disguise> {
     let len = g.compact.chars().count();
     if len < 5 {
         return None;
@@ -417,16 +301,11 @@ fn typo(ix: &Index, stripped: &Stripped, g: &Genuine) -> Option<String> {
     if d == 0 || d > max {
         return None;
     }
-    let plus = if added.is_empty() {
-        String::new()
-    } else {
-        format!(", with {} added", added.join(", "))
-    };
-    let letters = if d == 1 { "letter" } else { "letters" };
-    Some(format!(
-        "the name `{}` misspelt by {d} {letters}{plus}",
-        g.name
-    ))
+    Some(Disguise::Misspelt {
+        name: g.name.clone(),
+        letters: d,
+        added: added.clone(),
+    })
 }
 
 #[cfg(test)]

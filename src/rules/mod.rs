@@ -10,6 +10,7 @@ mod prefilter;
 
 use std::borrow::Cow;
 
+use crate::alert::language::Language;
 use crate::event::EventKind;
 
 pub use classify::{Claim, Classification, Cue, classify};
@@ -30,7 +31,37 @@ pub struct Pattern {
 pub struct Contact {
     pub phone: Vec<String>,
     pub url: Option<String>,
-    pub steps: Vec<String>,
+    pub steps: Steps,
+}
+
+/// The playbook steps in each language alerts are written in. A pack that gives one language
+/// has it in both (better the broker's own words than none).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Steps {
+    ja: Vec<String>,
+    en: Vec<String>,
+}
+
+impl Steps {
+    pub fn new(ja: Vec<String>, en: Vec<String>) -> Steps {
+        Steps { ja, en }
+    }
+
+    /// The same steps for every language.
+    pub fn same(steps: Vec<String>) -> Steps {
+        Steps {
+            ja: steps.clone(),
+            en: steps,
+        }
+    }
+
+    /// The steps an alert in `lang` lists.
+    pub fn get(&self, lang: Language) -> &[String] {
+        match lang {
+            Language::Ja => &self.ja,
+            Language::En => &self.en,
+        }
+    }
 }
 
 /// One broker's pack, merged over all files that name it.

@@ -2,8 +2,11 @@
 //! section "Writing a rule" for the meaning of each field.
 
 use std::collections::BTreeMap;
+use std::fmt;
 
 use serde::Deserialize;
+use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
+use serde::de::{self, MapAccess, SeqAccess, Visitor};
 
 use crate::yaml::{At, Ordered};
 
@@ -53,8 +56,44 @@ pub struct RawContact {
     #[serde(default)]
     pub phone: Vec<String>,
     pub url: Option<String>,
-    #[serde(default)]
-    pub steps: Vec<String>,
+    pub steps: Option<At<RawSteps>>,
+}
+
+/// `steps:` of a contact, the "not me" playbook: `{ja: [...], en: [...]}`. A pack of one's own
+/// may give one language, which then serves both; a plain list (the format before the
+/// languages) is read the same way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RawSteps {
+    Plain(Vec<String>),
+    ByLanguage(RawStepsByLanguage),
+}
+
+/// The languages `steps:` may name.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct RawStepsByLanguage {
+    pub ja: Option<Vec<String>>,
+    pub en: Option<Vec<String>>,
+}
+
+impl<'de> Deserialize<'de> for RawSteps {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawSteps;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("steps per language, `{ja: [...], en: [...]}`")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<RawSteps, A::Error> {
+                Vec::deserialize(SeqAccessDeserializer::new(seq)).map(RawSteps::Plain)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RawSteps, A::Error> {
+                RawStepsByLanguage::deserialize(MapAccessDeserializer::new(map))
+                    .map(RawSteps::ByLanguage)
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// `lookalike:` of a generic file (rules/_lookalike.yaml): see `lookalike::Words`.

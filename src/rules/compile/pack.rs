@@ -46,16 +46,34 @@ pub(super) fn pack(c: &mut Collector, r: RawPack, lazy: bool) -> Option<PackPart
             .map(|d| d.trim().to_ascii_lowercase())
             .collect(),
         login_link_exceptions: patterns(c, &r.login_link_exceptions, lazy),
-        contact: r.contact.map(contact),
+        contact: r.contact.map(|k| contact(c, k)),
         rules: rules(c, r.rules, lazy),
     })
 }
 
-pub(super) fn contact(r: RawContact) -> Contact {
+fn contact(c: &mut Collector, r: RawContact) -> Contact {
     Contact {
         phone: r.phone,
         url: r.url,
-        steps: r.steps,
+        steps: r.steps.map(|at| steps(c, at)).unwrap_or_default(),
+    }
+}
+
+/// `steps:` in both languages; one language given serves both.
+fn steps(c: &mut Collector, at: At<RawSteps>) -> Steps {
+    match at.value {
+        RawSteps::Plain(v) => Steps::same(v),
+        RawSteps::ByLanguage(RawStepsByLanguage { ja, en }) => match (ja, en) {
+            (Some(ja), Some(en)) => Steps::new(ja, en),
+            (Some(one), None) | (None, Some(one)) => Steps::same(one),
+            (None, None) => {
+                c.error(
+                    at.loc,
+                    "`steps` names no language: write `{ja: [...], en: [...]}`",
+                );
+                Steps::default()
+            }
+        },
     }
 }
 
@@ -119,8 +137,41 @@ pub(super) fn rule(c: &mut Collector, loc: Loc, r: RawRule, lazy: bool) -> Optio
             ),
         );
     }
+    let fields = fields(c, loc, &r.fields, lazy);
+    // Every pattern is compiled (and reported) even when the event is wrong.
+    let (subject, body, text) = (
+        patterns(c, &r.subject, lazy),
+        patterns(c, &r.body, lazy),
+        patterns(c, &r.text, lazy),
+    );
+    let (all, not, from) = (
+        patterns(c, &r.all, lazy),
+        patterns(c, &r.not, lazy),
+        patterns(c, &r.from, lazy),
+    );
+    Some(Rule {
+        id: r.id.value.clone(),
+        event: event?,
+        subject,
+        body,
+        text,
+        all,
+        not,
+        from,
+        fields,
+        origin: format!("{}:{}", c.file, r.id.loc.line),
+    })
+}
+
+/// A rule's `fields:`: known names only, each pattern with its named group.
+fn fields(
+    c: &mut Collector,
+    loc: Loc,
+    raw: &Option<BTreeMap<String, Vec<At<String>>>>,
+    lazy: bool,
+) -> Vec<(String, Vec<Pattern>)> {
     let mut fields = Vec::new();
-    for (name, pats) in r.fields.iter().flatten() {
+    for (name, pats) in raw.iter().flatten() {
         let first = pats.first().map_or(loc, |p| p.loc);
         if !FIELD_NAMES.contains(&name.as_str()) {
             c.error(
@@ -148,29 +199,7 @@ pub(super) fn rule(c: &mut Collector, loc: Loc, r: RawRule, lazy: bool) -> Optio
         }
         fields.push((name.clone(), compiled));
     }
-    // Every pattern is compiled (and reported) even when the event is wrong.
-    let (subject, body, text) = (
-        patterns(c, &r.subject, lazy),
-        patterns(c, &r.body, lazy),
-        patterns(c, &r.text, lazy),
-    );
-    let (all, not, from) = (
-        patterns(c, &r.all, lazy),
-        patterns(c, &r.not, lazy),
-        patterns(c, &r.from, lazy),
-    );
-    Some(Rule {
-        id: r.id.value.clone(),
-        event: event?,
-        subject,
-        body,
-        text,
-        all,
-        not,
-        from,
-        fields,
-        origin: format!("{}:{}", c.file, r.id.loc.line),
-    })
+    fields
 }
 
 /// Compiles one regex the way packs do (for tests and the look-alike checks).
@@ -178,4 +207,103 @@ pub fn regex(src: &str) -> Result<Regex, regex::Error> {
     RegexBuilder::new(&normalize(src))
         .case_insensitive(true)
         .build()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::alert::language::Language;
+    use crate::rules::load_texts;
+
+    const HEAD: &str =
+        "broker: x\nname: X\ndomains: [x.example]\ncontact:\n  phone: ['0120-000-000']\n";
+
+    fn steps_of(yaml: &str) -> Result<Steps, Problems> {
+        let text = format!("{HEAD}{yaml}");
+        let set = load_texts(&[("x.yaml".into(), text)])?;
+        Ok(set.packs[0].contact.steps.clone())
+    }
+
+    #[test]
+    fn steps_in_both_languages_go_to_their_language() {
+        let s = steps_of("  steps:\n    ja: ['電話してください']\n    en: ['Call us']\n").unwrap();
+        assert_eq!(s.get(Language::Ja), ["電話してください"]);
+        assert_eq!(s.get(Language::En), ["Call us"]);
+    }
+
+    #[test]
+    fn steps_in_one_language_serve_both() {
+        for yaml in [
+            "  steps:\n    en: ['Call us', 'Change the password']\n",
+            "  steps: {en: ['Call us', 'Change the password']}\n",
+            "  steps: ['Call us', 'Change the password']\n",
+        ] {
+            let s = steps_of(yaml).unwrap_or_else(|p| panic!("{yaml}: {p}"));
+            assert_eq!(s.get(Language::Ja), ["Call us", "Change the password"]);
+            assert_eq!(s.get(Language::En), s.get(Language::Ja));
+        }
+        let s = steps_of("  steps:\n    ja: ['電話してください']\n").unwrap();
+        assert_eq!(s.get(Language::En), ["電話してください"]);
+    }
+
+    #[test]
+    fn badly_shaped_steps_are_reported_where_they_are() {
+        let cases = [
+            (
+                "  steps: 'Call us'\n",
+                "x.yaml:6:3: ",
+                "{ja: [...], en: [...]}",
+            ),
+            (
+                "  steps:\n    ja: ['電話']\n    fr: ['Appelez']\n",
+                "x.yaml:8:5: ",
+                "`fr`",
+            ),
+            ("  steps:\n    en: 'Call us'\n", "x.yaml:7:9: ", ""),
+            ("  steps: {}\n", "x.yaml:6:10: ", "names no language"),
+        ];
+        for (yaml, at, words) in cases {
+            let p = steps_of(yaml).expect_err(yaml);
+            crate::yaml::assert_problems_start_with(&p, &[at]);
+            assert!(p.to_string().contains(words), "{yaml}: {p}");
+        }
+    }
+
+    /// Every shipped pack that has steps has them in both languages, as many in each, each
+    /// Japanese step in Japanese and each English one in English.
+    #[test]
+    fn every_shipped_pack_has_its_steps_in_both_languages() {
+        let japanese = |s: &str| s.chars().any(|c| matches!(c, '\u{3040}'..='\u{30ff}'));
+        let mut checked = 0;
+        for (name, text) in super::super::shipped::SHIPPED {
+            if is_generic(text) {
+                continue;
+            }
+            let raw: RawPack =
+                serde_saphyr::from_str(text).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let steps = raw.contact.and_then(|c| c.steps).map(|s| s.value);
+            let Some(RawSteps::ByLanguage(RawStepsByLanguage {
+                ja: Some(ja),
+                en: Some(en),
+            })) = steps
+            else {
+                panic!("{name}: steps need `ja:` and `en:`, got {steps:?}");
+            };
+            assert!(
+                !ja.is_empty() && ja.len() == en.len(),
+                "{name}: {ja:?} / {en:?}"
+            );
+            for s in &ja {
+                assert!(japanese(s), "{name}: not Japanese: {s}");
+            }
+            for s in &en {
+                assert!(
+                    s.starts_with(|c: char| c.is_ascii_uppercase()),
+                    "{name}: {s}"
+                );
+            }
+            checked += 1;
+        }
+        assert!(checked >= 26, "{checked} packs");
+    }
 }

@@ -56,15 +56,10 @@ impl Host {
         self.labels[self.labels.len() - self.suffix..].join(".")
     }
 
-    /// Defanged, with the Unicode reading of `xn--` labels beside it.
-    pub(super) fn show(&self) -> String {
-        let shown = defang_url(&self.plain);
+    /// The Unicode reading of `xn--` labels, defanged, when it differs from the host.
+    pub(super) fn unicode(&self) -> Option<String> {
         let unicode = self.labels.join(".");
-        if unicode == self.plain {
-            shown
-        } else {
-            format!("{shown}` read as `{}", defang_url(&unicode))
-        }
+        (unicode != self.plain).then(|| defang_url(&unicode))
     }
 }
 

@@ -1,6 +1,16 @@
 use super::*;
+use crate::alert::language::Language;
+use crate::assess::reason::Reason;
 use crate::domain::registrable_domain;
 use crate::rules::load_texts;
+
+/// The English explanation, as `brokerwatch test` prints it after its lead-in.
+fn why(l: &LookAlike) -> String {
+    let text = Reason::SenderLookAlike(l.clone()).text(Language::En);
+    text.strip_prefix("the sender's domain imitates a broker: ")
+        .unwrap_or(&text)
+        .to_string()
+}
 
 /// The shipped packs' domains, built here so the test does not depend on pack files; the
 /// words are the shipped ones (rules/_lookalike.yaml).
@@ -149,14 +159,14 @@ fn lookalikes_and_genuine_neighbours() {
         let got = lookalike(&set, domain);
         match (*broker, &got) {
             ("-", None) => {}
-            ("-", Some(l)) => panic!("{domain} is not a look-alike, got: {}", l.why),
+            ("-", Some(l)) => panic!("{domain} is not a look-alike, got: {}", why(l)),
             (_, None) => panic!("{domain}: want a look-alike of {broker}, got none"),
             (_, Some(l)) => {
-                assert_eq!(l.broker, *broker, "{domain}: {}", l.why);
+                let why = why(l);
+                assert_eq!(l.broker, *broker, "{domain}: {why}");
                 assert!(
-                    l.why.contains(words.as_str()),
-                    "{domain}: want `{words}` in: {}",
-                    l.why
+                    why.contains(words.as_str()),
+                    "{domain}: want `{words}` in: {why}"
                 );
             }
         }
@@ -167,17 +177,76 @@ fn lookalikes_and_genuine_neighbours() {
 fn reason_names_both_domains_and_defangs_the_fake() {
     let l = lookalike(&set(), "sbisec-co-jp.com").expect("a look-alike");
     assert_eq!(l.imitates, "sbisec.co.jp");
+    assert_eq!(l.how, Disguise::DotsToHyphens);
     assert_eq!(
-        l.why,
+        why(&l),
         "`sbisec-co-jp[.]com` imitates `sbisec.co.jp` (its dots replaced by hyphens)"
     );
     let l = lookalike(&set(), "xn--sbis-y4d6e.co.jp").expect("a look-alike");
+    assert_eq!(l.read_as.as_deref(), Some("sbisес[.]co[.]jp"));
     assert!(
-        l.why
-            .starts_with("`xn--sbis-y4d6e[.]co[.]jp` read as `sbisес[.]co[.]jp`"),
+        why(&l).starts_with("`xn--sbis-y4d6e[.]co[.]jp` read as `sbisес[.]co[.]jp`"),
         "{}",
-        l.why
+        why(&l)
     );
+}
+
+/// The facts behind the wording: each kind of imitation with what it names.
+#[test]
+fn each_kind_of_imitation_carries_its_facts() {
+    let set = set();
+    let how = |d: &str| lookalike(&set, d).map(|l| l.how).expect(d);
+    let s = |x: &str| x.to_string();
+    assert_eq!(how("sbiseccojp.net"), Disguise::DotsRemoved);
+    assert_eq!(
+        how("sbisec.co.jp.secure-login.example"),
+        Disguise::GenuineAsSubdomain {
+            parent: s("secure-login[.]example")
+        }
+    );
+    assert_eq!(
+        how("m0nex.co.jp"),
+        Disguise::Letters {
+            unicode: false,
+            swap: Swap::Pairs(vec![('0', 'o')])
+        }
+    );
+    assert_eq!(
+        how("rnonex.co.jp"),
+        Disguise::Letters {
+            unicode: false,
+            swap: Swap::Whole {
+                raw: s("rnonex"),
+                genuine: s("monex")
+            }
+        }
+    );
+    let words = vec![s("login")];
+    let name = s("sbisec");
+    assert_eq!(
+        how("sbisec-login.com"),
+        Disguise::WordsAdded { name, words }
+    );
+    let (name, a, b) = (s("sbisec"), s("sbi"), s("sec"));
+    assert_eq!(how("sec-sbi.com"), Disguise::Swapped { name, a, b });
+    let (suffix, genuine) = (s("com"), s("co.jp"));
+    assert_eq!(how("sbisec.com"), Disguise::OtherSuffix { suffix, genuine });
+    let (name, parent) = (s("sbisec"), s("evil[.]example"));
+    assert_eq!(
+        how("sbisec.evil.example"),
+        Disguise::NameInSubdomain { name, parent }
+    );
+    let (name, added) = (s("sbisec"), vec![s("login")]);
+    assert_eq!(
+        how("sbiisec-login.com"),
+        Disguise::Misspelt {
+            name,
+            letters: 1,
+            added
+        }
+    );
+    let name = s("rakuten-sec");
+    assert_eq!(how("rakutensec.co.jp"), Disguise::HyphensMoved { name });
 }
 
 #[test]
