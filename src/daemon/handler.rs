@@ -13,7 +13,7 @@ use crate::mail::{self, Mail};
 use crate::pipeline::{judge, judge_classified};
 use crate::rules::{Classification, RuleSet, classify};
 use crate::source::{Checkpoint, HandlerError, MailHandler, MailboxId, RawMessage, SourceEvent};
-use crate::store::{self, NewAlert, NewDelivery, Recorded};
+use crate::store::{self, Batch, NewAlert, NewDelivery, Recorded};
 use crate::text::normalize;
 use crate::watch::Services;
 
@@ -41,6 +41,27 @@ impl Memo {
 
 /// Bounds the memo (a header batch is 500); entries a failed fetch left behind are dropped when full.
 const UNCLAIMED_MAX: usize = 4096;
+
+/// A message judged and not yet recorded.
+struct Judged<'m> {
+    m: &'m RawMessage,
+    verdict: Verdict,
+    /// The alert it calls for unless it turns out to be a duplicate.
+    alert: Option<NewAlert>,
+}
+
+/// What recording a judged message did.
+#[derive(Debug, Clone, Copy)]
+enum Outcome {
+    /// No new alert (none called for, or already recorded at this position).
+    Quiet,
+    /// A further trade joined this burst alert.
+    Joined(i64),
+    /// A new alert about an unexpected notice (a takeover check follows).
+    Unexpected(i64),
+    /// Any other new alert.
+    Alerted(i64),
+}
 
 /// Called per processed message with its verdict (`scan` prints from it).
 pub type VerdictHook = Box<dyn Fn(&MailboxId, &RawMessage, &Verdict) + Send + Sync>;
@@ -118,15 +139,16 @@ impl Processor {
         Some(raise::plan(&self.config(), draft))
     }
 
-    /// Judges and records one message: None if it was already processed, else whether it alerted.
-    fn process_one(
+    /// Judges one message: None if it was already processed. The alert is planned as if the
+    /// notice were no duplicate; recording drops it if it is one.
+    fn judge_one<'m>(
         &self,
         mb: &MailboxId,
-        m: &RawMessage,
+        m: &'m RawMessage,
         first_run_since: Option<i64>,
         rules: &RuleSet,
         ctx: &Context,
-    ) -> Result<Option<bool>, HandlerError> {
+    ) -> Result<Option<Judged<'m>>, HandlerError> {
         // Taken first: a replayed message's entry must not linger in the memo.
         let memo = if m.complete {
             None
@@ -143,36 +165,71 @@ impl Processor {
             Some(u) => judge_classified(u.mail, &u.class, ctx),
             None => judge(&m.bytes, m.complete, rules, ctx),
         };
-        let v = &judged.verdict;
+        let v = judged.verdict;
         if let Some(cb) = &self.options.on_verdict {
-            cb(mb, m, v);
+            cb(mb, m, &v);
         }
-        // The same notice in two folders (Gmail's INBOX and All Mail), or again after a
-        // UIDVALIDITY change: recorded, alerted once.
-        let duplicate = match &v.message_id {
-            Some(id) => self.services.store.seen_message_id(&mb.account, id)?,
-            None => false,
-        };
         let too_old =
             matches!((first_run_since, m.received_at), (Some(since), Some(at)) if at < since);
-        let alert = if self.options.alerts && !duplicate && !too_old {
+        let alert = if self.options.alerts && !too_old {
             let links = judged
                 .mail
                 .as_ref()
                 .map(|m| m.links.as_slice())
                 .unwrap_or_default();
-            self.plan_alert(v, links, &mb.account)
+            self.plan_alert(&v, links, &mb.account)
         } else {
             None
         };
+        Ok(Some(Judged {
+            m,
+            verdict: v,
+            alert,
+        }))
+    }
+
+    /// Records judged messages in one transaction, in order, up to and including the first one
+    /// whose takeover check must follow (that check reads and writes through the store, after
+    /// the commit). Returns how many were recorded and what they did to the alerts.
+    fn record_some(
+        &self,
+        b: &Batch,
+        mb: &MailboxId,
+        judged: &[Judged],
+    ) -> Result<(usize, Vec<Outcome>), HandlerError> {
+        let mut outcomes = Vec::new();
+        for (i, j) in judged.iter().enumerate() {
+            let outcome = self.record_one(b, mb, j)?;
+            let correlate = matches!(outcome, Outcome::Joined(_) | Outcome::Unexpected(_));
+            outcomes.push(outcome);
+            if correlate {
+                return Ok((i + 1, outcomes));
+            }
+        }
+        Ok((judged.len(), outcomes))
+    }
+
+    /// Records one judged message in the batch's transaction.
+    fn record_one(&self, b: &Batch, mb: &MailboxId, j: &Judged) -> Result<Outcome, HandlerError> {
+        let v = &j.verdict;
+        // The same notice in two folders (Gmail's INBOX and All Mail), or again after a
+        // UIDVALIDITY change: recorded, alerted once. An earlier message of this batch counts.
+        let duplicate = match &v.message_id {
+            Some(id) => b.seen_message_id(&mb.account, id)?,
+            None => false,
+        };
+        let alert = j.alert.as_ref().filter(|_| !duplicate);
         let rec = Recorded {
             mailbox: mb,
-            position: &m.position,
+            position: &j.m.position,
             verdict: v,
-            received_at: m.received_at,
+            received_at: j.m.received_at,
         };
-        let burst = match &alert {
-            Some(a) if a.kind == AlertKind::Unexpected => self.burst_of(v)?,
+        let burst = match alert {
+            Some(a) if a.kind == AlertKind::Unexpected => match self.burst_since(v) {
+                Some((broker, since)) => b.open_trade_alert(broker, since)?,
+                None => None,
+            },
             _ => None,
         };
         if let Some(first) = burst {
@@ -182,42 +239,89 @@ impl Processor {
                 alert: first,
                 line: &line,
             };
-            self.services.store.record_plan(&rec, plan)?;
-            tracing::info!(alert = first, mailbox = %mb, position = %m.position, "trade joined the burst of alert {first}");
-            self.correlate(v);
-            return Ok(Some(false));
+            b.record_plan(&rec, plan)?;
+            return Ok(Outcome::Joined(first));
         }
-        let id = self.services.store.record(&rec, alert.as_ref())?;
-        if let Some(id) = id {
-            tracing::info!(alert = id, mailbox = %mb, position = %m.position, severity = %v.severity, "alert recorded");
-            if alert
-                .as_ref()
-                .is_some_and(|a| a.kind == AlertKind::Unexpected)
-            {
-                self.correlate(v);
+        let plan = alert.map_or(store::AlertPlan::Nothing, store::AlertPlan::New);
+        Ok(match b.record_plan(&rec, plan)? {
+            Some(id) if alert.is_some_and(|a| a.kind == AlertKind::Unexpected) => {
+                Outcome::Unexpected(id)
             }
-        }
-        Ok(Some(id.is_some()))
+            Some(id) => Outcome::Alerted(id),
+            None => Outcome::Quiet,
+        })
     }
 
-    /// The open alert an unexpected trade joins: one at the same broker within the burst window.
-    fn burst_of(&self, v: &Verdict) -> Result<Option<i64>, HandlerError> {
+    /// The broker and the start of the burst window an unexpected trade may join an open alert in.
+    fn burst_since<'v>(&self, v: &'v Verdict) -> Option<(&'v str, i64)> {
         let (Some(broker), Some(crate::event::EventKind::Trade)) = (&v.broker, v.event) else {
-            return Ok(None);
+            return None;
         };
-        let Some(window) = self
-            .config()
-            .trading_profile
-            .as_ref()
-            .map(|p| p.burst_window)
-        else {
-            return Ok(None);
-        };
+        let window = self.config().trading_profile.as_ref()?.burst_window;
         if v.off_profile.is_empty() || window.is_zero() {
-            return Ok(None);
+            return None;
         }
-        let since = store::now() - window.as_secs() as i64;
-        Ok(self.services.store.open_trade_alert(broker, since)?)
+        Some((broker, store::now() - window.as_secs() as i64))
+    }
+
+    /// Judges a batch, then records it (one transaction, split only where a takeover check must
+    /// run after a commit); the outbox is woken once what alerts was committed.
+    fn judge_and_record(
+        &self,
+        mb: &MailboxId,
+        messages: &[RawMessage],
+        first_run_since: Option<i64>,
+    ) -> Result<usize, HandlerError> {
+        let now = store::now();
+        let expectations = self.services.store.active_expectations(now)?;
+        // One snapshot for the whole batch: a reload never splits a message's judgement.
+        let live = self.services.live.snapshot();
+        let ctx = Context {
+            config: &live.config,
+            expectations: &expectations,
+            now,
+        };
+        let mut judged = Vec::with_capacity(messages.len());
+        for m in messages {
+            // None: already processed at this position (a replay after a crash or restart).
+            judged.extend(self.judge_one(mb, m, first_run_since, &live.rules, &ctx)?);
+        }
+        let mut rest = judged.as_slice();
+        let mut alerted = false;
+        while !rest.is_empty() {
+            let store = &self.services.store;
+            let (done, outcomes) = store.in_batch(|b| self.record_some(b, mb, rest))?;
+            for (j, outcome) in rest.iter().zip(outcomes) {
+                alerted |= self.after_commit(mb, j, outcome);
+            }
+            rest = &rest[done..];
+        }
+        if alerted {
+            self.services.outbox_wake.notify_one();
+        }
+        Ok(judged.len())
+    }
+
+    /// Once committed: says what was recorded, and runs the takeover check a notice calls for.
+    /// Returns whether a new alert awaits delivery.
+    fn after_commit(&self, mb: &MailboxId, j: &Judged, outcome: Outcome) -> bool {
+        let position = &j.m.position;
+        match outcome {
+            Outcome::Quiet => false,
+            Outcome::Joined(first) => {
+                tracing::info!(alert = first, mailbox = %mb, position = %position, "trade joined the burst of alert {first}");
+                self.correlate(&j.verdict);
+                false
+            }
+            Outcome::Alerted(id) | Outcome::Unexpected(id) => {
+                let severity = j.verdict.severity;
+                tracing::info!(alert = id, mailbox = %mb, position = %position, severity = %severity, "alert recorded");
+                if matches!(outcome, Outcome::Unexpected(_)) {
+                    self.correlate(&j.verdict);
+                }
+                true
+            }
+        }
     }
 
     /// After an unexpected security notice: does it complete a takeover chain?
@@ -300,28 +404,7 @@ impl MailHandler for Processor {
         messages: Vec<RawMessage>,
         first_run_since: Option<i64>,
     ) -> Result<usize, HandlerError> {
-        let now = store::now();
-        let expectations = self.services.store.active_expectations(now)?;
-        // One snapshot for the whole batch: a reload never splits a message's judgement.
-        let live = self.services.live.snapshot();
-        let ctx = Context {
-            config: &live.config,
-            expectations: &expectations,
-            now,
-        };
-        let mut new = 0;
-        let mut alerted = false;
-        for m in &messages {
-            // None: already processed at this position (a replay after a crash or restart).
-            if let Some(alert) = self.process_one(mb, m, first_run_since, &live.rules, &ctx)? {
-                new += 1;
-                alerted |= alert;
-            }
-        }
-        if alerted {
-            self.services.outbox_wake.notify_one();
-        }
-        Ok(new)
+        self.judge_and_record(mb, &messages, first_run_since)
     }
 
     fn reset(&self, mb: &MailboxId, uidvalidity: u32) -> Result<(), HandlerError> {

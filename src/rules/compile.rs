@@ -19,10 +19,12 @@ use crate::yaml::{At, Collector, Loc, Ordered, Problems};
 
 mod generic;
 mod pack;
+mod read;
 
 use generic::*;
 pub use pack::regex;
 use pack::*;
+use read::{RawFile, read_all};
 
 mod shipped {
     include!(concat!(env!("OUT_DIR"), "/shipped_rules.rs"));
@@ -87,14 +89,18 @@ fn load_files(files: &[(String, String)], deferred: usize) -> Result<RuleSet, Pr
     let mut problems = Vec::new();
     let mut packs: Vec<Pack> = Vec::new();
     let mut generic_parts: Vec<Generic> = Vec::new();
-    for (i, (label, text)) in files.iter().enumerate() {
+    for (i, ((label, _), (raw, read_problems))) in files.iter().zip(read_all(files)).enumerate() {
         let lazy = i < deferred;
         let mut c = Collector::new(label.clone());
-        if is_generic(text) {
-            let raw = c.read::<RawGeneric>(text);
-            generic_parts.extend(raw.and_then(|r| generic(&mut c, r, lazy)));
-        } else if let Some(part) = c.read::<RawPack>(text).and_then(|r| pack(&mut c, r, lazy)) {
-            merge(&mut packs, part);
+        c.problems = read_problems;
+        match raw {
+            Some(RawFile::Generic(r)) => generic_parts.extend(generic(&mut c, *r, lazy)),
+            Some(RawFile::Pack(r)) => {
+                if let Some(part) = pack(&mut c, r, lazy) {
+                    merge(&mut packs, part);
+                }
+            }
+            None => {}
         }
         problems.extend(c.problems);
     }
@@ -123,15 +129,6 @@ struct PackPart {
     login_link_exceptions: Vec<Pattern>,
     contact: Option<Contact>,
     rules: Vec<Rule>,
-}
-
-/// A file with `generic: true` at the top is broker-neutral knowledge, not a broker's pack.
-fn is_generic(text: &str) -> bool {
-    #[derive(serde::Deserialize)]
-    struct Probe {
-        generic: Option<serde::de::IgnoredAny>,
-    }
-    serde_saphyr::from_str::<Probe>(text).is_ok_and(|p| p.generic.is_some())
 }
 
 /// `generic-` rule ids are reserved for the generic rules, so a verdict's rule id says which kind matched.
