@@ -276,7 +276,7 @@ mod tests {
         let japanese = |s: &str| s.chars().any(|c| matches!(c, '\u{3040}'..='\u{30ff}'));
         let mut checked = 0;
         for (name, text) in super::super::shipped::SHIPPED {
-            if is_generic(text) {
+            if super::super::read::is_generic(text) {
                 continue;
             }
             let raw: RawPack =

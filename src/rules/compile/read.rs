@@ -75,7 +75,7 @@ pub(super) fn read_one(label: &str, text: &str) -> Read {
 }
 
 /// A file with a `generic` key at the top is broker-neutral knowledge, not a broker's pack.
-fn is_generic(text: &str) -> bool {
+pub(super) fn is_generic(text: &str) -> bool {
     #[derive(serde::Deserialize)]
     struct Probe {
         generic: Option<serde::de::IgnoredAny>,
