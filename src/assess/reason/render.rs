@@ -115,22 +115,21 @@ fn authentic(id: &str, vouch: &Vouch, lang: Language) -> String {
 }
 
 fn not_authentic(id: &str, broker: &str, said: &[String], lang: Language) -> String {
+    let results = |none: &str, sep| {
+        if said.is_empty() {
+            none.to_string()
+        } else {
+            said.join(sep)
+        }
+    };
     match lang {
         Language::En => format!(
             "not authentic: {id} did not vouch for a {broker} domain ({})",
-            if said.is_empty() {
-                "no results".to_string()
-            } else {
-                said.join(", ")
-            }
+            results("no results", ", ")
         ),
         Language::Ja => format!(
             "正規の送信元と確認できません（{id} は {broker} のドメインからの送信と認めていません。結果: {}）",
-            if said.is_empty() {
-                "なし".to_string()
-            } else {
-                said.join("、")
-            }
+            results("なし", "、")
         ),
     }
 }
