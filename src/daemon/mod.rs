@@ -95,18 +95,8 @@ pub async fn run(setup: Setup, options: Options, cancel: CancellationToken) -> a
         tasks.spawn(until(cancel.clone(), learn));
     }
     spawn_sources(&tasks, &config, processor, &cancel);
-    let alerted = Arc::new(Notify::new());
-    let mut outbox = Outbox::new(store.clone(), sinks, wake.clone());
-    outbox.forward_wake = Some(alerted.clone());
-    outbox.live = Some(live.clone());
-    let c = cancel.clone();
-    tasks.spawn(async move { outbox.run(c).await });
-    if let (Some(t), Some(tc)) = (telegram.clone(), config.sinks.telegram.as_ref())
-        && tc.commands
-    {
-        let listen = crate::alert::telegram::listen(t, store.clone(), resp_tx.clone());
-        tasks.spawn(until(cancel.clone(), listen));
-    }
+    let alerted = spawn_outbox(&tasks, &services, sinks, &cancel);
+    spawn_commands(&tasks, &config, &store, &telegram, &resp_tx, &cancel);
     tasks.spawn(until(
         cancel.clone(),
         crate::watch::liveness::run(services.clone()),
@@ -194,6 +184,40 @@ fn announce(config: &Config, rules: &RuleSet) {
     );
     // NOTE: a no-op without NOTIFY_SOCKET (not under systemd, or Type=simple).
     let _ = sd_notify::notify(&[NotifyState::Ready, NotifyState::Status(&status)]);
+}
+
+/// The outbox, delivering what is committed; returns the notification it passes every wake-up
+/// on to (the tampering check has work only after a new alert).
+fn spawn_outbox(
+    tasks: &Tasks,
+    services: &Services,
+    sinks: Sinks,
+    cancel: &CancellationToken,
+) -> Arc<Notify> {
+    let alerted = Arc::new(Notify::new());
+    let mut outbox = Outbox::new(services.store.clone(), sinks, services.outbox_wake.clone());
+    outbox.forward_wake = Some(alerted.clone());
+    outbox.live = Some(services.live.clone());
+    let c = cancel.clone();
+    tasks.spawn(async move { outbox.run(c).await });
+    alerted
+}
+
+/// Telegram commands (/ack, /snooze, …), when the Telegram sink is configured to take them.
+fn spawn_commands(
+    tasks: &Tasks,
+    config: &Config,
+    store: &Store,
+    telegram: &Option<Arc<crate::alert::telegram::TelegramSink>>,
+    responses: &mpsc::Sender<(Option<i64>, Response)>,
+    cancel: &CancellationToken,
+) {
+    if let (Some(t), Some(tc)) = (telegram.clone(), config.sinks.telegram.as_ref())
+        && tc.commands
+    {
+        let listen = crate::alert::telegram::listen(t, store.clone(), responses.clone());
+        tasks.spawn(until(cancel.clone(), listen));
+    }
 }
 
 fn build_sinks(

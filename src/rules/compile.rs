@@ -96,7 +96,7 @@ fn load_files(files: &[(String, String)], deferred: usize) -> Result<RuleSet, Pr
         match raw {
             Some(RawFile::Generic(r)) => generic_parts.extend(generic(&mut c, *r, lazy)),
             Some(RawFile::Pack(r)) => {
-                if let Some(part) = pack(&mut c, r, lazy) {
+                if let Some(part) = pack(&mut c, *r, lazy) {
                     merge(&mut packs, part);
                 }
             }

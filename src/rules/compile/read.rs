@@ -7,7 +7,7 @@ use super::*;
 
 /// A rule file as read: a broker's pack or the generic rules.
 pub(super) enum RawFile {
-    Pack(RawPack),
+    Pack(Box<RawPack>),
     Generic(Box<RawGeneric>),
 }
 
@@ -59,7 +59,7 @@ pub(super) fn read_all(files: &[(String, String)]) -> Vec<Read> {
 /// apart by its `generic` key first and then read piece by piece for every problem.
 pub(super) fn read_one(label: &str, text: &str) -> Read {
     if let Ok(p) = serde_saphyr::from_str::<RawPack>(text) {
-        return (Some(RawFile::Pack(p)), Vec::new());
+        return (Some(RawFile::Pack(Box::new(p))), Vec::new());
     }
     if let Ok(g) = serde_saphyr::from_str::<RawGeneric>(text) {
         return (Some(RawFile::Generic(Box::new(g))), Vec::new());
@@ -69,7 +69,7 @@ pub(super) fn read_one(label: &str, text: &str) -> Read {
         c.read::<RawGeneric>(text)
             .map(|g| RawFile::Generic(Box::new(g)))
     } else {
-        c.read::<RawPack>(text).map(RawFile::Pack)
+        c.read::<RawPack>(text).map(|p| RawFile::Pack(Box::new(p)))
     };
     (raw, c.problems)
 }
