@@ -57,9 +57,10 @@ pub struct Verdict {
     /// The matched rule is a generic one, not the broker's own.
     #[serde(skip)]
     pub generic: bool,
-    /// How a trade departs from the trading profile (empty: it fits, or no profile).
+    /// How a trade departs from the trading profile (empty: it fits, or no profile); worded
+    /// in the language of each alert that tells it.
     #[serde(skip)]
-    pub off_profile: Vec<String>,
+    pub off_profile: Vec<crate::profile::Departure>,
     /// The Date header (epoch seconds) and its own UTC offset.
     #[serde(skip)]
     pub date: Option<i64>,
@@ -186,13 +187,7 @@ pub fn assess(mail: &Mail, class: &Classification, ctx: &Context) -> Verdict {
             Vec::new()
         },
         generic: class.generic,
-        off_profile: off_profile
-            .into_iter()
-            .map(|d| match ctx.config.language {
-                crate::alert::language::Language::Ja => d.why_ja,
-                crate::alert::language::Language::En => d.why,
-            })
-            .collect(),
+        off_profile,
         date: mail.date,
         date_offset: mail.date_offset,
     }

@@ -103,19 +103,21 @@ impl Processor {
     ) -> Option<NewAlert> {
         let rules = self.rules();
         let pack = v.broker.as_deref().and_then(|b| rules.pack(b));
-        let c = compose(v, pack, links, self.config().language)?;
-        let draft = Draft {
-            kind: c.kind,
-            severity: c.severity,
-            broker: v.broker.clone(),
-            event: v.event.map(|e| e.as_str().to_string()),
-            title: c.title,
-            body: c.body,
-            actionable: c.actionable,
-            only: None,
-            account: Some(account.to_string()),
-        };
-        Some(raise::plan(&self.config(), draft))
+        // Composed in each language: each recipient gets it in their own.
+        raise::plan_each(&self.config(), |lang| {
+            let c = compose(v, pack, links, lang)?;
+            Some(Draft {
+                kind: c.kind,
+                severity: c.severity,
+                broker: v.broker.clone(),
+                event: v.event.map(|e| e.as_str().to_string()),
+                title: c.title,
+                body: c.body,
+                actionable: c.actionable,
+                only: None,
+                account: Some(account.to_string()),
+            })
+        })
     }
 
     /// Judges and records one message: None if it was already processed, else whether it alerted.
@@ -177,7 +179,13 @@ impl Processor {
         };
         if let Some(first) = burst {
             // A further fill of a burst: one alert lists them all (its repeats show the list).
-            let line = crate::alert::compose::burst_line(v, self.config().language);
+            let line_in = |lang| crate::alert::compose::burst_line(v, lang);
+            use crate::alert::language::Language;
+            let line = store::AlertLine {
+                line: line_in(self.config().language),
+                ja: line_in(Language::Ja),
+                en: line_in(Language::En),
+            };
             let plan = store::AlertPlan::Join {
                 alert: first,
                 line: &line,
@@ -237,9 +245,20 @@ impl Processor {
     }
 
     fn correlate_pack(&self, pack: &crate::rules::Pack) {
-        match crate::watch::takeover::check(&self.services.store, &self.config(), pack) {
+        let (store, cfg) = (&self.services.store, self.config());
+        match crate::watch::takeover::check(store, &cfg, pack) {
             Ok(Some(d)) => {
-                if let Err(e) = self.services.raise(d) {
+                // Told in each language, as the check words it for a config in that language.
+                let draft = |lang| match lang == cfg.language {
+                    true => Some(d.clone()),
+                    false => {
+                        crate::watch::takeover::check(store, &raise::in_language(&cfg, lang), pack)
+                            .ok()
+                            .flatten()
+                    }
+                };
+                let wake = &self.services.outbox_wake;
+                if let Err(e) = raise::raise_each(store, &cfg, wake, draft) {
                     tracing::error!("cannot record the takeover alert: {e}")
                 }
             }

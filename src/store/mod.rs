@@ -17,7 +17,9 @@ use crate::assess::{Expectation, Verdict};
 use crate::event::EventKind;
 use crate::source::{Checkpoint, MailboxId, Position};
 
-pub use outbox::{AlertRow, DeliveryRow, DeliveryState, NewAlert, NewDelivery};
+pub use outbox::{
+    AlertLine, AlertRow, AlertText, DeliveryRow, DeliveryState, NewAlert, NewDelivery, Texts,
+};
 pub use people::{ACK_NOTICE, SUMMARY};
 pub use sinks::Receipt;
 
@@ -63,7 +65,7 @@ pub enum AlertPlan<'a> {
     /// A line appended to an existing alert (a burst's further trade).
     Join {
         alert: i64,
-        line: &'a str,
+        line: &'a AlertLine,
     },
 }
 
@@ -265,10 +267,7 @@ impl Store {
                     let msg_row = tx.last_insert_rowid();
                     alert_id = Some(outbox::insert_alert(&tx, a, Some(msg_row))?);
                 }
-                AlertPlan::Join { alert, line } => {
-                    tx.prepare_cached("UPDATE alerts SET body = body || ?2 WHERE id = ?1")?
-                        .execute(params![alert, line])?;
-                }
+                AlertPlan::Join { alert, line } => outbox::append_line(&tx, alert, line)?,
             }
         }
         if let Position::Imap { uidvalidity, uid } = rec.position {
@@ -605,6 +604,7 @@ mod tests {
             event: Some("withdrawal".into()),
             title: "t".into(),
             body: "b".into(),
+            texts: Default::default(),
             actionable: true,
             repeat_secs: repeat,
             deliveries: vec![d("console", "-"), d("telegram", "42")],

@@ -68,7 +68,11 @@ fn en(r: &Reason) -> String {
         Reason::Generic { rule, broker } => format!(
             "recognised by generic wording (rule `{rule}`): {broker}'s own rules did not match; read the mail itself"
         ),
-        Reason::OffProfile(d) => format!("outside your trading profile ({}): {}", d.kind, d.why),
+        Reason::OffProfile(d) => format!(
+            "outside your trading profile ({}): {}",
+            d.kind,
+            d.text(Language::En)
+        ),
         Reason::Declared {
             event,
             broker,
@@ -171,7 +175,7 @@ fn ja(r: &Reason) -> String {
         Reason::Generic { rule, broker } => format!(
             "一般的な文言から判別しました（ルール {rule}）。{broker}用のルールには一致しなかったため、メール本文を直接確認してください"
         ),
-        Reason::OffProfile(d) => format!("取引プロフィールと異なります: {}", d.why_ja),
+        Reason::OffProfile(d) => format!("取引プロフィールと異なります: {}", d.text(Language::Ja)),
         Reason::Declared {
             event,
             broker,
