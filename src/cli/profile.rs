@@ -20,17 +20,7 @@ pub fn run(cfg_path: Option<&Path>, since: &str) -> anyhow::Result<Outcome> {
     let from = match since_epoch(since) {
         Ok(t) => t,
         Err(e) => {
-            eprintln!(
-                "{}",
-                match lang {
-                    Language::Ja => format!(
-                        "brokerwatch: --since: `{since}` は期間（1y、90d など）としても日付としても読めません: {e}"
-                    ),
-                    Language::En => format!(
-                        "brokerwatch: --since: `{since}` is neither a span (1y, 90d) nor a date: {e}"
-                    ),
-                }
-            );
+            eprintln!("{}", bad_since(since, &e, lang));
             return Ok(Outcome::Usage);
         }
     };
@@ -55,17 +45,7 @@ pub fn run(cfg_path: Option<&Path>, since: &str) -> anyhow::Result<Outcome> {
     )?;
     let l = learner.lock().unwrap_or_else(|p| p.into_inner());
     if l.is_empty() {
-        eprintln!(
-            "{}",
-            match lang {
-                Language::Ja => format!(
-                    "brokerwatch: 設定したメールボックスに {since} 以降の取引通知がないため、取引プロフィールを提案できません"
-                ),
-                Language::En => format!(
-                    "brokerwatch: no trade notices since {since} in the configured mailboxes: nothing to propose"
-                ),
-            }
-        );
+        eprintln!("{}", no_notices(since, lang));
         if failures > 0 {
             anyhow::bail!(unread(failures, lang, false));
         }
@@ -76,6 +56,30 @@ pub fn run(cfg_path: Option<&Path>, since: &str) -> anyhow::Result<Outcome> {
         anyhow::bail!(unread(failures, lang, true));
     }
     Ok(Outcome::Ok)
+}
+
+/// `--since` that is neither a span nor a date.
+fn bad_since(since: &str, e: &str, lang: Language) -> String {
+    match lang {
+        Language::Ja => format!(
+            "brokerwatch: --since: `{since}` は期間（1y、90d など）としても日付としても読めません: {e}"
+        ),
+        Language::En => {
+            format!("brokerwatch: --since: `{since}` is neither a span (1y, 90d) nor a date: {e}")
+        }
+    }
+}
+
+/// Nothing to learn from: no trade notice in the mailboxes since `since`.
+fn no_notices(since: &str, lang: Language) -> String {
+    match lang {
+        Language::Ja => format!(
+            "brokerwatch: 設定したメールボックスに {since} 以降の取引通知がないため、取引プロフィールを提案できません"
+        ),
+        Language::En => format!(
+            "brokerwatch: no trade notices since {since} in the configured mailboxes: nothing to propose"
+        ),
+    }
 }
 
 /// The error when some mailboxes could not be read (`proposed`: from the others).
