@@ -76,6 +76,7 @@ fn row(
         event: None,
         title,
         body,
+        texts: Default::default(),
         actionable,
         round: 0,
         acked_at: None,

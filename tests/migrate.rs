@@ -38,7 +38,8 @@ fn a_version_1_state_is_migrated_and_its_repeats_survive() {
     let alerts_before: Vec<String> = query(&db, "SELECT title FROM alerts ORDER BY id");
 
     let store = Store::open(&db).unwrap();
-    assert_eq!(query::<i64>(&db, "PRAGMA user_version"), [2]);
+    // Migrated through every version since: 2 (repeat targets), 3 (texts per language).
+    assert_eq!(query::<i64>(&db, "PRAGMA user_version"), [3]);
     assert_eq!(
         query::<String>(
             &db,

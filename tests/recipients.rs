@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use brokerwatch::alert::Response;
+use brokerwatch::alert::language::Language;
 use brokerwatch::alert::outbox::{Outbox, Sinks};
 use brokerwatch::alert::raise::{Draft, raise};
 use brokerwatch::config::live::Live;
@@ -101,31 +102,36 @@ async fn each_person_gets_their_alerts_and_an_ack_by_one_is_told_to_the_other() 
         .append("bob", "INBOX", &rakuten_email_change())
         .await;
     let store = Store::open(&db).unwrap();
-    let mut titles = (String::new(), String::new(), String::new());
+    let mut rows = Vec::new();
     wait_until("three alerts", Duration::from_secs(20), || {
         let alerts = store.unacked_alerts().unwrap();
-        let title = |broker: &str| {
+        let row = |broker: &str| {
             alerts
                 .iter()
                 .find(|a| a.broker.as_deref() == Some(broker))
-                .map(|a| a.title.clone())
+                .cloned()
         };
-        match (title("sbi"), title("monex"), title("rakuten")) {
+        match (row("sbi"), row("monex"), row("rakuten")) {
             (Some(l), Some(w), Some(e)) => {
-                titles = (l, w, e);
+                rows = vec![l, w, e];
                 true
             }
             _ => false,
         }
     })
     .await;
-    let (login, withdrawal, email) = titles;
+    // Each person reads the alerts in their own language: Hanako English, Taro Japanese.
+    let titles =
+        |lang| -> Vec<String> { rows.iter().map(|a| a.title_in(lang).to_string()).collect() };
+    let [login, withdrawal, email] = <[String; 3]>::try_from(titles(Language::En)).unwrap();
+    let [login_ja, withdrawal_ja, email_ja] =
+        <[String; 3]>::try_from(titles(Language::Ja)).unwrap();
     wait_until("every alert delivered", Duration::from_secs(20), || {
         let (h, t) = (sent_to(&bot, HANAKO), sent_to(&bot, TARO));
         count(&h, &login) == 1
             && count(&h, &withdrawal) == 1
-            && count(&t, &withdrawal) == 1
-            && count(&t, &email) == 1
+            && count(&t, &withdrawal_ja) == 1
+            && count(&t, &email_ja) == 1
             && published_to(&ntfy, "hanako").len() == 2
     })
     .await;
@@ -136,7 +142,7 @@ async fn each_person_gets_their_alerts_and_an_ack_by_one_is_told_to_the_other() 
         "bob's mailbox is not Hanako's: {h:#?}"
     );
     assert_eq!(
-        count(&t, &login),
+        count(&t, &login_ja),
         0,
         "a login is a warning; Taro gets critical only: {t:#?}"
     );
@@ -192,7 +198,7 @@ async fn each_person_gets_their_alerts_and_an_ack_by_one_is_told_to_the_other() 
     // Unacknowledged, the first repeat would come 8 s after the alert: none comes for either,
     // while bob's alert, not acknowledged, repeats.
     wait_until("bob's alert repeating", Duration::from_secs(15), || {
-        count(&sent_to(&bot, TARO), &email) >= 2
+        count(&sent_to(&bot, TARO), &email_ja) >= 2
     })
     .await;
     tokio::time::sleep(Duration::from_secs(1)).await;
@@ -202,7 +208,7 @@ async fn each_person_gets_their_alerts_and_an_ack_by_one_is_told_to_the_other() 
         "no repeat for Hanako"
     );
     assert_eq!(
-        count(&sent_to(&bot, TARO), &withdrawal),
+        count(&sent_to(&bot, TARO), &withdrawal_ja),
         2,
         "Taro: the alert and the notice, no repeat: {:#?}",
         sent_to(&bot, TARO)
@@ -320,6 +326,69 @@ async fn quiet_hours_hold_a_warning_for_the_summary_while_a_critical_goes_at_onc
     .await;
     stop.cancel();
     running.await.unwrap();
+}
+
+/// A Japanese household's configuration with an English-speaking recipient (Hanako): one
+/// notice reaches each person in their own language, on every channel, in its first delivery
+/// and in its repeat; the alert as stored (what `status` shows) is in the configuration's.
+#[tokio::test(flavor = "multi_thread")]
+async fn each_person_reads_the_alert_and_its_repeat_in_their_own_language() {
+    let (dovecot, bot, ntfy, state) = (
+        Dovecot::start(),
+        FakeBot::start().await,
+        FakeNtfy::start(None).await,
+        TempDir::new().unwrap(),
+    );
+    let mut cfg = family(&state, &bot, &ntfy, "language: ja\n");
+    for a in &mut cfg.accounts {
+        a.source = AccountSource::Imap(dovecot.account(&a.name, TlsMode::Implicit));
+    }
+    cfg.escalation.get_mut(&Severity::Critical).unwrap().repeat = Some(Duration::from_secs(8));
+    let db = cfg.db_path();
+    let daemon = Running::start(cfg, rules::load(true, &[]).expect("shipped rules"));
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    dovecot
+        .append("alice", "INBOX", &fixture("036-monex-withdrawal.eml"))
+        .await;
+    let store = Store::open(&db).unwrap();
+    let mut alert = None;
+    wait_until("the withdrawal alert", Duration::from_secs(20), || {
+        alert = store.unacked_alerts().unwrap().into_iter().next();
+        alert.is_some()
+    })
+    .await;
+    let alert = alert.unwrap();
+    let (ja, en) = (alert.title_in(Language::Ja), alert.title_in(Language::En));
+    assert_eq!(alert.title, ja, "stored in the configuration's language");
+    assert_ne!(ja, en, "composed in each language");
+    let (repeat_ja, repeat_en) = (
+        format!("【再通知 1回目・未確認】{ja}"),
+        format!("Reminder 1: {en}"),
+    );
+    wait_until(
+        "the alert and its repeat to each",
+        Duration::from_secs(25),
+        || {
+            count(&sent_to(&bot, TARO), &repeat_ja) == 1
+                && count(&sent_to(&bot, HANAKO), &repeat_en) == 1
+                && count(&published_to(&ntfy, "hanako"), &repeat_en) == 1
+        },
+    )
+    .await;
+    let (h, t) = (sent_to(&bot, HANAKO), sent_to(&bot, TARO));
+    assert_eq!(count(&t, ja), 2, "Taro, in Japanese: {t:#?}");
+    assert_eq!(count(&t, en), 0, "{t:#?}");
+    assert_eq!(count(&t, "確認済みにするには /ack"), 2, "{t:#?}");
+    assert_eq!(count(&h, en), 2, "Hanako, in English: {h:#?}");
+    assert_eq!(count(&h, ja), 0, "{h:#?}");
+    assert_eq!(count(&h, "acknowledge with /ack"), 2, "{h:#?}");
+    let topic = published_to(&ntfy, "hanako");
+    assert_eq!(
+        (count(&topic, en), count(&topic, ja)),
+        (2, 0),
+        "Hanako's ntfy topic, in English: {topic:#?}"
+    );
+    daemon.stop().await;
 }
 
 /// The daemon's outbox on `store`, running until told to stop.

@@ -95,11 +95,11 @@ pub fn ack_notice(alert: &AlertRow, lang: Language) -> AlertMessage {
     let body = match lang {
         Language::Ja => format!(
             "{}\n\nこのアラートの再通知は止まりました。対応は不要です。",
-            alert.title
+            alert.title_in(lang)
         ),
         Language::En => format!(
             "{}\n\nRepeats of this alert have stopped; nothing more to do.",
-            alert.title
+            alert.title_in(lang)
         ),
     };
     AlertMessage {
@@ -135,7 +135,7 @@ pub fn summary(
             "• #{} {when} [{}] {}\n",
             a.id,
             severity_word(a.severity, lang),
-            a.title
+            a.title_in(lang)
         ));
     }
     if held.iter().any(|a| a.actionable) {
@@ -294,6 +294,7 @@ mod tests {
             event: None,
             title: title.into(),
             body: String::new(),
+            texts: Default::default(),
             actionable: true,
             round: 0,
             acked_at: None,

@@ -7,9 +7,10 @@
 use tokio::sync::Notify;
 
 use super::AlertKind;
+use super::language::Language;
 use crate::config::{Config, SinkKind};
 use crate::event::Severity;
-use crate::store::{NewAlert, Store, StoreError};
+use crate::store::{AlertText, NewAlert, Store, StoreError, Texts};
 
 /// An alert before it is routed: what to tell, not where.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,6 +79,7 @@ pub fn plan(config: &Config, d: Draft) -> NewAlert {
         event: d.event,
         title: d.title,
         body: d.body,
+        texts: Texts::default(),
         actionable: d.actionable,
         repeat_secs: repeat.map(|r| r.as_secs() as i64),
         deliveries,
@@ -85,9 +87,56 @@ pub fn plan(config: &Config, d: Draft) -> NewAlert {
     }
 }
 
+/// The outbox row for an alert composed in each language by `draft`: routed as the draft in
+/// the configuration's language says (its text is what `status` shows), and each person gets
+/// the text in their own. None: `draft` has nothing to tell.
+pub fn plan_each(config: &Config, draft: impl Fn(Language) -> Option<Draft>) -> Option<NewAlert> {
+    let own = draft(config.language)?;
+    let texts = Texts::each(|lang| {
+        let d = if lang == config.language {
+            Some(own.clone())
+        } else {
+            draft(lang)
+        };
+        d.map(|d| AlertText {
+            title: d.title,
+            body: d.body,
+        })
+    });
+    let mut a = plan(config, own);
+    a.texts = texts;
+    Some(a)
+}
+
+/// The configuration as a producer that words its alert in `config.language` (takeover,
+/// health) needs it to word the alert in `lang`.
+pub fn in_language(config: &Config, lang: Language) -> Config {
+    Config {
+        language: lang,
+        ..config.clone()
+    }
+}
+
 /// Writes an alert that has no message behind it, logs it at its severity and wakes the outbox.
+/// Its text is the draft's for everyone; [`raise_each`] composes one per language.
 pub fn raise(store: &Store, config: &Config, wake: &Notify, d: Draft) -> Result<i64, StoreError> {
-    let a = plan(config, d);
+    insert(store, wake, plan(config, d))
+}
+
+/// [`raise`] for an alert composed in each language by `draft`, so that each person gets it in
+/// their own; None: `draft` has nothing to tell.
+pub fn raise_each(
+    store: &Store,
+    config: &Config,
+    wake: &Notify,
+    draft: impl Fn(Language) -> Option<Draft>,
+) -> Result<Option<i64>, StoreError> {
+    plan_each(config, draft)
+        .map(|a| insert(store, wake, a))
+        .transpose()
+}
+
+fn insert(store: &Store, wake: &Notify, a: NewAlert) -> Result<i64, StoreError> {
     let id = store.insert_alert(&a)?;
     match a.severity {
         Severity::Critical => tracing::error!(alert = id, kind = %a.kind, "{}", a.title),
@@ -139,5 +188,28 @@ mod tests {
         };
         assert!(cfg.sinks.telegram.is_none());
         assert!(plan(&cfg, d).deliveries.is_empty());
+    }
+
+    #[test]
+    fn plan_each_keeps_the_text_of_each_language_and_routes_by_the_configs() {
+        let mut cfg = crate::config::builtin();
+        cfg.language = Language::Ja;
+        let draft = |lang: Language| {
+            Some(Draft::health(
+                Severity::Warning,
+                lang.pick("見出し", "title").into(),
+                lang.pick("本文", "body").into(),
+            ))
+        };
+        let a = plan_each(&cfg, draft).expect("an alert");
+        assert_eq!((a.title.as_str(), a.body.as_str()), ("見出し", "本文"));
+        let text = |l| a.texts.get(l).map(|t| (t.title.as_str(), t.body.as_str()));
+        assert_eq!(text(Language::Ja), Some(("見出し", "本文")));
+        assert_eq!(text(Language::En), Some(("title", "body")));
+        assert_eq!(
+            a.deliveries,
+            plan(&cfg, draft(Language::En).unwrap()).deliveries
+        );
+        assert!(plan_each(&cfg, |_| None).is_none());
     }
 }

@@ -59,9 +59,10 @@ pub struct Verdict {
     /// The matched rule is a generic one, not the broker's own.
     #[serde(skip)]
     pub generic: bool,
-    /// How a trade departs from the trading profile (empty: it fits, or no profile).
+    /// How a trade departs from the trading profile (empty: it fits, or no profile); worded
+    /// in the language of each alert that tells it.
     #[serde(skip)]
-    pub off_profile: Vec<String>,
+    pub off_profile: Vec<crate::profile::Departure>,
     /// The Date header (epoch seconds) and its own UTC offset.
     #[serde(skip)]
     pub date: Option<i64>,
@@ -141,7 +142,7 @@ pub fn assess(mail: &Mail, class: &Classification, ctx: &Context) -> Verdict {
         reasons,
     };
     let severity = severity(&mut f, class, ctx);
-    verdict(mail, class, ctx, f, severity)
+    verdict(mail, class, f, severity)
 }
 
 /// Whether a broker's mail is a phishing copy: our server said it is not genuine, or it comes
@@ -212,13 +213,7 @@ fn severity(f: &mut Findings, class: &Classification, ctx: &Context) -> Severity
     }
 }
 
-fn verdict(
-    mail: &Mail,
-    class: &Classification,
-    ctx: &Context,
-    f: Findings,
-    severity: Severity,
-) -> Verdict {
+fn verdict(mail: &Mail, class: &Classification, f: Findings, severity: Severity) -> Verdict {
     let pack = class.pack;
     Verdict {
         message_id: mail.message_id.clone(),
@@ -240,12 +235,7 @@ fn verdict(
             Vec::new()
         },
         generic: class.generic,
-        off_profile: (f.off_profile.into_iter())
-            .map(|d| match ctx.config.language {
-                crate::alert::language::Language::Ja => d.why_ja,
-                crate::alert::language::Language::En => d.why,
-            })
-            .collect(),
+        off_profile: f.off_profile,
         date: mail.date,
         date_offset: mail.date_offset,
     }

@@ -6,6 +6,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use super::Outcome;
+use crate::alert::language::Language;
 use crate::daemon::handler::VerdictHook;
 use crate::event::EventKind;
 use crate::profile::Learner;
@@ -15,17 +16,22 @@ pub fn run(cfg_path: Option<&Path>, since: &str) -> anyhow::Result<Outcome> {
     let Some((cfg, rules)) = super::load(cfg_path) else {
         return Ok(Outcome::Usage);
     };
+    let lang = cfg.language;
     let from = match since_epoch(since) {
         Ok(t) => t,
         Err(e) => {
-            eprintln!(
-                "brokerwatch: --since: `{since}` is neither a span (1y, 90d) nor a date: {e}"
-            );
+            eprintln!("{}", bad_since(since, &e, lang));
             return Ok(Outcome::Usage);
         }
     };
     if cfg.accounts.is_empty() {
-        eprintln!("brokerwatch: no accounts in the config: nothing to learn from");
+        eprintln!(
+            "{}",
+            lang.pick(
+                "brokerwatch: 設定ファイルにアカウントがないため、学習できる通知がありません",
+                "brokerwatch: no accounts in the config: nothing to learn from",
+            )
+        );
         return Ok(Outcome::Usage);
     }
     let learner = Arc::new(Mutex::new(Learner::default()));
@@ -39,21 +45,55 @@ pub fn run(cfg_path: Option<&Path>, since: &str) -> anyhow::Result<Outcome> {
     )?;
     let l = learner.lock().unwrap_or_else(|p| p.into_inner());
     if l.is_empty() {
-        eprintln!(
-            "brokerwatch: no trade notices since {since} in the configured mailboxes: nothing to propose"
-        );
+        eprintln!("{}", no_notices(since, lang));
         if failures > 0 {
-            anyhow::bail!("{failures} mailbox(es) could not be read");
+            anyhow::bail!(unread(failures, lang, false));
         }
         return Ok(Outcome::Ok);
     }
-    print!("{}", l.propose(since));
+    print!("{}", l.propose(since, lang));
     if failures > 0 {
-        anyhow::bail!(
-            "{failures} mailbox(es) could not be read: the proposal is based on the others"
-        );
+        anyhow::bail!(unread(failures, lang, true));
     }
     Ok(Outcome::Ok)
+}
+
+/// `--since` that is neither a span nor a date.
+fn bad_since(since: &str, e: &str, lang: Language) -> String {
+    match lang {
+        Language::Ja => format!(
+            "brokerwatch: --since: `{since}` は期間（1y、90d など）としても日付としても読めません: {e}"
+        ),
+        Language::En => {
+            format!("brokerwatch: --since: `{since}` is neither a span (1y, 90d) nor a date: {e}")
+        }
+    }
+}
+
+/// Nothing to learn from: no trade notice in the mailboxes since `since`.
+fn no_notices(since: &str, lang: Language) -> String {
+    match lang {
+        Language::Ja => format!(
+            "brokerwatch: 設定したメールボックスに {since} 以降の取引通知がないため、取引プロフィールを提案できません"
+        ),
+        Language::En => format!(
+            "brokerwatch: no trade notices since {since} in the configured mailboxes: nothing to propose"
+        ),
+    }
+}
+
+/// The error when some mailboxes could not be read (`proposed`: from the others).
+fn unread(failures: usize, lang: Language, proposed: bool) -> String {
+    match (lang, proposed) {
+        (Language::Ja, false) => format!("{failures}件のメールボックスを読めませんでした"),
+        (Language::Ja, true) => format!(
+            "{failures}件のメールボックスを読めませんでした。提案は、読めたメールボックスの通知だけにもとづいています"
+        ),
+        (Language::En, false) => format!("{failures} mailbox(es) could not be read"),
+        (Language::En, true) => {
+            format!("{failures} mailbox(es) could not be read: the proposal is based on the others")
+        }
+    }
 }
 
 /// `--since`: `1y`, `90d` (a span back from now) or `2025-01-01`, as epoch seconds. `1y` reads

@@ -103,19 +103,21 @@ impl Processor {
     ) -> Option<NewAlert> {
         let rules = self.rules();
         let pack = v.broker.as_deref().and_then(|b| rules.pack(b));
-        let c = compose(v, pack, links, self.config().language)?;
-        let draft = Draft {
-            kind: c.kind,
-            severity: c.severity,
-            broker: v.broker.clone(),
-            event: v.event.map(|e| e.as_str().to_string()),
-            title: c.title,
-            body: c.body,
-            actionable: c.actionable,
-            only: None,
-            account: Some(account.to_string()),
-        };
-        Some(raise::plan(&self.config(), draft))
+        // Composed in each language: each recipient gets it in their own.
+        raise::plan_each(&self.config(), |lang| {
+            let c = compose(v, pack, links, lang)?;
+            Some(Draft {
+                kind: c.kind,
+                severity: c.severity,
+                broker: v.broker.clone(),
+                event: v.event.map(|e| e.as_str().to_string()),
+                title: c.title,
+                body: c.body,
+                actionable: c.actionable,
+                only: None,
+                account: Some(account.to_string()),
+            })
+        })
     }
 
     /// After an unexpected security notice: does it complete a takeover chain?
@@ -135,9 +137,20 @@ impl Processor {
     }
 
     fn correlate_pack(&self, pack: &crate::rules::Pack) {
-        match crate::watch::takeover::check(&self.services.store, &self.config(), pack) {
+        let (store, cfg) = (&self.services.store, self.config());
+        match crate::watch::takeover::check(store, &cfg, pack) {
             Ok(Some(d)) => {
-                if let Err(e) = self.services.raise(d) {
+                // Told in each language, as the check words it for a config in that language.
+                let draft = |lang| match lang == cfg.language {
+                    true => Some(d.clone()),
+                    false => {
+                        crate::watch::takeover::check(store, &raise::in_language(&cfg, lang), pack)
+                            .ok()
+                            .flatten()
+                    }
+                };
+                let wake = &self.services.outbox_wake;
+                if let Err(e) = raise::raise_each(store, &cfg, wake, draft) {
                     tracing::error!("cannot record the takeover alert: {e}")
                 }
             }

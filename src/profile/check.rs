@@ -3,8 +3,8 @@
 
 use std::collections::BTreeMap;
 
+use super::departure::Fact;
 use super::{Departure, Deviation, TradingProfile, trade_amount};
-use crate::alert::wording::value_ja;
 use crate::text::normalize;
 
 /// The trade's canonical fields, trimmed, with empty values taken as unstated.
@@ -16,8 +16,8 @@ impl<'a> Facts<'a> {
     }
 }
 
-fn departure(kind: Deviation, why: String, why_ja: String) -> Departure {
-    Departure { kind, why, why_ja }
+fn departure(kind: Deviation, fact: Fact) -> Departure {
+    Departure { kind, fact }
 }
 
 impl TradingProfile {
@@ -48,25 +48,18 @@ impl TradingProfile {
             Some(s) if self.sides.iter().any(|x| x == s) => None,
             Some("sell") => Some(departure(
                 Deviation::Sell,
-                format!("a sale; your profile only {}", self.sides.join("/")),
-                format!(
-                    "売却です（取引プロフィールは{}のみ）",
-                    ja_list("side", &self.sides)
-                ),
+                Fact::Sale {
+                    sides: self.sides.clone(),
+                },
             )),
             Some(s) => Some(departure(
                 Deviation::Buy,
-                format!("side `{s}`; your profile only {}s", self.sides.join("/")),
-                format!(
-                    "売買区分 `{s}`（取引プロフィールは{}のみ）",
-                    ja_list("side", &self.sides)
-                ),
+                Fact::Side {
+                    side: s.to_string(),
+                    sides: self.sides.clone(),
+                },
             )),
-            None => Some(departure(
-                Deviation::Unstated,
-                "the mail does not say whether it is a buy or a sale".into(),
-                "メールに買付か売却かの記載がありません".into(),
-            )),
+            None => Some(departure(Deviation::Unstated, Fact::NoSide)),
         }
     }
 
@@ -82,38 +75,27 @@ impl TradingProfile {
         };
         Some(departure(
             kind,
-            format!(
-                "market {m}; your profile trades {}",
-                self.markets.join(", ")
-            ),
-            format!(
-                "市場 {m}（取引プロフィールの市場は {}）",
-                self.markets.join(", ")
-            ),
+            Fact::Market {
+                market: m.to_string(),
+                markets: self.markets.clone(),
+            },
         ))
     }
 
     fn account_departure(&self, facts: &Facts) -> Option<Departure> {
         match facts.get("account_type") {
-            Some("margin") if !self.account_types.iter().any(|a| a == "margin") => Some(departure(
-                Deviation::Margin,
-                "a margin (信用) trade; your profile has none".into(),
-                "信用取引です（取引プロフィールに信用取引はありません）".into(),
-            )),
+            Some("margin") if !self.account_types.iter().any(|a| a == "margin") => {
+                Some(departure(Deviation::Margin, Fact::Margin))
+            }
             Some(a)
                 if !self.account_types.is_empty() && !self.account_types.iter().any(|x| x == a) =>
             {
                 Some(departure(
                     Deviation::Account,
-                    format!(
-                        "account `{a}`; your profile uses {}",
-                        self.account_types.join(", ")
-                    ),
-                    format!(
-                        "口座区分が{}です（取引プロフィールの口座区分は{}）",
-                        value_ja("account_type", a),
-                        ja_list("account_type", &self.account_types)
-                    ),
+                    Fact::Account {
+                        account: a.to_string(),
+                        accounts: self.account_types.clone(),
+                    },
                 ))
             }
             _ => None,
@@ -126,11 +108,7 @@ impl TradingProfile {
         }
         let (name, code) = (facts.get("instrument"), facts.get("code"));
         if name.is_none() && code.is_none() {
-            return Some(departure(
-                Deviation::Unstated,
-                "the mail does not name the instrument".into(),
-                "メールに銘柄の記載がありません".into(),
-            ));
+            return Some(departure(Deviation::Unstated, Fact::NoInstrument));
         }
         if self.instrument_listed(name, code) {
             return None;
@@ -140,21 +118,13 @@ impl TradingProfile {
             .flatten()
             .collect::<Vec<_>>()
             .join(" ");
-        Some(departure(
-            Deviation::Instrument,
-            format!("{shown} is not among your instruments"),
-            format!("{shown} は取引プロフィールの銘柄にありません"),
-        ))
+        Some(departure(Deviation::Instrument, Fact::Instrument { shown }))
     }
 
     fn amount_departure(&self, fields: &BTreeMap<String, String>) -> Option<Departure> {
         let max = self.max_amount?;
         let amount = trade_amount(fields).filter(|a| *a > max)?;
-        Some(departure(
-            Deviation::Amount,
-            format!("amount {amount} over your limit of {max}"),
-            format!("金額 {amount} が上限 {max} を超えています"),
-        ))
+        Some(departure(Deviation::Amount, Fact::Amount { amount, max }))
     }
 
     fn instrument_listed(&self, name: Option<&str>, code: Option<&str>) -> bool {
@@ -165,13 +135,4 @@ impl TradingProfile {
                 || name.as_deref().is_some_and(|n| n.contains(&w))
         })
     }
-}
-
-/// Canonical values as the Japanese alert names them, joined with 「・」.
-fn ja_list(field: &str, values: &[String]) -> String {
-    values
-        .iter()
-        .map(|v| value_ja(field, v))
-        .collect::<Vec<_>>()
-        .join("・")
 }

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::trade_amount;
+use crate::alert::language::Language;
 
 /// One genuine trade notice seen in the mailbox.
 #[derive(Debug, Clone, Default)]
@@ -34,11 +35,14 @@ fn tally<'a>(values: impl Iterator<Item = &'a str>) -> Vec<(String, usize)> {
     out
 }
 
-fn counts(t: &[(String, usize)]) -> String {
+fn counts(t: &[(String, usize)], lang: Language) -> String {
     t.iter()
-        .map(|(v, n)| format!("{v} {n}"))
+        .map(|(v, n)| match lang {
+            Language::Ja => format!("{v} {n}件"),
+            Language::En => format!("{v} {n}"),
+        })
         .collect::<Vec<_>>()
-        .join(", ")
+        .join(lang.pick("、", ", "))
 }
 
 /// A YAML single-quoted scalar.
@@ -55,6 +59,7 @@ fn local_parts(at: i64, offset: i32) -> Option<(u32, u32, u32)> {
 }
 
 const WEEKDAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+const WEEKDAYS_JA: [&str; 7] = ["月", "火", "水", "木", "金", "土", "日"];
 
 impl Learner {
     /// A genuine trade notice: its broker, canonical fields, and when it was sent.
@@ -95,26 +100,15 @@ impl Learner {
         )
     }
 
-    /// The proposal as YAML (with comments) to paste under the config's top level.
-    pub fn propose(&self, since_text: &str) -> String {
-        let n = self.seen.len();
-        let mut y = format!(
-            "# Proposed by `brokerwatch profile` from {n} trade notice(s) since {since_text}"
-        );
-        if self.skipped > 0 {
-            y.push_str(&format!(
-                " ({} cancelled or expired orders left out)",
-                self.skipped
-            ));
-        }
-        y.push_str(".\n# Paste it into your config and edit: a trade outside it raises an alert; a list you\n# leave out allows anything.\n");
-        let brokers = tally(self.seen.iter().map(|s| s.broker.as_str()));
-        y.push_str(&format!("# trades seen per broker: {}\n", counts(&brokers)));
+    /// The proposal as YAML to paste under the config's top level, its comments in `lang`
+    /// (the keys and values are the config's own).
+    pub fn propose(&self, since_text: &str, lang: Language) -> String {
+        let mut y = self.heading(since_text, lang);
         y.push_str("trading_profile:\n");
-        self.list(&mut y, "sides", &self.field("side"));
-        self.list(&mut y, "markets", &self.field("market"));
-        self.instruments(&mut y);
-        self.list(&mut y, "account_types", &self.field("account_type"));
+        self.list(&mut y, "sides", &self.field("side"), lang);
+        self.list(&mut y, "markets", &self.field("market"), lang);
+        self.instruments(&mut y, lang);
+        self.list(&mut y, "account_types", &self.field("account_type"), lang);
         let amounts: Vec<u64> = self
             .seen
             .iter()
@@ -125,35 +119,76 @@ impl Learner {
             let room = max + max / 5;
             let unit = 10u64.pow((room.max(1).ilog10()).saturating_sub(1));
             let limit = room.div_ceil(unit) * unit;
-            y.push_str(&format!(
-                "  max_amount: {limit}          # largest seen {max} (of {} with an amount), +20 %\n",
-                amounts.len()
-            ));
+            y.push_str(&match lang {
+                Language::Ja => format!(
+                    "  max_amount: {limit}          # 最大 {max}（金額の記載がある {}件のうち）の 2割増し\n",
+                    amounts.len()
+                ),
+                Language::En => format!(
+                    "  max_amount: {limit}          # largest seen {max} (of {} with an amount), +20 %\n",
+                    amounts.len()
+                ),
+            });
         }
-        self.days(&mut y);
+        self.days(&mut y, lang);
         y
     }
 
-    fn list(&self, y: &mut String, key: &str, t: &[(String, usize)]) {
+    /// The comment lines above the proposal: what it is based on and what to do with it.
+    fn heading(&self, since_text: &str, lang: Language) -> String {
+        let (n, skipped) = (self.seen.len(), self.skipped);
+        let brokers = tally(self.seen.iter().map(|s| s.broker.as_str()));
+        match lang {
+            Language::Ja => format!(
+                "# `brokerwatch profile` が {since_text} 以降の取引通知 {n}件から作成した取引プロフィールの案です{}。\n\
+                 # 設定ファイルに貼り付けて、必要に応じて編集してください。ここから外れる取引があるとアラートでお知らせします。\n\
+                 # 省略した項目は、どの値も許可します。\n\
+                 # 証券会社ごとの取引件数: {}\n",
+                if skipped > 0 {
+                    format!("（取消・失効した注文 {skipped}件は除いています）")
+                } else {
+                    String::new()
+                },
+                counts(&brokers, lang)
+            ),
+            Language::En => format!(
+                "# Proposed by `brokerwatch profile` from {n} trade notice(s) since {since_text}{}.\n\
+                 # Paste it into your config and edit: a trade outside it raises an alert; a list you\n\
+                 # leave out allows anything.\n\
+                 # trades seen per broker: {}\n",
+                if skipped > 0 {
+                    format!(" ({skipped} cancelled or expired orders left out)")
+                } else {
+                    String::new()
+                },
+                counts(&brokers, lang)
+            ),
+        }
+    }
+
+    fn list(&self, y: &mut String, key: &str, t: &[(String, usize)], lang: Language) {
         let unstated = self.seen.len() - t.iter().map(|(_, c)| c).sum::<usize>();
-        let note = if unstated > 0 {
-            format!("; {unstated} not stated")
-        } else {
-            String::new()
+        let note = match (unstated, lang) {
+            (0, _) => String::new(),
+            (_, Language::Ja) => format!("、記載なし {unstated}件"),
+            (_, Language::En) => format!("; {unstated} not stated"),
         };
         if t.is_empty() {
-            y.push_str(&format!("  # {key}: none of the notices stated it\n"));
+            y.push_str(&match lang {
+                Language::Ja => format!("  # {key}: どの通知にも記載がありませんでした\n"),
+                Language::En => format!("  # {key}: none of the notices stated it\n"),
+            });
             return;
         }
         let vals: Vec<&str> = t.iter().map(|(v, _)| v.as_str()).collect();
         y.push_str(&format!(
             "  {key}: [{}]          # {}{note}\n",
             vals.join(", "),
-            counts(t)
+            counts(t, lang)
         ));
     }
 
-    fn instruments(&self, y: &mut String) {
+    fn instruments(&self, y: &mut String, lang: Language) {
         // Per instrument: its code when the mail states one, else its name.
         let keys: Vec<(String, Option<String>)> = self
             .seen
@@ -170,32 +205,39 @@ impl Learner {
             .collect();
         let t = tally(keys.iter().map(|(k, _)| k.as_str()));
         if t.is_empty() {
-            y.push_str("  # instruments: none of the notices named one\n");
+            y.push_str(lang.pick(
+                "  # instruments: どの通知にも銘柄の記載がありませんでした\n",
+                "  # instruments: none of the notices named one\n",
+            ));
             return;
         }
-        y.push_str(&format!(
-            "  instruments:          # {} instrument(s)\n",
-            t.len()
-        ));
+        y.push_str(&match lang {
+            Language::Ja => format!("  instruments:          # {}銘柄\n", t.len()),
+            Language::En => format!("  instruments:          # {} instrument(s)\n", t.len()),
+        });
         for (k, count) in &t {
             let name = keys
                 .iter()
                 .find(|(key, n)| key == k && n.is_some())
                 .and_then(|(_, n)| n.clone());
             let label = name.map(|n| format!(" {n}")).unwrap_or_default();
-            y.push_str(&format!(
-                "    - {}          # {count} trade(s){label}\n",
-                quote(k)
-            ));
+            y.push_str(&match lang {
+                Language::Ja => format!("    - {}          # {count}件{label}\n", quote(k)),
+                Language::En => format!("    - {}          # {count} trade(s){label}\n", quote(k)),
+            });
         }
     }
 
-    fn days(&self, y: &mut String) {
+    fn days(&self, y: &mut String, lang: Language) {
         let when: Vec<(u32, u32, u32)> = self.seen.iter().filter_map(|s| s.when).collect();
         if when.is_empty() {
             return;
         }
-        let wd = tally(when.iter().map(|w| WEEKDAYS[w.0 as usize]));
+        let weekdays = match lang {
+            Language::Ja => WEEKDAYS_JA,
+            Language::En => WEEKDAYS,
+        };
+        let wd = tally(when.iter().map(|w| weekdays[w.0 as usize]));
         let days: Vec<String> = when.iter().map(|w| w.1.to_string()).collect();
         let mut dom = tally(days.iter().map(String::as_str));
         dom.truncate(5);
@@ -210,12 +252,20 @@ impl Learner {
                 .collect::<Vec<_>>()
                 .join(" ")
         };
-        y.push_str(&format!(
-            "  # when: weekdays {}; days of the month {}; hours {lo:02}:00-{:02}:00 (the notices' own time zone)\n",
-            times(&wd),
-            times(&dom),
-            hi + 1
-        ));
+        y.push_str(&match lang {
+            Language::Ja => format!(
+                "  # 取引の時期: 曜日 {}／日付 {}／時間帯 {lo:02}:00〜{:02}:00（通知に記載の時間帯による）\n",
+                times(&wd),
+                times(&dom),
+                hi + 1
+            ),
+            Language::En => format!(
+                "  # when: weekdays {}; days of the month {}; hours {lo:02}:00-{:02}:00 (the notices' own time zone)\n",
+                times(&wd),
+                times(&dom),
+                hi + 1
+            ),
+        });
     }
 }
 
@@ -260,12 +310,38 @@ mod tests {
             None,
             None,
         );
-        let y = l.propose("2025-12-01");
+        let y = l.propose("2025-12-01", Language::En);
         assert!(y.contains("sides: [buy]"), "{y}");
         assert!(y.contains("- 'eMAXIS Slim 全世界株式'"), "{y}");
         assert!(y.contains("account_types: [nisa_tsumitate]"), "{y}");
         assert!(y.contains("max_amount: 40000"), "{y}");
         assert!(y.contains("1 cancelled or expired"), "{y}");
         assert!(y.contains("# markets: none"), "{y}");
+    }
+
+    #[test]
+    fn the_proposal_speaks_the_configs_language_and_keeps_the_configs_keys() {
+        let mut l = Learner::default();
+        l.add(
+            "sbi",
+            &f(&[("side", "buy"), ("code", "7203"), ("amount", "100,000")]),
+            Some(1_795_480_200),
+            Some(9 * 3600),
+        );
+        let (ja, en) = (
+            l.propose("2025-12-01", Language::Ja),
+            l.propose("2025-12-01", Language::En),
+        );
+        let keys = |y: &str| -> Vec<String> {
+            y.lines()
+                .filter(|l| !l.trim_start().starts_with('#'))
+                .map(|l| l.split('#').next().unwrap_or("").trim_end().to_string())
+                .collect()
+        };
+        assert_eq!(keys(&ja), keys(&en), "the YAML itself is the same");
+        assert!(ja.contains("取引通知 1件"), "{ja}");
+        assert!(ja.contains("曜日 火×1"), "{ja}");
+        assert!(en.contains("from 1 trade notice(s)"), "{en}");
+        assert!(en.contains("weekdays Tue×1"), "{en}");
     }
 }

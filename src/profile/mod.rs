@@ -7,9 +7,11 @@
 //! never taken as proof that the trade fits.
 
 mod check;
+mod departure;
 mod deviation;
 mod learn;
 
+pub use departure::{Departure, Fact};
 pub use deviation::Deviation;
 pub use learn::Learner;
 
@@ -61,15 +63,6 @@ pub struct TradingProfile {
     pub severity: BTreeMap<Deviation, Severity>,
     /// Further unexpected trades at one broker within this window join the first one's alert.
     pub burst_window: std::time::Duration,
-}
-
-/// One way a trade departs from the profile, for the alert's reasons.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Departure {
-    pub kind: Deviation,
-    pub why: String,
-    /// `why` in Japanese, for alerts in `language: ja`.
-    pub why_ja: String,
 }
 
 impl TradingProfile {

@@ -3,7 +3,7 @@
 
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
-use super::outbox::{self, NewAlert};
+use super::outbox::{self, AlertLine, NewAlert};
 use super::{Store, StoreError, now};
 use crate::assess::Verdict;
 use crate::source::{Checkpoint, MailboxId, Position};
@@ -17,7 +17,7 @@ pub enum AlertPlan<'a> {
     /// A line appended to an existing alert (a burst's further trade).
     Join {
         alert: i64,
-        line: &'a str,
+        line: &'a AlertLine,
     },
 }
 
@@ -175,10 +175,7 @@ impl Batch<'_> {
                     let msg_row = tx.last_insert_rowid();
                     alert_id = Some(outbox::insert_alert(tx, a, Some(msg_row))?);
                 }
-                AlertPlan::Join { alert, line } => {
-                    tx.prepare_cached("UPDATE alerts SET body = body || ?2 WHERE id = ?1")?
-                        .execute(params![alert, line])?;
-                }
+                AlertPlan::Join { alert, line } => outbox::append_line(tx, alert, line)?,
             }
         }
         if let Position::Imap { uidvalidity, uid } = rec.position {

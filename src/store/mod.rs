@@ -21,7 +21,9 @@ use rusqlite::Connection;
 
 pub use history::WatchedNotice;
 pub use messages::{AlertPlan, Batch, Recorded};
-pub use outbox::{AlertRow, DeliveryRow, DeliveryState, NewAlert, NewDelivery};
+pub use outbox::{
+    AlertLine, AlertRow, AlertText, DeliveryRow, DeliveryState, NewAlert, NewDelivery, Texts,
+};
 pub use people::{ACK_NOTICE, SUMMARY};
 pub use sinks::Receipt;
 pub use sources::SourceHealth;

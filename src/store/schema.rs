@@ -6,7 +6,7 @@ use rusqlite::Connection;
 use super::StoreError;
 
 /// Each entry upgrades from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[
+pub(super) const MIGRATIONS: &[&str] = &[
     // 1: the first schema.
     "CREATE TABLE checkpoints (
         account TEXT NOT NULL, mailbox TEXT NOT NULL, kind TEXT NOT NULL,
@@ -52,6 +52,12 @@ const MIGRATIONS: &[&str] = &[
         FROM a WHERE instr(st, ':') > 0;
      DELETE FROM kv WHERE key LIKE 'repeat:%';
      CREATE UNIQUE INDEX alerts_one_per_message ON alerts (message, kind) WHERE message IS NOT NULL;",
+    // 3: an alert's text in each language, so each person gets it in their own. Older rows
+    // keep NULL here: their `title` and `body` serve every language.
+    "ALTER TABLE alerts ADD COLUMN title_ja TEXT;
+     ALTER TABLE alerts ADD COLUMN body_ja TEXT;
+     ALTER TABLE alerts ADD COLUMN title_en TEXT;
+     ALTER TABLE alerts ADD COLUMN body_en TEXT;",
 ];
 
 /// The schema version this binary writes.

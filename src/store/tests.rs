@@ -93,6 +93,7 @@ fn alert(repeat: Option<i64>) -> NewAlert {
         event: Some("withdrawal".into()),
         title: "t".into(),
         body: "b".into(),
+        texts: Default::default(),
         actionable: true,
         repeat_secs: repeat,
         deliveries: vec![d("console", "-"), d("telegram", "42")],

@@ -35,8 +35,12 @@ pub fn render(r: &Reason, lang: Language) -> String {
         Reason::NotAuthentic { id, broker, said } => not_authentic(id, broker, said, lang),
         Reason::Generic { rule, broker } => generic(rule, broker, lang),
         Reason::OffProfile(d) => match lang {
-            Language::En => format!("outside your trading profile ({}): {}", d.kind, d.why),
-            Language::Ja => format!("取引プロフィールと異なります: {}", d.why_ja),
+            Language::En => format!(
+                "outside your trading profile ({}): {}",
+                d.kind,
+                d.text(Language::En)
+            ),
+            Language::Ja => format!("取引プロフィールと異なります: {}", d.text(Language::Ja)),
         },
         Reason::Declared {
             event,

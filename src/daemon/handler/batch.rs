@@ -2,6 +2,7 @@
 //! commit per batch instead of one per mail), the outbox woken only after the commit.
 
 use super::*;
+use crate::alert::language::Language;
 use crate::store::Batch;
 
 /// A message judged and not yet recorded.
@@ -121,7 +122,13 @@ impl Processor {
         };
         if let Some(first) = burst {
             // A further fill of a burst: one alert lists them all (its repeats show the list).
-            let line = crate::alert::compose::burst_line(v, self.config().language);
+            // In every language: each recipient's copy of the alert gets the line.
+            let line_in = |lang| crate::alert::compose::burst_line(v, lang);
+            let line = store::AlertLine {
+                line: line_in(self.config().language),
+                ja: line_in(Language::Ja),
+                en: line_in(Language::En),
+            };
             let plan = store::AlertPlan::Join {
                 alert: first,
                 line: &line,
