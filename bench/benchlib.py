@@ -1,15 +1,17 @@
 """Shared plumbing for the benchmark scripts under bench/.
 
 Everything runs on 127.0.0.1: the tests' Dovecot (and optionally a private desktop) through
-`examples/benchenv`, and the fake Telegram Bot API through `examples/fakebot`. Both are stopped by
-PID when the script ends.
+`examples/benchenv`, and the fake Telegram, LINE and ntfy APIs through `examples/fakebot`,
+`fakeline` and `fakentfy`. All are stopped by PID when the script ends.
 """
 
 import json
 import re
 import os
 import signal
+import socket
 import ssl
+import threading
 import statistics
 import subprocess
 import sys
@@ -72,20 +74,19 @@ class Env:
         self.stop()
 
 
-class FakeBot:
-    """A running `examples/fakebot` on a free port until `stop()`."""
+class Fake:
+    """A running `examples/<example>` fake API (fakebot, fakeline, fakentfy) on a free port until
+    `stop()`; `requests()` is what it received, each with its `received_at_ms`."""
 
-    TOKEN = "123456:bench-token"
-
-    def __init__(self):
+    def __init__(self, example, *args):
         self.proc = subprocess.Popen(
-            [str(TARGET / "examples" / "fakebot"), "0", self.TOKEN],
+            [str(TARGET / "examples" / example), *[str(a) for a in args]],
             stdout=subprocess.PIPE,
             text=True,
         )
         line = self.proc.stdout.readline()
         if not line.startswith("listening on "):
-            raise RuntimeError(f"fakebot did not start: {line!r}")
+            raise RuntimeError(f"{example} did not start: {line!r}")
         self.url = line.split("listening on ", 1)[1].strip()
 
     def requests(self):
@@ -100,6 +101,66 @@ class FakeBot:
 
     def __exit__(self, *exc):
         self.stop()
+
+
+class FakeBot(Fake):
+    """The fake Telegram Bot API (`examples/fakebot`), accepting `TOKEN`."""
+
+    TOKEN = "123456:bench-token"
+
+    def __init__(self):
+        super().__init__("fakebot", "0", self.TOKEN)
+
+
+class IdleFloor:
+    """A bare IDLE client (implicit TLS, like the daemon): records when each EXISTS arrives."""
+
+    def __init__(self, env, user, password):
+        raw = socket.create_connection(("127.0.0.1", env.imaps_port))
+        self.sock = env.ssl_context().wrap_socket(raw, server_hostname="localhost")
+        self.file = self.sock.makefile("rb")
+        self.file.readline()
+        self._command(b"a1 LOGIN " + user.encode() + b" " + password.encode())
+        self.exists = int(self._command(b"a2 SELECT INBOX", want=rb"\* (\d+) EXISTS") or 0)
+        self.sock.sendall(b"a3 IDLE\r\n")
+        if not self.file.readline().startswith(b"+"):
+            raise RuntimeError("IDLE refused")
+        self.seen = {}  # EXISTS count → wall-clock time
+        self.lock = threading.Lock()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _command(self, line, want=None):
+        tag = line.split(b" ", 1)[0]
+        self.sock.sendall(line + b"\r\n")
+        found = None
+        while True:
+            resp = self.file.readline()
+            if not resp:
+                raise RuntimeError("connection closed")
+            if want and (m := re.match(want, resp)):
+                found = m.group(1)
+            if resp.startswith(tag + b" "):
+                if not resp.startswith(tag + b" OK"):
+                    raise RuntimeError(resp.decode(errors="replace"))
+                return found
+
+    def _read(self):
+        for line in self.file:
+            t = time.time()
+            if m := re.match(rb"\* (\d+) EXISTS", line):
+                with self.lock:
+                    self.seen.setdefault(int(m.group(1)), t)
+
+    def when(self, count):
+        with self.lock:
+            return self.seen.get(count)
+
+    def close(self):
+        try:
+            self.sock.sendall(b"DONE\r\na4 LOGOUT\r\n")
+        except OSError:
+            pass
+        self.sock.close()
 
 
 TAGS = re.compile(r"<[^>]+>")

@@ -14,6 +14,7 @@ traffic. A separate run with a Telegram sink (fake Bot API) counts the getUpdate
 expected traffic reported on its own.
 
     bench/footprint.py [--duration 300] [--counts 1,10,100] [--telegram-duration S] [--no-build]
+                       [--current LABEL=PATH] [--baseline LABEL=PATH ...]
 
 Writes bench/results/footprint.json and prints a table.
 """
@@ -208,37 +209,47 @@ def summarize(n, samples, all_watching, polls, errors):
     }
 
 
-def cold_start(env, tmp, runs, binary=BROKERWATCH):
-    """Spawn → READY=1, and spawn → first mailbox watching (IDLE), for 1 account."""
+def cold_start(env, tmp, runs, binaries):
+    """Spawn → READY=1, and spawn → first mailbox watching (IDLE), for 1 account; the binaries
+    take turns run by run, so that load drifts over all of them alike."""
     cfg = write_config(tmp, env, ["user001"])
-    ready, watching = [], []
+    ready = {label: [] for label, _ in binaries}
+    watching = {label: [] for label, _ in binaries}
     for _ in range(runs):
-        shutil.rmtree(tmp / "state", ignore_errors=True)
-        d = Daemon(cfg, tmp, binary)
-        try:
-            t = d.notify.wait_for("READY=1", 30)
-            if t is None:
-                raise RuntimeError("no READY=1")
-            ready.append((t - d.started) * 1000)
-            if d.wait_watching(1, 30):
-                watching.append((d.first_watching - d.started) * 1000)
-        finally:
-            d.stop()
+        for label, binary in binaries:
+            shutil.rmtree(tmp / "state", ignore_errors=True)
+            d = Daemon(cfg, tmp, binary)
+            try:
+                t = d.notify.wait_for("READY=1", 30)
+                if t is None:
+                    raise RuntimeError(f"{label}: no READY=1")
+                ready[label].append((t - d.started) * 1000)
+                if d.wait_watching(1, 30):
+                    watching[label].append((d.first_watching - d.started) * 1000)
+            finally:
+                d.stop()
+    spread = lambda v: {"p50": percentile(v, 50), "min": min(v), "max": max(v)}
     return {
-        "runs": runs,
-        "ready_ms": {"p50": percentile(ready, 50), "min": min(ready), "max": max(ready)},
-        "watching_ms": {"p50": percentile(watching, 50), "min": min(watching), "max": max(watching)},
+        label: {"runs": runs, "ready_ms": spread(ready[label]), "watching_ms": spread(watching[label])}
+        for label, _ in binaries
     }
 
 
-def binary_size(tmp):
-    stripped = tmp / "brokerwatch.stripped"
-    shutil.copy(BROKERWATCH, stripped)
+def binary_size(tmp, label, binary):
+    stripped = tmp / f"brokerwatch-{label}.stripped"
+    shutil.copy(binary, stripped)
     subprocess.run(["strip", str(stripped)], check=True)
     return {
-        "unstripped_mb": BROKERWATCH.stat().st_size / 2**20,
+        "path": str(binary),
+        "unstripped_mb": binary.stat().st_size / 2**20,
         "stripped_mb": stripped.stat().st_size / 2**20,
     }
+
+
+def labelled(spec, default):
+    """`LABEL=PATH` or `PATH` (labelled `default`)."""
+    label, sep, path = spec.partition("=")
+    return (label, Path(path)) if sep else (default, Path(spec))
 
 
 def main():
@@ -250,8 +261,14 @@ def main():
     ap.add_argument("--no-build", action="store_true")
     ap.add_argument("--out", default=str(RESULTS))
     ap.add_argument(
+        "--current",
+        help="[LABEL=]PATH of the binary measured (default: current=<target>/release/brokerwatch)",
+    )
+    ap.add_argument(
         "--baseline",
-        help="another brokerwatch binary to run side by side (same N, other users) for ratios",
+        action="append",
+        default=[],
+        help="[LABEL=]PATH of another binary run side by side (same N, other users); repeatable",
     )
     args = ap.parse_args()
     counts = [int(c) for c in args.counts.split(",")]
@@ -263,16 +280,15 @@ def main():
         "duration_s": args.duration,
         "runs": [],
     }
-    binaries = [("current", BROKERWATCH)]
-    if args.baseline:
-        binaries.append(("baseline", Path(args.baseline)))
+    binaries = [labelled(args.current, "current") if args.current else ("current", BROKERWATCH)]
+    binaries += [labelled(b, f"baseline{i or ''}") for i, b in enumerate(args.baseline)]
     users_needed = max(counts) * len(binaries)
     with tempfile.TemporaryDirectory(prefix="bw-footprint") as tmpdir, Env.with_args(
         "--users", users_needed, "--idle-notify", 3600
     ) as env:
         tmp = Path(tmpdir)
-        result["binary"] = binary_size(tmp)
-        log(f"binary: {result['binary']}")
+        result["binaries"] = {label: binary_size(tmp, label, b) for label, b in binaries}
+        log(f"binaries: {result['binaries']}")
 
         def variants(n):
             # Each binary watches its own users: user001…, then the baseline's after them.
@@ -295,9 +311,7 @@ def main():
                 log({k: v for k, v in r.items() if k != "series"})
                 result["runs"].append(r)
         # Last: the idle runs above do not care about other load on the machine; this does.
-        result["cold_start"] = {}
-        for label, binary in binaries:
-            result["cold_start"][label] = cold_start(env, tmp / f"cold-{label}", args.cold_runs, binary)
+        result["cold_start"] = cold_start(env, tmp / "cold", args.cold_runs, binaries)
         log(f"cold start: {result['cold_start']}")
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -306,32 +320,30 @@ def main():
 
 
 def print_table(result, out):
-    b = result["binary"]
-    print(f"binary: {b['unstripped_mb']:.1f} MB as built (line-tables debuginfo), "
-          f"{b['stripped_mb']:.1f} MB stripped")
+    for label, b in result["binaries"].items():
+        print(f"binary {label}: {b['unstripped_mb']:.1f} MB as built, {b['stripped_mb']:.1f} MB "
+              f"stripped ({b['path']})")
     for label, c in result["cold_start"].items():
         print(f"cold start ({label}) to READY=1: p50 {c['ready_ms']['p50']:.1f} ms "
               f"(min {c['ready_ms']['min']:.1f}, max {c['ready_ms']['max']:.1f}); to first "
               f"mailbox watching: p50 {c['watching_ms']['p50']:.1f} ms; {c['runs']} runs")
-    print(f"{'accounts':<12}{'binary':<10}{'RSS MB':>8}{'HWM MB':>8}{'thr':>5}{'CPU %':>8}"
+    print(f"{'accounts':<12}{'binary':<12}{'RSS MB':>8}{'HWM MB':>8}{'thr':>5}{'CPU %':>8}"
           f"{'wake/min':>10}{'active 10s':>12}{'getUpd/min':>12}")
     for r in result["runs"]:
         name = f"{r['accounts']}" + (" +telegram" if r.get("telegram") else "")
         gu = "-" if r["getupdates_per_min"] is None else f"{r['getupdates_per_min']:.2f}"
-        print(f"{name:<12}{r['binary']:<10}{r['rss_mb']:>8.1f}{r['hwm_mb']:>8.1f}{r['threads']:>5}"
+        print(f"{name:<12}{r['binary']:<12}{r['rss_mb']:>8.1f}{r['hwm_mb']:>8.1f}{r['threads']:>5}"
               f"{r['cpu_pct']:>8.3f}{r['wakeups_per_min']:>10.1f}{r['active_10s_intervals']:>12}{gu:>12}")
-    rss = {r["accounts"]: r["rss_mb"] for r in result["runs"]
-           if not r.get("telegram") and r["binary"] == "current"}
-    if 1 in rss:
-        print(f"target ≤ 15 MB at 1 account: {'met' if rss[1] <= 15 else 'MISSED'} ({rss[1]:.1f} MB)")
-    if 100 in rss:
-        print(f"target ≤ 60 MB at 100 accounts: {'met' if rss[100] <= 60 else 'MISSED'} "
-              f"({rss[100]:.1f} MB; {rss[100] / rss.get(1, rss[100]):.2f}× the 1-account RSS)")
-    base = {r["accounts"]: r for r in result["runs"] if r["binary"] == "baseline"}
-    for r in result["runs"]:
-        if r["binary"] == "current" and not r.get("telegram") and r["accounts"] in base:
-            o = base[r["accounts"]]
-            print(f"{r['accounts']} account(s), current/baseline: RSS {r['rss_mb'] / o['rss_mb']:.2f}×, "
+    idle = {(r["binary"], r["accounts"]): r for r in result["runs"] if not r.get("telegram")}
+    current = next(iter(result["binaries"]))
+    for (label, n), r in idle.items():
+        if n in (1, 100):
+            limit = 15 if n == 1 else 40
+            verdict = "met" if r["rss_mb"] <= limit else "MISSED"
+            print(f"{label}: target ≤ {limit} MB at {n} account(s): {verdict} ({r['rss_mb']:.1f} MB)")
+        o = idle.get((current, n))
+        if label != current and o:
+            print(f"{n} account(s), {label}/{current}: RSS {r['rss_mb'] / o['rss_mb']:.2f}×, "
                   f"CPU {ratio(r['cpu_s'], o['cpu_s'])}, wake-ups "
                   f"{ratio(r['wakeups_per_min'], o['wakeups_per_min'])}")
     print(f"JSON: {out}")

@@ -35,27 +35,20 @@ mkdir -p bench/results
 python3 - "$TARGET" <<'PY'
 import json, sys
 target = sys.argv[1]
-py = json.load(open(f"{target}/parse-python.json"))
 def mean_ns(name):
     return json.load(open(f"{target}/criterion/parse_classify/{name}/new/estimates.json"))["mean"]["point_estimate"]
-ns = mean_ns("mails")
-rust = {"mails": py["mails"], "bytes": py["bytes"], "seconds": ns / 1e9,
-        "mails_per_s": py["mails"] / (ns / 1e9), "mib_per_s": py["bytes"] / (ns / 1e9) / (1 << 20)}
-ratio = rust["mails_per_s"] / py["mails_per_s"]
-print(f"corpus: {py['mails']} mails, {py['bytes'] / (1 << 20):.1f} MiB")
-print(f"brokerwatch judge: {rust['mails_per_s']:9.0f} mails/s {rust['mib_per_s']:8.2f} MiB/s")
-print(f"python email + re: {py['mails_per_s']:9.0f} mails/s {py['mib_per_s']:8.2f} MiB/s")
-print(f"ratio: {ratio:.1f}x (target >= 20x): {'met' if ratio >= 20 else 'MISSED'}")
-out = {"brokerwatch": rust, "python": py, "ratio": ratio}
-pyl = json.load(open(f"{target}/parse-python-large.json"))
-nsl = mean_ns("mails_with_large")
-rl = {"mails": pyl["mails"], "bytes": pyl["bytes"], "seconds": nsl / 1e9,
-      "mails_per_s": pyl["mails"] / (nsl / 1e9), "mib_per_s": pyl["bytes"] / (nsl / 1e9) / (1 << 20)}
-ratio_l = rl["mails_per_s"] / pyl["mails_per_s"]
-print(f"with the large attachment: {pyl['mails']} mails, {pyl['bytes'] / (1 << 20):.1f} MiB")
-print(f"brokerwatch judge: {rl['mails_per_s']:9.0f} mails/s {rl['mib_per_s']:8.2f} MiB/s")
-print(f"python email + re: {pyl['mails_per_s']:9.0f} mails/s {pyl['mib_per_s']:8.2f} MiB/s")
-print(f"ratio: {ratio_l:.1f}x (target >= 20x): {'met' if ratio_l >= 20 else 'MISSED'}")
-out["with_large"] = {"brokerwatch": rl, "python": pyl, "ratio": ratio_l}
+def compare(python_json, bench, title):
+    py = json.load(open(f"{target}/{python_json}"))
+    s = mean_ns(bench) / 1e9
+    rust = {"mails": py["mails"], "bytes": py["bytes"], "seconds": s,
+            "mails_per_s": py["mails"] / s, "mib_per_s": py["bytes"] / s / (1 << 20)}
+    ratio = rust["mails_per_s"] / py["mails_per_s"]
+    print(f"{title}: {py['mails']} mails, {py['bytes'] / (1 << 20):.1f} MiB")
+    print(f"brokerwatch judge: {rust['mails_per_s']:9.0f} mails/s {rust['mib_per_s']:8.2f} MiB/s")
+    print(f"python email + re: {py['mails_per_s']:9.0f} mails/s {py['mib_per_s']:8.2f} MiB/s")
+    print(f"ratio: {ratio:.1f}x (target >= 20x): {'met' if ratio >= 20 else 'MISSED'}")
+    return {"brokerwatch": rust, "python": py, "ratio": ratio}
+out = compare("parse-python.json", "mails", "corpus")
+out["with_large"] = compare("parse-python-large.json", "mails_with_large", "with the large attachment")
 json.dump(out, open("bench/results/parse.json", "w"), indent=1)
 PY
