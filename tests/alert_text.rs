@@ -213,6 +213,7 @@ fn cases(lang: Language) -> Vec<(&'static str, String)> {
         Some("sbi"),
         "alice",
         "INBOX",
+        lang,
     )
     .expect("a tamper alert");
     out.push((

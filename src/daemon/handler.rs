@@ -246,11 +246,13 @@ impl MailHandler for Processor {
             }
         };
         let alert = r.and_then(|_| {
-            crate::watch::health::on_event(&self.services.store, &self.config(), mb, &event)
+            crate::watch::health::told(&self.services.store, &self.config(), mb, &event)
         });
         match alert {
-            Ok(Some(d)) if self.options.alerts => {
-                if let Err(e) = self.services.raise(d) {
+            Ok(Some(t)) if self.options.alerts => {
+                let draft = |lang| Some(t.draft(lang));
+                let (store, wake) = (&self.services.store, &self.services.outbox_wake);
+                if let Err(e) = raise::raise_each(store, &self.config(), wake, draft) {
                     tracing::error!("cannot record a health alert: {e}")
                 }
             }

@@ -37,16 +37,47 @@ fn sign_in_key(mb: &MailboxId) -> String {
     format!("sign_in_alerted:{}", mb.account)
 }
 
+/// What an event has to tell, worded per language by [`Told::draft`].
+#[derive(Clone)]
+pub struct Told {
+    mb: MailboxId,
+    /// None: the mailbox works again after a reported outage.
+    outage: Option<(String, Cause, i64)>,
+}
+
+impl Told {
+    /// The alert in `lang`; the server's error is quoted as it came.
+    pub fn draft(&self, lang: Language) -> Draft {
+        let mb = &self.mb;
+        match (&self.outage, lang) {
+            (None, lang) => recovered_draft(lang, mb),
+            (Some((error, cause, secs)), Language::Ja) => cannot_watch_ja(mb, error, *cause, *secs),
+            (Some((error, cause, secs)), Language::En) => cannot_watch_en(mb, error, *cause, *secs),
+        }
+    }
+}
+
 /// Records a source event; returns an alert to write when an outage crosses the threshold or
-/// ends after having been reported.
+/// ends after having been reported, in the config's language.
 pub fn on_event(
     store: &Store,
     config: &Config,
     mb: &MailboxId,
     event: &SourceEvent,
 ) -> Result<Option<Draft>, StoreError> {
+    Ok(told(store, config, mb, event)?.map(|t| t.draft(config.language)))
+}
+
+/// Records a source event; returns what to tell when an outage crosses the threshold or ends
+/// after having been reported.
+pub fn told(
+    store: &Store,
+    config: &Config,
+    mb: &MailboxId,
+    event: &SourceEvent,
+) -> Result<Option<Told>, StoreError> {
     let (error, cause) = match event {
-        SourceEvent::Ok => return recovered(store, config.language, mb),
+        SourceEvent::Ok => return recovered(store, mb),
         SourceEvent::LoginFailed(e) => (e, Cause::Login),
         SourceEvent::Unreachable(e) => (e, Cause::Network),
         SourceEvent::SecretUnreadable(e) => (e, Cause::Secret),
@@ -57,20 +88,27 @@ pub fn on_event(
     let Some(failing_secs) = outage_to_tell(store, config, mb, cause)? else {
         return Ok(None);
     };
-    Ok(Some(match config.language {
-        Language::Ja => cannot_watch_ja(mb, error, cause, failing_secs),
-        Language::En => cannot_watch_en(mb, error, cause, failing_secs),
+    Ok(Some(Told {
+        mb: mb.clone(),
+        outage: Some((error.clone(), cause, failing_secs)),
     }))
 }
 
 /// The mailbox works: forget the outage, and say so if it had been reported.
-fn recovered(store: &Store, lang: Language, mb: &MailboxId) -> Result<Option<Draft>, StoreError> {
+fn recovered(store: &Store, mb: &MailboxId) -> Result<Option<Told>, StoreError> {
     store.kv_delete(&failing_key(mb))?;
     store.kv_delete(&sign_in_key(mb))?;
     if !store.kv_delete(&alerted_key(mb))? {
         return Ok(None);
     }
-    Ok(Some(match lang {
+    Ok(Some(Told {
+        mb: mb.clone(),
+        outage: None,
+    }))
+}
+
+fn recovered_draft(lang: Language, mb: &MailboxId) -> Draft {
+    match lang {
         Language::Ja => Draft::health(
             Severity::Info,
             format!("brokerwatch: {mb} の監視を再開しました"),
@@ -85,7 +123,7 @@ fn recovered(store: &Store, lang: Language, mb: &MailboxId) -> Result<Option<Dra
                 "{mb} can be read again; notices that arrived meanwhile are being processed now."
             ),
         ),
-    }))
+    }
 }
 
 /// Records the failure; returns how long the mailbox has been failing when this is the moment
@@ -254,6 +292,37 @@ mod tests {
         assert_eq!(
             title(&mb("c"), SourceEvent::Unreachable("refused".into())),
             None
+        );
+    }
+
+    /// Each person reads an outage and its end in their own language, from one record of it.
+    #[test]
+    fn an_outage_and_its_end_are_told_in_each_language() {
+        let store = Store::open_memory().unwrap();
+        let cfg =
+            crate::config::load_str("language: ja\n", "t", std::path::Path::new("/")).unwrap();
+        let refused = SourceEvent::LoginFailed("[AUTHENTICATIONFAILED] no".into());
+        let t = told(&store, &cfg, &mb("a"), &refused)
+            .unwrap()
+            .expect("told");
+        assert!(
+            t.draft(Language::Ja).title.contains("監視できません"),
+            "{}",
+            t.draft(Language::Ja).title
+        );
+        assert!(t.draft(Language::En).title.contains("cannot watch a/INBOX"));
+        let back = told(&store, &cfg, &mb("a"), &SourceEvent::Ok)
+            .unwrap()
+            .expect("told");
+        assert!(
+            back.draft(Language::Ja)
+                .title
+                .contains("監視を再開しました")
+        );
+        assert!(
+            back.draft(Language::En)
+                .title
+                .contains("watching a/INBOX again")
         );
     }
 }

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use crate::alert::language::Language;
-use crate::alert::raise::Draft;
+use crate::alert::raise::{Draft, in_language};
 use crate::alert::wording;
 use crate::config::{Config, SinkKind};
 use crate::event::Severity;
@@ -23,13 +23,41 @@ pub fn check_every(config: &Config) -> Option<Duration> {
     }
 }
 
+/// An alert that is due: its facts, worded per language by [`Due::draft`] so that each person
+/// reads it in their own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Due {
+    /// A broker silent for this many days.
+    QuietBroker { name: String, days: i64 },
+    /// The heartbeat, sent every `every`.
+    Heartbeat { every: Duration },
+}
+
+impl Due {
+    /// The alert in `lang` (the heartbeat carries the status report in that language).
+    pub fn draft(
+        &self,
+        store: &Store,
+        config: &Config,
+        lang: Language,
+    ) -> Result<Draft, StoreError> {
+        Ok(match self {
+            Due::QuietBroker { name, days } => quiet_broker(lang, name, *days),
+            Due::Heartbeat { every } => {
+                let status = crate::watch::status::report(&in_language(config, lang), store)?;
+                heartbeat_draft(lang, *every, status)
+            }
+        })
+    }
+}
+
 /// Alerts that are due at `now`: quiet brokers (once per silence) and the heartbeat.
 pub fn due(
     store: &Store,
     config: &Config,
     rules: &RuleSet,
     now: i64,
-) -> Result<Vec<Draft>, StoreError> {
+) -> Result<Vec<Due>, StoreError> {
     let mut out = quiet_brokers(store, config, rules, now)?;
     out.extend(heartbeat(store, config, now)?);
     Ok(out)
@@ -41,7 +69,7 @@ fn quiet_brokers(
     config: &Config,
     rules: &RuleSet,
     now: i64,
-) -> Result<Vec<Draft>, StoreError> {
+) -> Result<Vec<Due>, StoreError> {
     let Some(days) = config.quiet_days else {
         return Ok(Vec::new());
     };
@@ -56,7 +84,8 @@ fn quiet_brokers(
         let name = rules
             .pack(&broker)
             .map_or(broker.clone(), |p| p.name.clone());
-        out.push(quiet_broker(config.language, &name, (now - last) / 86_400));
+        let days = (now - last) / 86_400;
+        out.push(Due::QuietBroker { name, days });
     }
     Ok(out)
 }
@@ -90,7 +119,7 @@ fn quiet_broker(lang: Language, name: &str, days: i64) -> Draft {
 
 /// The heartbeat with the status report, when it is due. It is for the family's phones: without
 /// Telegram there is nobody to prove it to.
-fn heartbeat(store: &Store, config: &Config, now: i64) -> Result<Option<Draft>, StoreError> {
+fn heartbeat(store: &Store, config: &Config, now: i64) -> Result<Option<Due>, StoreError> {
     let Some(every) = config.heartbeat.filter(|_| config.sinks.telegram.is_some()) else {
         return Ok(None);
     };
@@ -101,8 +130,11 @@ fn heartbeat(store: &Store, config: &Config, now: i64) -> Result<Option<Draft>, 
         return Ok(None);
     }
     store.kv_set("heartbeat_at", &now.to_string())?;
-    let status = crate::watch::status::report(config, store)?;
-    let title = match config.language {
+    Ok(Some(Due::Heartbeat { every }))
+}
+
+fn heartbeat_draft(lang: Language, every: Duration, status: String) -> Draft {
+    let title = match lang {
         Language::Ja => format!(
             "brokerwatch は監視を続けています（{}ごとの定期連絡）",
             wording::duration(Language::Ja, every)
@@ -112,10 +144,10 @@ fn heartbeat(store: &Store, config: &Config, now: i64) -> Result<Option<Draft>, 
             format_duration(every)
         ),
     };
-    Ok(Some(Draft {
+    Draft {
         only: Some(vec![SinkKind::Telegram]),
         ..Draft::health(Severity::Info, title, status)
-    }))
+    }
 }
 
 /// Quiet brokers and the heartbeat, when configured (no timer otherwise), for as long as the
@@ -131,7 +163,14 @@ pub async fn run(s: super::Services) {
         match due(&s.store, &config, &rules, crate::store::now()) {
             Ok(alerts) => {
                 for d in alerts {
-                    if let Err(e) = s.raise(d) {
+                    let draft = |lang| match d.draft(&s.store, &config, lang) {
+                        Ok(d) => Some(d),
+                        Err(e) => {
+                            tracing::error!("cannot word a liveness alert: {e}");
+                            None
+                        }
+                    };
+                    if let Err(e) = s.raise_each(draft) {
                         tracing::error!("cannot record a liveness alert: {e}");
                     }
                 }
@@ -202,10 +241,16 @@ mod tests {
         record(&store, "rakuten", now - 2 * day, 2);
         let first = due(&store, &cfg, &rules, now).unwrap();
         assert_eq!(first.len(), 1);
+        let title = |lang| first[0].draft(&store, &cfg, lang).unwrap().title;
         assert!(
-            first[0].title.contains("No mail from sbi for 40 days"),
+            title(Language::En).contains("No mail from sbi for 40 days"),
             "{}",
-            first[0].title
+            title(Language::En)
+        );
+        assert!(
+            title(Language::Ja).contains("sbiからのメールが40日間届いていません"),
+            "{}",
+            title(Language::Ja)
         );
         assert!(
             due(&store, &cfg, &rules, now + day).unwrap().is_empty(),

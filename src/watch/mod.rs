@@ -44,4 +44,12 @@ impl Services {
     pub fn raise(&self, d: Draft) -> Result<i64, StoreError> {
         raise::raise(&self.store, &self.config(), &self.outbox_wake, d)
     }
+
+    /// Records an alert worded in each language (None from `draft`: not in that language).
+    pub fn raise_each(
+        &self,
+        draft: impl Fn(crate::alert::language::Language) -> Option<Draft>,
+    ) -> Result<Option<i64>, StoreError> {
+        raise::raise_each(&self.store, &self.config(), &self.outbox_wake, draft)
+    }
 }

@@ -52,18 +52,16 @@ pub async fn check(p: &Services) -> anyhow::Result<usize> {
             }
         };
         for (uid, alert, broker) in notices {
-            let Some(a) = tampered(
-                p,
-                found.get(&uid).copied(),
-                alert,
-                broker.as_deref(),
-                &account,
-                &mailbox,
-            ) else {
-                continue;
+            let found = found.get(&uid).copied();
+            let draft = |lang| {
+                let broker = broker.as_deref();
+                tampered(p, found, alert, broker, &account, &mailbox, lang)
             };
+            if draft(cfg.language).is_none() {
+                continue;
+            }
             p.store.kv_set(&format!("tamper:{alert}"), "1")?;
-            p.raise(a)?;
+            p.raise_each(draft)?;
             raised += 1;
         }
     }
@@ -103,7 +101,7 @@ fn unreported(p: &Services, cfg: &Config) -> anyhow::Result<BTreeMap<MailboxAt, 
 }
 
 /// The alert for a notice found gone or read by another client (None: nothing to tell), in the
-/// configured language.
+/// language `lang`.
 pub fn tampered(
     p: &Services,
     found: Option<Presence>,
@@ -111,9 +109,9 @@ pub fn tampered(
     broker: Option<&str>,
     account: &str,
     mailbox: &str,
+    lang: Language,
 ) -> Option<Draft> {
     let rules = p.rules();
-    let lang = p.config().language;
     let name = broker
         .and_then(|b| rules.pack(b))
         .map_or(lang.pick("証券会社", "a broker").to_string(), |pk| {
