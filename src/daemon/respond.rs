@@ -22,6 +22,14 @@ pub struct Responder {
 }
 
 impl Responder {
+    /// The language of the person an answer came from (the config's for the desktop).
+    fn language_of(&self, from: Option<&NewDelivery>) -> Language {
+        let cfg = self.live.config();
+        from.map_or(cfg.language, |d| {
+            crate::alert::recipients::language_of(&cfg, d.sink, &d.target)
+        })
+    }
+
     /// Applies a response; returns the reply text, in the configured language.
     pub fn handle(&self, r: &Response) -> Result<String, StoreError> {
         self.handle_from(r, None)
@@ -34,13 +42,15 @@ impl Responder {
             sink: crate::config::SinkKind::Telegram,
             target: chat.to_string(),
         });
-        let lang = self.live.config().language;
+        // A reply reads in the language of the person who asked.
+        let lang = self.language_of(from.as_ref());
         match r {
             Response::Ack { alert_id, by } => self.acked(*alert_id, by, from.as_ref(), lang),
             Response::NotMe { alert_id, by } => self.not_me(*alert_id, by, lang),
             Response::Snooze { alert_id, by, for_ } => self.snoozed(*alert_id, by, *for_, lang),
             Response::Status { .. } => {
-                crate::watch::status::report(&self.live.config(), &self.store)
+                let cfg = crate::alert::raise::in_language(&self.live.config(), lang);
+                crate::watch::status::report(&cfg, &self.store)
             }
             Response::Expect {
                 broker,
@@ -220,7 +230,11 @@ pub async fn answer(
             Ok(text) => text,
             Err(e) => {
                 tracing::error!("cannot apply {r:?}: {e}");
-                match responder.live.config().language {
+                let from = chat.map(|c| NewDelivery {
+                    sink: crate::config::SinkKind::Telegram,
+                    target: c.to_string(),
+                });
+                match responder.language_of(from.as_ref()) {
                     Language::Ja => format!("brokerwatch: この操作を反映できませんでした: {e}"),
                     Language::En => format!("brokerwatch could not apply that: {e}"),
                 }
@@ -249,5 +263,38 @@ fn gone(id: i64, lang: Language) -> String {
     match lang {
         Language::Ja => format!("アラート #{id} は存在しないか、すでに確認済みです。"),
         Language::En => format!("Alert #{id} does not exist or was already acknowledged."),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+
+    /// A reply reads in the language of the recipient whose chat asked; a chat of no recipient
+    /// (and the desktop) gets the config's.
+    #[test]
+    fn a_reply_is_in_the_language_of_the_person_who_asked() {
+        let cfg = crate::config::load_str(
+            "language: ja\n\
+             sinks:\n  telegram: {token: {env: BW_UNSET}, chat_ids: [7]}\n\
+             recipients:\n  - {name: Hanako, telegram: 42, language: en}\n",
+            "t",
+            std::path::Path::new("/"),
+        )
+        .unwrap_or_else(|p| panic!("{p}"));
+        let responder = Responder {
+            store: Store::open_memory().unwrap(),
+            live: Live::new(Arc::new(cfg), Arc::default()),
+        };
+        let ack = Response::Ack {
+            alert_id: 99,
+            by: "x".into(),
+        };
+        let reply = |chat| responder.handle_from(&ack, chat).unwrap();
+        assert_eq!(reply(Some(42)), gone(99, Language::En));
+        assert_eq!(reply(Some(7)), gone(99, Language::Ja));
+        assert_eq!(reply(None), gone(99, Language::Ja));
     }
 }
