@@ -7,17 +7,15 @@ use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
+use oauth2::TokenResponse as _;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpListener;
 
 use super::Outcome;
 use crate::config::oauth2::Provider;
 use crate::config::{AccountSource, ImapAuth, OAuth2Config};
-use crate::source::imap::oauth2::endpoint::{self, EndpointError, TokenResponse};
+use crate::source::imap::oauth2::endpoint::{self, Http, TokenResponse};
 use crate::source::imap::oauth2::{renewed, store};
-
-/// RFC 8628 3.5: `slow_down` adds 5 seconds to the polling interval.
-const SLOW_DOWN: u64 = 5;
 
 /// `brokerwatch login ACCOUNT`.
 pub fn run(cfg_path: Option<&Path>, account: &str) -> anyhow::Result<Outcome> {
@@ -48,7 +46,7 @@ pub fn run(cfg_path: Option<&Path>, account: &str) -> anyhow::Result<Outcome> {
         .enable_all()
         .build()?;
     let resp = rt.block_on(sign_in(&o))?;
-    let Some(_) = resp.refresh_token.as_ref().filter(|t| !t.is_empty()) else {
+    let Some(_) = resp.refresh_token().filter(|t| !t.secret().is_empty()) else {
         bail!(
             "the provider gave no refresh token, so brokerwatch could not renew the sign-in \
              (Microsoft: include the `offline_access` scope; Google: sign in again, consent is asked each time)"
@@ -77,53 +75,39 @@ async fn sign_in(o: &OAuth2Config) -> anyhow::Result<TokenResponse> {
     }
 }
 
-/// RFC 8628: show the code, poll until the user has entered it (or the code expires).
-async fn device_flow(
-    http: &reqwest::Client,
-    o: &OAuth2Config,
-    url: &str,
-) -> anyhow::Result<TokenResponse> {
+/// RFC 8628: show the code, wait until the user has entered it (or the code expires).
+async fn device_flow(http: &Http, o: &OAuth2Config, url: &str) -> anyhow::Result<TokenResponse> {
     let dev = endpoint::device_start(http, o, url).await?;
+    let (uri, code) = (dev.verification_uri(), dev.user_code().secret());
+    println!("To sign in `{}`: on any device, open {uri}", o.account);
+    println!("and enter the code {code}");
     println!(
-        "To sign in `{}`: on any device, open {}",
-        o.account, dev.verification_uri
-    );
-    println!("and enter the code {}", dev.user_code);
-    println!(
-        "`{}` にサインインするには、任意の端末のブラウザで {} を開き、コード {} を入力してください。",
-        o.account, dev.verification_uri, dev.user_code
+        "`{}` にサインインするには、任意の端末のブラウザで {uri} を開き、コード {code} を入力してください。",
+        o.account
     );
     println!("Waiting for the sign-in… / サインインを待っています…");
-    let mut interval = dev.interval.unwrap_or(5).max(1);
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(dev.expires_in);
-    loop {
-        tokio::time::sleep(Duration::from_secs(interval)).await;
-        if tokio::time::Instant::now() > deadline {
-            bail!(
-                "the code expired before the sign-in was finished; run `brokerwatch login {}` again",
-                o.account
-            );
+    let e = match endpoint::device_wait(http, o, &dev).await {
+        Ok(t) => return Ok(t),
+        Err(e) => e,
+    };
+    match e.code() {
+        Some("authorization_declined" | "access_denied") => {
+            bail!("the sign-in was declined / サインインが拒否されました")
         }
-        match endpoint::device_poll(http, o, &dev.device_code).await {
-            Ok(t) => return Ok(t),
-            Err(e) => match e.code() {
-                Some("authorization_pending") => {}
-                Some("slow_down") => interval += SLOW_DOWN,
-                Some("authorization_declined" | "access_denied") => {
-                    bail!("the sign-in was declined / サインインが拒否されました")
-                }
-                Some("expired_token" | "bad_verification_code") => {
-                    bail!("{e}; run `brokerwatch login {}` again", o.account)
-                }
-                _ => return Err(e.into()),
-            },
+        Some("expired_token") => bail!(
+            "the code expired before the sign-in was finished; run `brokerwatch login {}` again",
+            o.account
+        ),
+        Some("bad_verification_code") => {
+            bail!("{e}; run `brokerwatch login {}` again", o.account)
         }
+        _ => Err(e.into()),
     }
 }
 
 /// RFC 8252 loopback redirect with PKCE: a browser here reaches 127.0.0.1 by itself; a browser
 /// elsewhere shows an error page whose address the user pastes back here.
-async fn redirect_flow(http: &reqwest::Client, o: &OAuth2Config) -> anyhow::Result<TokenResponse> {
+async fn redirect_flow(http: &Http, o: &OAuth2Config) -> anyhow::Result<TokenResponse> {
     if o.auth_url.is_empty() {
         bail!("no `auth_url` for account `{}`", o.account);
     }
@@ -131,43 +115,14 @@ async fn redirect_flow(http: &reqwest::Client, o: &OAuth2Config) -> anyhow::Resu
         .await
         .context("cannot listen on 127.0.0.1 for the sign-in redirect")?;
     let redirect = format!("http://127.0.0.1:{}/", listener.local_addr()?.port());
-    let verifier = endpoint::random_token(32);
-    let state = endpoint::random_token(16);
-    let url = authorize_url(o, &redirect, &verifier, &state)?;
-    print_sign_in_steps(&o.account, &url);
+    let auth = endpoint::authorization(o, &redirect)?;
+    print_sign_in_steps(&o.account, &auth.url);
     let back = tokio::select! {
         r = from_browser(&listener) => r?,
         r = from_stdin() => r?,
     };
-    let code = code_of(&back, &redirect, &state, &o.account)?;
-    endpoint::exchange_code(http, o, &code, &redirect, &verifier)
-        .await
-        .map_err(|e: EndpointError| e.into())
-}
-
-/// The provider's sign-in address for this client, redirect, PKCE challenge and state.
-fn authorize_url(
-    o: &OAuth2Config,
-    redirect: &str,
-    verifier: &str,
-    state: &str,
-) -> anyhow::Result<reqwest::Url> {
-    let mut url = reqwest::Url::parse(&o.auth_url).context("auth_url")?;
-    url.query_pairs_mut()
-        .append_pair("client_id", &o.client_id)
-        .append_pair("response_type", "code")
-        .append_pair("redirect_uri", redirect)
-        .append_pair("scope", &o.scopes.join(" "))
-        .append_pair("code_challenge", &endpoint::pkce_challenge(verifier))
-        .append_pair("code_challenge_method", "S256")
-        .append_pair("state", state);
-    if o.provider == Provider::Google {
-        // NOTE: without these Google returns no refresh token (or none on a second sign-in).
-        url.query_pairs_mut()
-            .append_pair("access_type", "offline")
-            .append_pair("prompt", "consent");
-    }
-    Ok(url)
+    let code = code_of(&back, &redirect, auth.state.secret(), &o.account)?;
+    Ok(endpoint::exchange_code(http, o, &code, auth).await?)
 }
 
 fn print_sign_in_steps(account: &str, url: &reqwest::Url) {

@@ -48,7 +48,7 @@ impl OAuthError {
 /// The tokens of one account.
 pub struct Tokens {
     cfg: OAuth2Config,
-    http: reqwest::Client,
+    http: endpoint::Http,
     state: tokio::sync::Mutex<State>,
 }
 
@@ -146,16 +146,21 @@ impl Tokens {
 
 /// The stored tokens after a token response; keeps the old refresh token unless rotated.
 pub fn renewed(old: &Stored, resp: TokenResponse, now: i64) -> Stored {
+    use oauth2::TokenResponse as _;
     Stored {
         refresh_token: resp
-            .refresh_token
+            .refresh_token()
+            .map(|t| t.secret().clone())
             .filter(|t| !t.is_empty())
             .unwrap_or_else(|| old.refresh_token.clone()),
-        access_token: Some(resp.access_token),
+        access_token: Some(resp.access_token().secret().clone()),
         obtained_at: Some(now),
         // NOTE: providers omit expires_in rarely; an hour is what both big ones issue.
-        expires_at: Some(now + resp.expires_in.unwrap_or(3600) as i64),
-        scope: resp.scope.or_else(|| old.scope.clone()),
+        expires_at: Some(now + resp.expires_in().map_or(3600, |d| d.as_secs()) as i64),
+        scope: resp
+            .scopes()
+            .map(|s| s.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" "))
+            .or_else(|| old.scope.clone()),
     }
 }
 
