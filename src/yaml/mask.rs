@@ -12,6 +12,10 @@ use serde::de::{self, DeserializeOwned, IgnoredAny, MapAccess, SeqAccess, Visito
 
 use super::{Loc, loc_of};
 
+/// A YAML line break (YAML 1.2 §5.4: CR LF, CR or LF).
+static YAML_LINES: std::sync::LazyLock<regex::Regex> =
+    std::sync::LazyLock::new(|| regex::Regex::new("\r\n|\r|\n").expect("static regex"));
+
 /// Reads `text` as `T`, every error with its location; `T` from the good pieces when there is
 /// one (also when some pieces had errors), None when nothing could be read.
 pub fn from_str_all<T: DeserializeOwned>(text: &str) -> (Option<T>, Vec<(Loc, String)>) {
@@ -24,7 +28,10 @@ pub fn from_str_all<T: DeserializeOwned>(text: &str) -> (Option<T>, Vec<(Loc, St
         Ok(s) => s,
         Err(e) => return (None, vec![describe(&e)]),
     };
-    let mut lines: Vec<&str> = text.split('\n').collect();
+    // Lines as YAML counts them (CR LF, CR alone and LF each end one), so that a location
+    // from the parser names the same line here; the masked text is joined with LF, which keeps
+    // every line where it was.
+    let mut lines: Vec<&str> = YAML_LINES.split(text).collect();
     let pieces = Pieces::new(skeleton, lines.len());
     let mut errors = vec![first];
     loop {
@@ -32,7 +39,7 @@ pub fn from_str_all<T: DeserializeOwned>(text: &str) -> (Option<T>, Vec<(Loc, St
         let Some(range) = pieces.around(at) else {
             return (None, errors);
         };
-        let range = range.start - 1..(range.end - 1).min(lines.len());
+        let range = (range.start - 1).min(lines.len())..(range.end - 1).min(lines.len());
         if lines[range.clone()].iter().all(|l| l.is_empty()) {
             return (None, errors);
         }

@@ -91,6 +91,8 @@ fn an_alias_to_a_blanked_anchor_is_not_reported_as_a_mistake_of_its_own() {
     let text = "items:\n  - &first {name: a, colour: red}\n  - *first\nnote: n\n";
     let (_, errors) = from_str_all::<Doc>(text);
     assert!(!errors.is_empty());
+    let problems = crate::config::load_str(text, "fuzz.yaml", std::path::Path::new("/tmp"));
+    assert!(problems.is_err());
     assert!(
         errors.iter().all(|(l, _)| l.line == 2 || l.line == 3),
         "{errors:?}"
@@ -117,4 +119,29 @@ fn several_errors_in_one_entry_blank_the_entry_once() {
     let (doc, errors) = from_str_all::<Doc>(text);
     assert_eq!(at(&errors), [(3, 11)], "{errors:?}");
     assert_eq!(names(&doc.unwrap()), ["b"]);
+}
+
+/// A file whose lines end in CR alone (old Mac style, or a stray CR from a fuzzer): the parser
+/// counts those lines, so the masking must too (it once indexed past its own line list).
+#[test]
+fn lines_ended_by_cr_alone_are_lines_too() {
+    let text = "items:\r  - name: a\r    colour: red\r  - name: b\rmode: quick\rnote: fine\r";
+    let (doc, errors) = from_str_all::<Doc>(text);
+    assert_eq!(at(&errors), [(3, 5), (5, 7)], "{errors:?}");
+    let doc = doc.expect("the good pieces");
+    assert_eq!(
+        (names(&doc), doc.note.as_deref()),
+        (vec!["b"], Some("fine"))
+    );
+}
+
+/// The input the config fuzzer found (as the fuzz target reads it, invalid UTF-8 replaced):
+/// a run of CRs; it used to panic, now its problems are reported.
+#[test]
+fn the_fuzzers_cr_file_reads_without_a_panic() {
+    let text = "# COnfiguratiin_ids:\u{fffd}\u{fffd}\u{fffd}\u{fffd}\u{fffd} {file: /run/secrets/imap_am: {token: \u{fffd}\u{fffd}\u{fffd}\u{fffd}\u{fffd}234{enunknown_key\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\u{fffd}ker: sbi# a\u{fffd}\u{fffd}\u{fffd}\u{fffd}with.\nauthserv_ids:\n   an c";
+    let (_, errors) = from_str_all::<Doc>(text);
+    assert!(!errors.is_empty());
+    let problems = crate::config::load_str(text, "fuzz.yaml", std::path::Path::new("/tmp"));
+    assert!(problems.is_err());
 }
