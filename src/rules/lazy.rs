@@ -17,14 +17,21 @@ use std::sync::{Arc, OnceLock};
 
 use regex::{Regex, RegexBuilder};
 
-/// The regex of one pattern (already normalised like the text it runs on); clones and identical
-/// patterns of one load share it.
+/// The regex of one pattern, as written in its file; it is normalised like the text it runs on
+/// (`text::normalize`) when compiled. Clones and identical patterns of one load share it.
 #[derive(Clone)]
 pub struct LazyRegex(Arc<Inner>);
 
 struct Inner {
+    /// As written: normalising waits for the first use too (most shipped patterns never run).
     src: String,
     re: OnceLock<Regex>,
+}
+
+/// A pattern as written, normalised like the text it runs on (a full-width `：` written in a pack
+/// still matches the `:` the text turns into), then built as every pattern is.
+fn build_written(src: &str) -> Result<Regex, regex::Error> {
+    build(&crate::text::normalize(src))
 }
 
 /// How every pattern is built: case-insensitive, and bounded in size.
@@ -76,7 +83,7 @@ impl LazyRegex {
     pub fn compile(src: String) -> Result<Self, regex::Error> {
         let inner = intern(src);
         if inner.re.get().is_none() {
-            let re = build(&inner.src)?;
+            let re = build_written(&inner.src)?;
             // Set by this thread only (loads are single-threaded): it cannot be set meanwhile.
             let _ = inner.re.set(re);
         }
@@ -104,7 +111,7 @@ impl Deref for LazyRegex {
 
     fn deref(&self) -> &Regex {
         self.0.re.get_or_init(|| {
-            build(&self.0.src).unwrap_or_else(|e| {
+            build_written(&self.0.src).unwrap_or_else(|e| {
                 // Unreachable for the shipped packs: `compile::tests` compiles every one of them.
                 panic!(
                     "shipped rule pattern `{}` does not compile: {e}",
@@ -136,6 +143,18 @@ mod tests {
         assert_eq!(lazy.as_str(), eager.as_str());
         assert_eq!(lazy.find("ご出金").map(|m| m.start()), Some(3));
         assert!(LazyRegex::compile("(unclosed".into()).is_err());
+    }
+
+    #[test]
+    fn a_pattern_is_normalised_when_compiled_like_the_text() {
+        // Full-width colon and digits as a pack may write them; the text is NFKC, so ASCII.
+        for re in [
+            LazyRegex::deferred("出金：１万円".into()),
+            LazyRegex::compile("出金：１万円".into()).unwrap(),
+        ] {
+            assert!(re.is_match("ご出金:1万円"));
+            assert_eq!(re.as_str(), "出金:1万円");
+        }
     }
 
     #[test]

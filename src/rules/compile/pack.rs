@@ -78,9 +78,9 @@ fn steps(c: &mut Collector, at: At<RawSteps>) -> Steps {
 }
 
 pub(super) fn pattern(c: &mut Collector, p: &At<String>, lazy: bool) -> Option<Pattern> {
-    // NOTE: patterns are normalised like the text they run on, so a full-width `：` written in a
-    // pack still matches the `:` the text turns into.
-    let src = normalize(&p.value);
+    // NOTE: patterns are normalised like the text they run on when they are compiled
+    // (`lazy::LazyRegex`): a shipped one at its first use.
+    let src = p.value.clone();
     if lazy {
         return Some(Pattern {
             re: LazyRegex::deferred(src),
