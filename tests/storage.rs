@@ -63,7 +63,8 @@ fn inside(d: &Daemon, path: &Path) -> PathBuf {
 }
 
 fn alerts_for(d: &Daemon, n: u32) -> usize {
-    let needle = format!("出金 {n},000");
+    // The English title: "SBI証券: withdrawal (出金) 1,000 — not expected".
+    let needle = format!("(出金) {n},000 —");
     d.lines()
         .iter()
         .filter(|(s, l)| *s == "out" && l.starts_with('[') && l.contains(&needle))

@@ -10,6 +10,7 @@ mod tests;
 mod trade;
 
 pub use super::wording::label;
+use super::wording::title_event_en;
 use crate::alert::AlertKind;
 use crate::alert::language::Language;
 pub use crate::alert::wording::{field_ja, value_ja};
@@ -160,7 +161,7 @@ fn unexpected(
             ),
             Language::En => format!(
                 "{name}: {}{} — not expected",
-                label(event, name, lang),
+                title_event_en(event, name),
                 amount(v)
             ),
         },

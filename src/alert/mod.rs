@@ -98,7 +98,7 @@ pub struct AlertMessage {
     pub id: i64,
     pub kind: AlertKind,
     pub severity: Severity,
-    /// One line, e.g. "SBI証券: 出金指示 ¥1,200,000 — not expected".
+    /// One line, e.g. "SBI証券: withdrawal (出金) 1,200,000 — not expected".
     pub title: String,
     /// Several lines: what happened, the cues, and what to do.
     pub body: String,

@@ -122,9 +122,30 @@ pub fn label(e: EventKind, broker_name: &str, lang: Language) -> &'static str {
     }
 }
 
+/// The event as an English alert's title names it: `label`, and for a Japanese broker the
+/// English word first, so a reader who knows no Japanese still sees what happened on a phone's
+/// lock screen, where only the title shows ("withdrawal (出金)").
+pub fn title_event_en(e: EventKind, broker_name: &str) -> String {
+    let kept = label(e, broker_name, Language::En);
+    if kept == e.describe() {
+        kept.to_string()
+    } else {
+        format!("{} ({kept})", e.describe())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn english_titles_name_the_event_in_english_first() {
+        assert_eq!(
+            title_event_en(EventKind::Withdrawal, "SBI証券"),
+            "withdrawal (出金)"
+        );
+        assert_eq!(title_event_en(EventKind::Login, "Charles Schwab"), "login");
+    }
 
     #[test]
     fn durations_read_naturally_in_both_languages() {
