@@ -91,6 +91,8 @@ def main():
     ap.add_argument("--large", action="store_true", help="also the set with the large attachment")
     args = ap.parse_args()
     binaries = [tuple(b.split("=", 1)) for b in args.binary] or [("release", str(BROKERWATCH))]
+    # The generated corpora, written on first use (as bench/parse.sh does).
+    subprocess.run([str(ROOT / "bench" / "parse_corpus.sh")], check=True)
     packs, _ = parse_python.load_packs()
     result = {
         "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
