@@ -3,6 +3,7 @@
 //! by one that stops the repeats for all and is told to the others, commands from a chat that
 //! is no recipient's, and quiet hours holding a warning for a summary while a critical goes at once.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -72,15 +73,16 @@ fn count(texts: &[String], needle: &str) -> usize {
     texts.iter().filter(|t| t.contains(needle)).count()
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn each_person_gets_their_alerts_and_an_ack_by_one_is_told_to_the_other() {
+/// Starts [`family`] (with `extra` configuration) on a real Dovecot, critical repeats every 8 s:
+/// the state dir (first, so that it goes last), the harness, the fakes, the daemon, its database.
+async fn household(extra: &str) -> (TempDir, Dovecot, FakeBot, FakeNtfy, Running, PathBuf) {
     let (dovecot, bot, ntfy, state) = (
         Dovecot::start(),
         FakeBot::start().await,
         FakeNtfy::start(None).await,
         TempDir::new().unwrap(),
     );
-    let mut cfg = family(&state, &bot, &ntfy, "");
+    let mut cfg = family(&state, &bot, &ntfy, extra);
     // The recipients name the accounts; the mailboxes behind them are the harness's.
     for a in &mut cfg.accounts {
         a.source = AccountSource::Imap(dovecot.account(&a.name, TlsMode::Implicit));
@@ -90,6 +92,12 @@ async fn each_person_gets_their_alerts_and_an_ack_by_one_is_told_to_the_other() 
     let db = cfg.db_path();
     let daemon = Running::start(cfg, rules::load(true, &[]).expect("shipped rules"));
     tokio::time::sleep(Duration::from_secs(1)).await;
+    (state, dovecot, bot, ntfy, daemon, db)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn each_person_gets_their_alerts_and_an_ack_by_one_is_told_to_the_other() {
+    let (_state, dovecot, bot, ntfy, daemon, db) = household("").await;
 
     // One broker each, so that no two steps make a takeover alert (which goes to everyone).
     dovecot
@@ -333,20 +341,7 @@ async fn quiet_hours_hold_a_warning_for_the_summary_while_a_critical_goes_at_onc
 /// and in its repeat; the alert as stored (what `status` shows) is in the configuration's.
 #[tokio::test(flavor = "multi_thread")]
 async fn each_person_reads_the_alert_and_its_repeat_in_their_own_language() {
-    let (dovecot, bot, ntfy, state) = (
-        Dovecot::start(),
-        FakeBot::start().await,
-        FakeNtfy::start(None).await,
-        TempDir::new().unwrap(),
-    );
-    let mut cfg = family(&state, &bot, &ntfy, "language: ja\n");
-    for a in &mut cfg.accounts {
-        a.source = AccountSource::Imap(dovecot.account(&a.name, TlsMode::Implicit));
-    }
-    cfg.escalation.get_mut(&Severity::Critical).unwrap().repeat = Some(Duration::from_secs(8));
-    let db = cfg.db_path();
-    let daemon = Running::start(cfg, rules::load(true, &[]).expect("shipped rules"));
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    let (_state, dovecot, bot, ntfy, daemon, db) = household("language: ja\n").await;
     dovecot
         .append("alice", "INBOX", &fixture("036-monex-withdrawal.eml"))
         .await;
