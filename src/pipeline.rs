@@ -47,23 +47,8 @@ pub fn judge_classified(mail: Mail, class: &Classification, ctx: &Context) -> Ju
 /// The verdict for a mail that could not be read: recorded and reported, never dropped.
 fn unparseable(why: &str) -> Verdict {
     Verdict {
-        message_id: None,
-        broker: None,
-        event: None,
-        authentic: None,
-        phishing: false,
-        expected: false,
         severity: Severity::Info,
-        rule: None,
-        fields: Default::default(),
         reasons: vec![crate::assess::reason::Reason::Unparseable(why.to_string())],
-        broker_name: None,
-        subject: String::new(),
-        sender: None,
-        unrecognised: Vec::new(),
-        generic: false,
-        off_profile: Vec::new(),
-        date: None,
-        date_offset: None,
+        ..Verdict::default()
     }
 }

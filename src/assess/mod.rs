@@ -33,8 +33,9 @@ pub struct Expectation {
 }
 
 /// What brokerwatch concluded about one mail. Serialises to the DESIGN.md JSON shape (the
-/// caller adds `file` or `uid`/`mailbox`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// caller adds `file` or `uid`/`mailbox`). The default knows nothing: no broker, no event,
+/// severity none.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
 pub struct Verdict {
     pub message_id: Option<String>,
     pub broker: Option<String>,

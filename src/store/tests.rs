@@ -64,20 +64,9 @@ fn verdict(mid: &str) -> Verdict {
         broker: Some("sbi".into()),
         event: Some(EventKind::Withdrawal),
         authentic: Some(true),
-        phishing: false,
-        expected: false,
         severity: Severity::Critical,
         rule: Some("sbi-withdrawal".into()),
-        fields: Default::default(),
-        reasons: vec![],
-        broker_name: None,
-        subject: String::new(),
-        sender: None,
-        unrecognised: Vec::new(),
-        generic: false,
-        off_profile: Vec::new(),
-        date: None,
-        date_offset: None,
+        ..Verdict::default()
     }
 }
 

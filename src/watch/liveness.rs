@@ -191,22 +191,8 @@ mod tests {
         let v = Verdict {
             message_id: Some(format!("m{uid}")),
             broker: Some(broker.into()),
-            event: None,
             authentic: Some(true),
-            phishing: false,
-            expected: false,
-            severity: Severity::None,
-            rule: None,
-            fields: Default::default(),
-            reasons: vec![],
-            broker_name: None,
-            subject: String::new(),
-            sender: None,
-            unrecognised: Vec::new(),
-            generic: false,
-            off_profile: Vec::new(),
-            date: None,
-            date_offset: None,
+            ..Verdict::default()
         };
         let mb = MailboxId {
             account: "a".into(),

@@ -4,22 +4,12 @@ fn verdict() -> Verdict {
     Verdict {
         message_id: Some("m1@kabu.com".into()),
         broker: Some("kabucom".into()),
-        event: None,
-        authentic: None,
-        phishing: false,
-        expected: false,
         severity: Severity::Warning,
-        rule: None,
-        fields: Default::default(),
-        reasons: vec![],
         broker_name: Some("auカブコム証券".into()),
         subject: "【auKabucom】重要なお知らせ https://kabu.com/x".into(),
         sender: Some("support@kabu.com".into()),
         unrecognised: vec!["ログインパスワード".into()],
-        generic: false,
-        off_profile: Vec::new(),
-        date: None,
-        date_offset: None,
+        ..Verdict::default()
     }
 }
 
