@@ -105,7 +105,7 @@ impl Dovecot {
         make_certs(&root);
         let extra_users = generated_users(scale.extra_users);
         write_users(&root, &extra_users);
-        let (imap_port, imaps_port) = (free_port(), free_port());
+        let (imap_port, imaps_port) = free_ports();
         let conf = root.join("dovecot.conf");
         let text = config(&root, imap_port, imaps_port, opts) + &scale_config(scale) + extra;
         std::fs::write(&conf, text).expect("write conf");

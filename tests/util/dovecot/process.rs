@@ -4,9 +4,14 @@
 use super::*;
 
 /// A port nobody listens on right now (bind 127.0.0.1:0, read it, close).
-pub(super) fn free_port() -> u16 {
-    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
-    l.local_addr().expect("local addr").port()
+/// Two distinct free ports for the imap and imaps listeners. Both are held until both are
+/// chosen: one after the other, the kernel may hand out the port it has just freed again, and
+/// Dovecot then refuses the configuration ("duplicate listener"; seen once in a test run).
+pub(super) fn free_ports() -> (u16, u16) {
+    let bind = || TcpListener::bind("127.0.0.1:0").expect("bind");
+    let (a, b) = (bind(), bind());
+    let port = |l: &TcpListener| l.local_addr().expect("local addr").port();
+    (port(&a), port(&b))
 }
 
 pub(super) fn port_open(port: u16) -> bool {
