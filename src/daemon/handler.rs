@@ -11,7 +11,7 @@ use crate::assess::{Context, Verdict};
 use crate::config::{Config, SinkKind};
 use crate::mail::{self, Mail};
 use crate::pipeline::{judge, judge_classified};
-use crate::rules::{Classification, RuleSet, classify};
+use crate::rules::{Classification, RuleSet, unclaimed};
 use crate::source::{Checkpoint, HandlerError, MailHandler, MailboxId, RawMessage, SourceEvent};
 use crate::store::{self, NewAlert, NewDelivery, Recorded};
 use crate::text::normalize;
@@ -175,7 +175,7 @@ impl MailHandler for Processor {
             return true;
         };
         let rules = self.rules();
-        let Some(class) = classify(&rules, &m).unclaimed() else {
+        let Some(class) = unclaimed(&rules, &m) else {
             return true;
         };
         let name = m

@@ -59,29 +59,6 @@ pub struct Classification<'r> {
     pub unrecognised: Vec<String>,
 }
 
-impl Classification<'_> {
-    /// The same classification, freed from the rules when it claims no broker (it then borrows
-    /// nothing from them); None when it does.
-    pub fn unclaimed(self) -> Option<Classification<'static>> {
-        if self.pack.is_some() || self.rule.is_some() {
-            return None;
-        }
-        Some(Classification {
-            pack: None,
-            claim: self.claim,
-            rule: None,
-            fields: self.fields,
-            cues: self.cues,
-            notes: self.notes,
-            suspicious: self.suspicious,
-            imitations: self.imitations,
-            login_links: self.login_links,
-            generic: self.generic,
-            unrecognised: self.unrecognised,
-        })
-    }
-}
-
 /// The texts rules run on, normalised once.
 struct Texts {
     subject: String,
@@ -92,17 +69,34 @@ struct Texts {
 
 /// Finds the broker and the first matching rule of its pack.
 pub fn classify<'r>(set: &'r RuleSet, mail: &Mail) -> Classification<'r> {
-    let mut out = Classification::default();
+    match claim(set, mail) {
+        Ok((pack, claim, t)) => claimed(set, mail, pack, claim, &t),
+        Err(notes) => unclaimed_with(notes),
+    }
+}
+
+/// What [`classify`] says of a mail no pack claims, or None as soon as one does: a claimed
+/// header's body is fetched whatever its rule, so no rule runs on a header alone.
+pub fn unclaimed(set: &RuleSet, mail: &Mail) -> Option<Classification<'static>> {
+    claim(set, mail).err().map(unclaimed_with)
+}
+
+fn unclaimed_with(notes: Vec<Reason>) -> Classification<'static> {
+    let nothing = Classification::default();
+    Classification { notes, ..nothing }
+}
+
+/// The pack that claims the mail, how, and the texts its rules run on; Err: none claims it, with
+/// the notes that say why where that is worth telling.
+fn claim<'r>(set: &'r RuleSet, mail: &Mail) -> Result<(&'r Pack, Claim, Texts), Vec<Reason>> {
     let from_domain = mail.from.as_ref().map_or("", |f| f.domain());
     let own_pack = set
         .packs
         .iter()
         .find(|p| !from_domain.is_empty() && p.owns_domain(from_domain));
     if mail.forwarded && own_pack.is_none() {
-        out.notes.push(Reason::Forwarded(
-            mail.from.as_ref().map(|f| f.address.clone()),
-        ));
-        return out;
+        let from = mail.from.as_ref().map(|f| f.address.clone());
+        return Err(vec![Reason::Forwarded(from)]);
     }
     let subject = normalize(&mail.subject);
     let body = normalize(&mail.own_text);
@@ -116,32 +110,46 @@ pub fn classify<'r>(set: &'r RuleSet, mail: &Mail) -> Classification<'r> {
             .map(|f| f.address.clone())
             .unwrap_or_default(),
     };
-    let Some((pack, claim)) = own_pack
+    own_pack
         .map(|p| (p, Claim::Domain(from_domain.to_string())))
         .or_else(|| by_display_name(set, mail))
         .or_else(|| by_wording(set, &t))
         .or_else(|| by_lookalike(set, from_domain, mail))
-    else {
-        return out;
+        .map(|(pack, claim)| (pack, claim, t))
+        .ok_or(Vec::new())
+}
+
+/// A claimed mail's classification: the signs of imitation, and the first rule of its pack (or
+/// the generic rules) that matches.
+fn claimed<'r>(
+    set: &'r RuleSet,
+    mail: &Mail,
+    pack: &'r Pack,
+    claim: Claim,
+    t: &Texts,
+) -> Classification<'r> {
+    let from_domain = mail.from.as_ref().map_or("", |f| f.domain());
+    let mut out = Classification {
+        suspicious: suspicious(set, pack, from_domain, mail),
+        imitations: imitations(set, pack, mail),
+        login_links: login_links(set, pack, mail),
+        pack: Some(pack),
+        claim: Some(claim),
+        ..Classification::default()
     };
-    out.suspicious = suspicious(set, pack, from_domain, mail);
-    out.imitations = imitations(set, pack, mail);
-    out.login_links = login_links(set, pack, mail);
-    out.pack = Some(pack);
-    out.claim = Some(claim);
     let hit = pack
         .rules
         .iter()
         .map(|r| (r, false))
         .chain(set.generic.rules.iter().map(|r| (r, true)))
-        .find_map(|(rule, generic)| matches(rule, &t).map(|cues| (rule, generic, cues)));
+        .find_map(|(rule, generic)| matches(rule, t).map(|cues| (rule, generic, cues)));
     if let Some((rule, generic, cues)) = hit {
         out.rule = Some(rule);
         out.generic = generic;
         out.cues = cues;
-        out.fields = extract(set, rule, &t);
+        out.fields = extract(set, rule, t);
     } else if pack.owns_domain(from_domain) {
-        out.unrecognised = unrecognised(set, &t);
+        out.unrecognised = unrecognised(set, t);
     }
     out
 }

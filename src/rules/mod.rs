@@ -13,7 +13,7 @@ use std::borrow::Cow;
 use crate::alert::language::Language;
 use crate::event::EventKind;
 
-pub use classify::{Claim, Classification, Cue, classify};
+pub use classify::{Claim, Classification, Cue, classify, unclaimed};
 pub use compile::{load, load_texts, regex};
 pub use lazy::LazyRegex;
 pub use model::FIELD_NAMES;
