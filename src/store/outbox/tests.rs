@@ -68,23 +68,26 @@ fn ja_en(ja: &str, en: &str) -> Texts {
     }
 }
 
+/// Appends the burst line "+own" / "+ja" / "+en" to alert `id`, committed.
+fn join_burst(s: &Store, id: i64) {
+    let line = AlertLine {
+        line: "+own".into(),
+        ja: "+ja".into(),
+        en: "+en".into(),
+    };
+    let mut c = s.lock();
+    let tx = c.transaction().unwrap();
+    append_line(&tx, id, &line).unwrap();
+    tx.commit().unwrap();
+}
+
 #[test]
 fn an_alert_keeps_its_text_in_each_language_and_a_burst_line_joins_each() {
     let s = Store::open_memory().unwrap();
     let mut a = NewAlert::once(AlertKind::Unexpected, Severity::Critical, "own", vec![]);
     a.texts = ja_en("日本語", "English");
     let id = s.insert_alert(&a).unwrap();
-    let line = AlertLine {
-        line: "+own".into(),
-        ja: "+ja".into(),
-        en: "+en".into(),
-    };
-    {
-        let mut c = s.lock();
-        let tx = c.transaction().unwrap();
-        append_line(&tx, id, &line).unwrap();
-        tx.commit().unwrap();
-    }
+    join_burst(&s, id);
     let row = s.alert(id).unwrap().unwrap();
     assert_eq!(row.title, "own");
     assert_eq!(row.body, "+own");
@@ -131,17 +134,7 @@ fn an_old_database_opens_and_its_alerts_deliver_their_own_text() {
         assert!(m.actionable);
     }
     // A burst line joining the old alert goes to its own body, the only text it has.
-    let line = AlertLine {
-        line: "+own".into(),
-        ja: "+ja".into(),
-        en: "+en".into(),
-    };
-    {
-        let mut c = s.lock();
-        let tx = c.transaction().unwrap();
-        append_line(&tx, 7, &line).unwrap();
-        tx.commit().unwrap();
-    }
+    join_burst(&s, 7);
     let row = s.alert(7).unwrap().unwrap();
     assert_eq!(row.body_in(Language::En), "本文 <id>+own");
     assert_eq!(row.texts, Texts::default());
