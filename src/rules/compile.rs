@@ -4,8 +4,6 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use regex::{Regex, RegexBuilder};
-
 use super::lazy::{self, LazyRegex};
 use super::lookalike::Words;
 use super::model::{
@@ -22,7 +20,6 @@ mod pack;
 mod read;
 
 use generic::*;
-pub use pack::regex;
 use pack::*;
 use read::{RawFile, read_all};
 

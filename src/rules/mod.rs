@@ -14,7 +14,7 @@ use crate::alert::language::Language;
 use crate::event::EventKind;
 
 pub use classify::{Claim, Classification, Cue, classify, unclaimed};
-pub use compile::{load, load_texts, regex};
+pub use compile::{load, load_texts};
 pub use lazy::LazyRegex;
 pub use model::FIELD_NAMES;
 

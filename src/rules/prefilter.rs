@@ -19,7 +19,7 @@ pub(super) fn any_of<'a>(
     loosen: bool,
 ) -> Option<&'a Regex> {
     cell.get_or_init(|| {
-        // Normalised like each pattern is when compiled (`compile::pattern`).
+        // Normalised like each pattern is when compiled (`lazy::LazyRegex`).
         let alternatives: Vec<String> = patterns
             .map(|p| crate::text::normalize(&p.src))
             .map(|src| format!("(?:{})", if loosen { loose(&src) } else { src }))

@@ -202,13 +202,6 @@ fn fields(
     fields
 }
 
-/// Compiles one regex the way packs do (for tests and the look-alike checks).
-pub fn regex(src: &str) -> Result<Regex, regex::Error> {
-    RegexBuilder::new(&normalize(src))
-        .case_insensitive(true)
-        .build()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
