@@ -1,10 +1,10 @@
 //! Applying packs to a mail: which broker it is from or claims to be, which rule matches, and
 //! what the rule extracts. No judgement on authenticity here (that is `assess`).
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use super::lookalike::LookAlike;
+use super::prefilter::squeeze;
 use super::{Pack, Pattern, Rule, RuleSet};
 use crate::assess::reason::Reason;
 use crate::domain::href_host;
@@ -180,35 +180,36 @@ fn by_display_name<'r>(set: &'r RuleSet, mail: &Mail) -> Option<(&'r Pack, Claim
     let from = mail.from.as_ref()?;
     let name = from.name.as_ref()?;
     let n = normalize(name).to_lowercase();
-    let squeeze = |s: &str| -> String { s.chars().filter(|c| !c.is_whitespace()).collect() };
-    // The name without white space, shared by every pack whose clashes leave the name unchanged.
-    let squeezed_name = std::cell::OnceCell::new();
     let clashing = set.has_clash(&n);
-    set.packs.iter().find_map(|p| {
-        if p.clash_domain(from.domain()) {
-            return None;
-        }
-        // "Fidelity Life" and 「住信SBIネット銀行」 contain a broker's name but are other companies;
-        // "InteractiveBrokers" is the broker's name written without its space.
-        let own = p.own_text(&n, clashing);
-        let squeezed_own = std::cell::OnceCell::new();
-        let squeezed = || match &own {
-            Cow::Borrowed(_) => squeezed_name.get_or_init(|| squeeze(&n)),
-            Cow::Owned(o) => squeezed_own.get_or_init(|| squeeze(o)),
-        };
-        p.names
+    let claims = |p: &Pack| !p.clash_domain(from.domain());
+    let found = match set.packs_named(&n).filter(|_| !clashing) {
+        // Nearly always: the name is the same for every pack, one pass finds every pack it names.
+        Some(named) => set
+            .packs
             .iter()
-            .find(|alias| {
-                own.contains(alias.as_str()) || {
-                    let a = if alias.contains(char::is_whitespace) {
-                        Cow::Owned(squeeze(alias))
-                    } else {
-                        Cow::Borrowed(alias.as_str())
-                    };
-                    a.chars().count() >= 5 && squeezed().contains(a.as_ref())
-                }
-            })
-            .map(|_| (p, Claim::DisplayName(name.clone())))
+            .zip(named)
+            .find(|(p, hit)| *hit && claims(p))
+            .map(|(p, _)| p),
+        None => set
+            .packs
+            .iter()
+            .find(|p| claims(p) && names_in(p, &n, clashing)),
+    };
+    found.map(|p| (p, Claim::DisplayName(name.clone())))
+}
+
+/// Does display name `n` (normalised, lowercase) contain one of the pack's names, once the
+/// names of companies clashing with it are blanked out? "Fidelity Life" and 「住信SBIネット銀行」
+/// contain a broker's name but are other companies; "InteractiveBrokers" is the broker's name
+/// written without its space (names of five characters or more).
+fn names_in(p: &Pack, n: &str, clashing: bool) -> bool {
+    let own = p.own_text(n, clashing);
+    let squeezed = std::cell::OnceCell::new();
+    p.names.iter().any(|alias| {
+        own.contains(alias.as_str()) || {
+            let a = squeeze(alias);
+            a.chars().count() >= 5 && squeezed.get_or_init(|| squeeze(&own)).contains(&a)
+        }
     })
 }
 

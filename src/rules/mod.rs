@@ -209,6 +209,7 @@ pub struct RuleSet {
     /// [`RuleSet::may_claim`]); built on first use, when the packs no longer change.
     any_claim: std::sync::OnceLock<Option<regex::Regex>>,
     any_clash: std::sync::OnceLock<Option<regex::Regex>>,
+    names: prefilter::Names,
     looks: prefilter::LookalikeMemo,
 }
 
@@ -246,6 +247,17 @@ impl RuleSet {
     pub fn may_claim(&self, text: &str) -> bool {
         let claims = self.packs.iter().flat_map(|p| &p.claims);
         prefilter::any_of(&self.any_claim, claims, true).is_none_or(|re| re.is_match(text))
+    }
+
+    /// Which packs (by position) have a display name that `name` (normalised, lowercase)
+    /// contains, as written or, for a name of five characters or more, without white space on
+    /// both sides; None when the index does not build.
+    fn packs_named(&self, name: &str) -> Option<Vec<bool>> {
+        let index = self
+            .names
+            .0
+            .get_or_init(|| prefilter::NameIndex::new(&self.packs));
+        Some(index.as_ref()?.packs_named(name, self.packs.len()))
     }
 
     /// Does any pack's clashing name occur in `text`? When not, every pack's

@@ -307,3 +307,42 @@ fn a_forwarded_notice_is_no_event() {
     assert!(c.pack.is_none() && c.rule.is_none());
     assert!(!c.notes.is_empty());
 }
+
+/// The name index says of every display name what asking each pack's names one by one says: the
+/// senders of every fixture mail, each shipped name with and without its spaces, in capitals,
+/// inside other words, and names that are no broker's.
+#[test]
+fn the_name_index_finds_the_packs_each_name_finds() {
+    let set = crate::rules::load(true, &[]).unwrap_or_else(|p| panic!("{p}"));
+    let mut names: Vec<String> = vec![
+        "interactivebrokers".into(),
+        "fidelity life".into(),
+        "住信sbiネット銀行".into(),
+        "amazon.co.jp".into(),
+        "".into(),
+        "s b i".into(),
+    ];
+    for p in &set.packs {
+        for alias in &p.names {
+            names.push(alias.clone());
+            names.push(squeeze(alias));
+            names.push(format!("【重要】{alias}カスタマーサービス"));
+            names.push(alias.split_whitespace().collect::<Vec<_>>().join("  "));
+        }
+    }
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/mail");
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let raw = std::fs::read(entry.unwrap().path()).unwrap();
+        if let Some(name) = parse(&raw, true).ok().and_then(|m| m.from?.name) {
+            names.push(normalize(&name).to_lowercase());
+        }
+    }
+    let mut named = 0;
+    for n in &names {
+        let index = set.packs_named(n).expect("the name index builds");
+        let each: Vec<bool> = set.packs.iter().map(|p| names_in(p, n, false)).collect();
+        assert_eq!(index, each, "{n:?}");
+        named += usize::from(each.contains(&true));
+    }
+    assert!(named > names.len() / 2, "{named} of {}", names.len());
+}
