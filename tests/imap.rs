@@ -40,6 +40,8 @@ struct State {
     events: Vec<SourceEvent>,
     baselines: Vec<Checkpoint>,
     resets: Vec<u32>,
+    /// `process` refuses, once, the group holding this UID (a store that failed).
+    refuse_once: Option<u32>,
 }
 
 /// A MailHandler test double: checkpoints in memory, candidates are mail from broker.example.
@@ -89,6 +91,15 @@ impl MailHandler for Recorder {
         first_run_since: Option<i64>,
     ) -> Result<usize, HandlerError> {
         let mut s = self.state.lock().unwrap();
+        let refused = s.refuse_once.filter(|&target| {
+            let has =
+                |m: &RawMessage| matches!(m.position, Position::Imap { uid, .. } if uid == target);
+            messages.iter().any(has)
+        });
+        if let Some(uid) = refused {
+            s.refuse_once = None;
+            anyhow::bail!("refusing the group of UID {uid}, once");
+        }
         let mut new = 0;
         for m in messages {
             let Position::Imap { uidvalidity, uid } = m.position else {
@@ -273,6 +284,46 @@ async fn backlog_of_200_is_processed_once_after_start() {
     );
     let complete = rec.with(|s| s.handed.iter().filter(|m| m.complete).count());
     assert_eq!(complete, 67, "only candidates carry a body");
+    w.stop().await;
+}
+
+/// A backlog of several header batches is judged on a thread of its own: a group the handler
+/// refuses stops it there (no later group is recorded past it), and the retry hands over the
+/// rest, each UID once and in order.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refused_group_in_a_backlog_is_retried_and_nothing_after_it_skips_ahead() {
+    let d = Dovecot::start();
+    let rec = Arc::new(Recorder::default());
+    let mut opts = fast_opts();
+    opts.header_batch = 16;
+    opts.body_batch = 3;
+    let cfg = d.account("bob", TlsMode::Implicit);
+    let w = Watcher::spawn(cfg.clone(), &rec, opts.clone());
+    ready(&rec).await;
+    w.stop().await;
+    let mails: Vec<Vec<u8>> = (0..150).map(|n| mail(n, n % 4 == 0)).collect();
+    d.append_many("bob", "INBOX", &mails).await;
+    rec.state.lock().unwrap().refuse_once = Some(57);
+    let w = Watcher::spawn(cfg, &rec, opts);
+    eventually(
+        "rec.with(|s| s.handed.len()) >= 150",
+        Duration::from_secs(20),
+        || rec.with(|s| s.handed.len()) >= 150,
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let uids: Vec<u32> = rec.with(|s| s.handed.iter().map(|m| m.uid).collect());
+    assert_eq!(
+        uids,
+        (1..=150).collect::<Vec<u32>>(),
+        "each UID once, in order"
+    );
+    assert!(
+        rec.with(|s| s.refuse_once.is_none()),
+        "the refusal happened"
+    );
+    let complete = rec.with(|s| s.handed.iter().filter(|m| m.complete).count());
+    assert_eq!(complete, 38, "only candidates carry a body");
     w.stop().await;
 }
 

@@ -73,6 +73,12 @@ pub enum ImapError {
     WrongCheckpoint,
     #[error("cannot record mail in the state database (nothing is marked processed): {0:#}")]
     Handler(anyhow::Error),
+    /// The judging thread stopped taking mail (it reports why itself).
+    #[error("the judging thread stopped")]
+    JudgeStopped,
+    /// Shutdown came during a catch-up: fetching stopped, what was fetched was judged.
+    #[error("stopped by shutdown")]
+    Interrupted,
 }
 
 impl ImapError {
@@ -163,6 +169,7 @@ pub async fn watch(
         handler: handler.as_ref(),
         mailbox: &mailbox,
         opts,
+        shutdown: Some(&shutdown),
     };
     let tls = match prepare(cfg) {
         Ok(tls) => tls,
@@ -218,6 +225,7 @@ pub async fn scan_once(
             handler,
             mailbox: &mailbox,
             opts,
+            shutdown: None,
         };
         let result = scan_mailbox(&mut session, &ctx, since).await;
         let fatal = matches!(&result, Err(e) if !e.is_mailbox_refused());
@@ -237,6 +245,7 @@ pub async fn scan_once(
             mailbox: String::new(),
         },
         opts,
+        shutdown: None,
     };
     watch::logout(session, &quiet).await;
     Ok(results)

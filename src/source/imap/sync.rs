@@ -15,6 +15,9 @@ pub(crate) struct SyncCtx<'a> {
     pub handler: &'a dyn MailHandler,
     pub mailbox: &'a MailboxId,
     pub opts: &'a WatchOptions,
+    /// The watcher's: a backlog judged on its own thread stops fetching when it fires (the
+    /// watcher's own `select!` cannot interrupt that thread).
+    pub shutdown: Option<&'a tokio_util::sync::CancellationToken>,
 }
 
 /// Where this connection stands: everything up to `last_uid` is with the handler.

@@ -33,6 +33,8 @@ pub(crate) async fn run(
     while !shutdown.is_cancelled() {
         let err = match connection(cfg, tls, ctx, &mut backoff, shutdown).await {
             Ok(()) => return,
+            // Whatever failed while stopping is no news about the mailbox.
+            Err(_) if shutdown.is_cancelled() => return,
             Err(e) => e,
         };
         report(ctx, &err);

@@ -29,7 +29,8 @@ struct Head {
 }
 
 /// Header batches of `header_batch`; within one, groups of at most `body_batch` candidates get
-/// their bodies fetched and go to the handler together. Memory stays bounded either way.
+/// their bodies fetched and go to the handler together. Memory stays bounded either way. More
+/// than one header batch is judged on a thread of its own (see [`judge_beside`]).
 pub(crate) async fn process_uids(
     session: &mut ImapSession,
     ctx: &SyncCtx<'_>,
@@ -37,11 +38,104 @@ pub(crate) async fn process_uids(
     uids: &[u32],
     first_run_since: Option<i64>,
 ) -> Result<(), ImapError> {
+    if uids.len() > ctx.opts.header_batch.max(1) && beside_possible() {
+        return judge_beside(session, ctx, cursor, uids, first_run_since);
+    }
+    process_inline(session, ctx, cursor, uids, first_run_since).await
+}
+
+/// [`process_uids`] on this thread: each group is judged while the server sends the next.
+async fn process_inline(
+    session: &mut ImapSession,
+    ctx: &SyncCtx<'_>,
+    cursor: &mut Cursor,
+    uids: &[u32],
+    first_run_since: Option<i64>,
+) -> Result<(), ImapError> {
     let mut pending = None;
-    let fetched = fetch_groups(session, ctx, cursor, uids, first_run_since, &mut pending).await;
+    let uidvalidity = cursor.uidvalidity;
+    let fetched = fetch_groups(session, ctx, uidvalidity, uids, &mut pending, &mut |p| {
+        hand_over(ctx, cursor, p, first_run_since)
+    })
+    .await;
     // A group fetched before a failure still goes to the handler, as it did before pipelining.
     let handed = hand_over(ctx, cursor, pending.take(), first_run_since);
     fetched.and(handed)
+}
+
+/// Can this thread leave the runtime for a while ([`tokio::task::block_in_place`])? Not on a
+/// current-thread runtime (tests, embedders).
+fn beside_possible() -> bool {
+    tokio::runtime::Handle::try_current()
+        .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread)
+}
+
+/// Groups waiting between the fetching and the judging thread: the fetch runs at most this far
+/// ahead (memory stays bounded by a few groups).
+const GROUPS_AHEAD: usize = 2;
+
+/// [`process_uids`] of a backlog (a first run's window, a `scan`, a long outage): this thread
+/// fetches and runs the candidate test while a second one judges and records the groups in
+/// order. On one thread the two took turns, and judging is most of a backlog's CPU (BENCHMARKS.md,
+/// "Session 8"). The cursor ends where the judging thread got to: past every group the handler
+/// took, never past one it refused or never saw.
+fn judge_beside(
+    session: &mut ImapSession,
+    ctx: &SyncCtx<'_>,
+    cursor: &mut Cursor,
+    uids: &[u32],
+    first_run_since: Option<i64>,
+) -> Result<(), ImapError> {
+    let uidvalidity = cursor.uidvalidity;
+    let start = *cursor;
+    let runtime = tokio::runtime::Handle::current();
+    tokio::task::block_in_place(|| {
+        std::thread::scope(|s| {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Pending>(GROUPS_AHEAD);
+            let spawned = std::thread::Builder::new()
+                .name("bw-judge".into())
+                .spawn_scoped(s, move || {
+                    let mut at = start;
+                    // The first refusal ends it: the receiver goes, the fetching side stops.
+                    let r = rx
+                        .into_iter()
+                        .try_for_each(|g| hand_over(ctx, &mut at, Some(g), first_run_since));
+                    (at, r)
+                });
+            let judge = match spawned {
+                Ok(j) => j,
+                Err(e) => {
+                    tracing::warn!(mailbox = %ctx.mailbox, "no thread to judge on ({e}): judging between fetches");
+                    let inline = process_inline(session, ctx, cursor, uids, first_run_since);
+                    return runtime.block_on(inline);
+                }
+            };
+            let mut pending = None;
+            let mut send = |p: Option<Pending>| match p {
+                Some(g) => tx.send(g).map_err(|_| ImapError::JudgeStopped),
+                None => Ok(()),
+            };
+            let fetch = fetch_groups(session, ctx, uidvalidity, uids, &mut pending, &mut send);
+            let fetched = runtime.block_on(async {
+                match ctx.shutdown {
+                    Some(stop) => tokio::select! {
+                        r = fetch => r,
+                        _ = stop.cancelled() => Err(ImapError::Interrupted),
+                    },
+                    None => fetch.await,
+                }
+            });
+            // A group fetched before a failure still goes to the handler.
+            let sent = send(pending.take());
+            drop(tx);
+            let (at, judged) = judge
+                .join()
+                .unwrap_or_else(|p| std::panic::resume_unwind(p));
+            cursor.last_uid = cursor.last_uid.max(at.last_uid);
+            // The handler's own error says more than "the judging thread stopped".
+            judged.and(fetched).and(sent)
+        })
+    })
 }
 
 /// Fetched messages the handler has yet to see.
@@ -50,31 +144,25 @@ struct Pending {
     last_uid: u32,
 }
 
-/// The fetching half of [`process_uids`]. Each group is handed over only once the next FETCH is
-/// sent: the server reads and sends the next batch while the handler judges and records this
-/// one (before, the two alternated and the server's time added to the handler's).
+/// The fetching half of [`process_uids`]. Each group is handed over (`hand`) only once the next
+/// FETCH is sent: the server reads and sends the next batch while the handler judges and
+/// records this one (before, the two alternated and the server's time added to the handler's).
 async fn fetch_groups(
     session: &mut ImapSession,
     ctx: &SyncCtx<'_>,
-    cursor: &mut Cursor,
+    uidvalidity: u32,
     uids: &[u32],
-    first_run_since: Option<i64>,
     pending: &mut Option<Pending>,
+    hand: &mut (dyn FnMut(Option<Pending>) -> Result<(), ImapError> + Send),
 ) -> Result<(), ImapError> {
-    let uidvalidity = cursor.uidvalidity;
     for chunk in uids.chunks(ctx.opts.header_batch.max(1)) {
-        let heads = fetch_heads(session, ctx, chunk, || {
-            hand_over(ctx, cursor, pending.take(), first_run_since)
-        })
-        .await?;
+        let heads = fetch_heads(session, ctx, chunk, || hand(pending.take())).await?;
         let mut start = 0;
         while start < heads.len() {
             let end = group_end(&heads[start..], ctx.opts.body_batch.max(1)) + start;
             let group = &heads[start..end];
-            let messages = with_bodies(session, ctx, uidvalidity, group, || {
-                hand_over(ctx, cursor, pending.take(), first_run_since)
-            })
-            .await?;
+            let messages =
+                with_bodies(session, ctx, uidvalidity, group, || hand(pending.take())).await?;
             *pending = Some(Pending {
                 messages,
                 last_uid: group[group.len() - 1].uid,
