@@ -182,7 +182,7 @@ fn by_display_name<'r>(set: &'r RuleSet, mail: &Mail) -> Option<(&'r Pack, Claim
     let n = normalize(name).to_lowercase();
     let clashing = set.has_clash(&n);
     let claims = |p: &Pack| !p.clash_domain(from.domain());
-    let found = match set.packs_named(&n).filter(|_| !clashing) {
+    let found = match (!clashing).then(|| set.packs_named(&n)).flatten() {
         // Nearly always: the name is the same for every pack, one pass finds every pack it names.
         Some(named) => set
             .packs

@@ -12,6 +12,7 @@ use regex::Regex;
 use super::lazy;
 use super::lookalike::LookAlike;
 use super::{Pack, Pattern};
+
 /// `patterns` as one alternation, built once into `cell`; None when there are none or it does not
 /// build (the callers then try each pattern).
 pub(super) fn any_of<'a>(
@@ -120,27 +121,30 @@ impl NameIndex {
     }
 }
 
-/// The [`NameIndex`] of a rule set, built on first use (when the packs no longer change).
+/// Something a rule set works out on demand and keeps (an index, remembered answers). A copy
+/// starts empty and works it out again: what the original kept may not hold for the copy, whose
+/// packs can still change.
 #[derive(Default)]
-pub(super) struct Names(pub(super) OnceLock<Option<NameIndex>>);
+pub(super) struct OnDemand<T>(pub(super) T);
 
-impl Clone for Names {
-    /// A copy builds its own on demand (the packs may be changed before that).
+impl<T: Default> Clone for OnDemand<T> {
     fn clone(&self) -> Self {
         Self::default()
     }
 }
 
-impl std::fmt::Debug for Names {
+impl<T> std::fmt::Debug for OnDemand<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Names")
+        f.write_str("OnDemand(..)")
     }
 }
 
+/// The [`NameIndex`] of a rule set, built on first use (when the packs no longer change).
+pub(super) type Names = OnDemand<OnceLock<Option<NameIndex>>>;
+
 /// Look-alike answers by host for one rule set: a mailbox gets most of its mail from a few
 /// senders, and judging a host against every genuine domain was a tenth of a scan's CPU.
-#[derive(Default)]
-pub(super) struct LookalikeMemo(Mutex<HashMap<String, Option<LookAlike>>>);
+pub(super) type LookalikeMemo = OnDemand<Mutex<HashMap<String, Option<LookAlike>>>>;
 
 impl LookalikeMemo {
     pub(super) fn lock(&self) -> MutexGuard<'_, HashMap<String, Option<LookAlike>>> {
@@ -151,19 +155,6 @@ impl LookalikeMemo {
 
 /// Bounds the memo; when full it starts over (a miss costs only the judgement it saves).
 pub(super) const LOOKALIKE_MEMO_MAX: usize = 4096;
-
-impl Clone for LookalikeMemo {
-    /// A copy starts empty: the answers are recomputed on demand.
-    fn clone(&self) -> Self {
-        Self::default()
-    }
-}
-
-impl std::fmt::Debug for LookalikeMemo {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("LookalikeMemo")
-    }
-}
 
 #[cfg(test)]
 mod tests {
