@@ -255,6 +255,34 @@ async fn message_appended_during_idle_arrives_without_polling() {
     eprintln!("IDLE delivery took {elapsed:?}");
 }
 
+/// Watches `user`'s INBOX once (its baseline), appends `mails` while nobody watches, and watches
+/// again with `opts`: the mails are a backlog to catch up. Returns the running watcher once
+/// `rec` holds as many messages as `mails` (and 300 ms later, so a surplus would show).
+async fn catch_up_backlog(
+    d: &Dovecot,
+    rec: &Arc<Recorder>,
+    user: &str,
+    opts: WatchOptions,
+    mails: &[Vec<u8>],
+    within: Duration,
+) -> Watcher {
+    let cfg = d.account(user, TlsMode::Implicit);
+    let w = Watcher::spawn(cfg.clone(), rec, opts.clone());
+    ready(rec).await;
+    w.stop().await;
+    d.append_many(user, "INBOX", mails).await;
+    let w = Watcher::spawn(cfg, rec, opts);
+    let n = mails.len();
+    eventually(
+        &format!("rec.with(|s| s.handed.len()) >= {n}"),
+        within,
+        || rec.with(|s| s.handed.len()) >= n,
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    w
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn backlog_of_200_is_processed_once_after_start() {
     let d = Dovecot::start();
@@ -262,20 +290,8 @@ async fn backlog_of_200_is_processed_once_after_start() {
     let mut opts = fast_opts();
     opts.header_batch = 64;
     opts.body_batch = 7;
-    let cfg = d.account("bob", TlsMode::Implicit);
-    let w = Watcher::spawn(cfg.clone(), &rec, opts.clone());
-    ready(&rec).await;
-    w.stop().await;
     let mails: Vec<Vec<u8>> = (0..200).map(|n| mail(n, n % 3 == 0)).collect();
-    d.append_many("bob", "INBOX", &mails).await;
-    let w = Watcher::spawn(cfg, &rec, opts);
-    eventually(
-        "rec.with(|s| s.handed.len()) >= 200",
-        Duration::from_secs(10),
-        || rec.with(|s| s.handed.len()) >= 200,
-    )
-    .await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    let w = catch_up_backlog(&d, &rec, "bob", opts, &mails, Duration::from_secs(10)).await;
     let uids: Vec<u32> = rec.with(|s| s.handed.iter().map(|m| m.uid).collect());
     assert_eq!(
         uids,
@@ -297,21 +313,10 @@ async fn a_refused_group_in_a_backlog_is_retried_and_nothing_after_it_skips_ahea
     let mut opts = fast_opts();
     opts.header_batch = 16;
     opts.body_batch = 3;
-    let cfg = d.account("bob", TlsMode::Implicit);
-    let w = Watcher::spawn(cfg.clone(), &rec, opts.clone());
-    ready(&rec).await;
-    w.stop().await;
-    let mails: Vec<Vec<u8>> = (0..150).map(|n| mail(n, n % 4 == 0)).collect();
-    d.append_many("bob", "INBOX", &mails).await;
+    // The baseline run sees an empty mailbox: the refusal waits for the backlog.
     rec.state.lock().unwrap().refuse_once = Some(57);
-    let w = Watcher::spawn(cfg, &rec, opts);
-    eventually(
-        "rec.with(|s| s.handed.len()) >= 150",
-        Duration::from_secs(20),
-        || rec.with(|s| s.handed.len()) >= 150,
-    )
-    .await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mails: Vec<Vec<u8>> = (0..150).map(|n| mail(n, n % 4 == 0)).collect();
+    let w = catch_up_backlog(&d, &rec, "bob", opts, &mails, Duration::from_secs(20)).await;
     let uids: Vec<u32> = rec.with(|s| s.handed.iter().map(|m| m.uid).collect());
     assert_eq!(
         uids,
